@@ -1,0 +1,61 @@
+package ingest
+
+import (
+	"errors"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
+)
+
+// FromEnv builds a Handler for provider name from the function's
+// environment:
+//
+//	WEBHOOK_SECRET_ID      Secrets Manager id of the webhook secrets (required)
+//	EVENTS_QUEUE_URL       events queue (required)
+//	DEAD_LETTER_QUEUE_URL  dead-letter queue (required)
+//	EVENT_TYPES            comma-separated event types to enqueue, * for all
+//	                       (default: DefaultEventTypes[name])
+//	SIGNED_URL             URL the sender signs (Loyalty Now), default the request's
+//	SECRETS_TTL            how long secrets are cached (default 5m)
+//	SQS_SEND_TIMEOUT       bound on each SQS call (default 3s)
+func FromEnv(name string, p webhook.Provider) (*Handler, error) {
+	secretID, err1 := runtime.Env("WEBHOOK_SECRET_ID")
+	eventsURL, err2 := runtime.Env("EVENTS_QUEUE_URL")
+	dlqURL, err3 := runtime.Env("DEAD_LETTER_QUEUE_URL")
+	ttl, err4 := runtime.Duration("SECRETS_TTL", secrets.DefaultTTL)
+	sendTimeout, err5 := runtime.Duration("SQS_SEND_TIMEOUT", DefaultSendTimeout)
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return nil, err
+	}
+	types := os.Getenv("EVENT_TYPES")
+	if types == "" {
+		types = DefaultEventTypes[name]
+	}
+	cfg, err := runtime.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	sqsClient := sqs.NewFromConfig(cfg)
+	return &Handler{
+		Name:     name,
+		Provider: p,
+		Secrets: &secrets.Cache[secrets.WebhookSecrets]{
+			Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(cfg)},
+			ID:      secretID,
+			TTL:     ttl,
+			Parse:   secrets.ParseWebhookSecrets,
+		},
+		Events:      queue.SQS{Client: sqsClient, URL: eventsURL},
+		DeadLetters: queue.SQS{Client: sqsClient, URL: dlqURL},
+		Accept:      ParseEventFilter(types),
+		SignedURL:   os.Getenv("SIGNED_URL"),
+		SendTimeout: sendTimeout,
+		Log:         runtime.Logger(),
+	}, nil
+}

@@ -1,0 +1,221 @@
+// Package ingest is the ingest Lambda's logic: authenticate an API Gateway
+// HTTP API (payload 2.0) webhook, wrap it in an envelope and put it on the
+// events queue, answering within milliseconds.
+//
+// What each request gets back:
+//   - authenticated and enqueued: 200;
+//   - missing, malformed or wrong signature, stale or future timestamp: 401;
+//   - body larger than an SQS message can carry: 413;
+//   - authenticated but unusable: 200, and the webhook is parked in the
+//     dead-letter queue with the reason;
+//   - an event type this deployment does not reward: 200, not enqueued;
+//   - secrets or SQS unavailable: 503, so that the sender retries. No 200 is
+//     ever given for a webhook that was not enqueued or parked.
+package ingest
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
+)
+
+// Outcomes, as logged and (for 200s) answered.
+const (
+	OutcomeEnqueued = "enqueued"
+	OutcomeIgnored  = "ignored"
+	OutcomeParked   = "parked"
+	OutcomeRejected = "rejected"
+	OutcomeTooLarge = "too_large"
+	OutcomeRetry    = "retry"
+	OutcomeBad      = "bad_request"
+)
+
+// SecretSource returns the current webhook secrets.
+type SecretSource interface {
+	Get(ctx context.Context) (secrets.WebhookSecrets, error)
+}
+
+// DefaultSendTimeout bounds each SQS call, so that a sender with a short
+// deadline (Shopify: 5 s in all) gets a 503 rather than a time-out.
+const DefaultSendTimeout = 3 * time.Second
+
+// Handler serves one provider's webhook route.
+type Handler struct {
+	Name        string // provider name: shopify, stripe, zupy, loyaltynow, custom
+	Provider    webhook.Provider
+	Secrets     SecretSource
+	Events      queue.Sender // the events queue
+	DeadLetters queue.Sender // the dead-letter queue, for unusable webhooks
+	Accept      EventFilter
+	// SignedURL, when set, is the URL the sender signs (Loyalty Now signs
+	// the URL as registered, which may be a custom domain); by default the
+	// request's own URL.
+	SignedURL   string
+	SendTimeout time.Duration
+	Now         func() time.Time
+	Log         *slog.Logger
+}
+
+// result is what one request came to; it is both answered and logged.
+type result struct {
+	status   int
+	outcome  string
+	reason   string
+	err      error
+	delivery webhook.Delivery
+}
+
+// Handle serves one API Gateway HTTP API request. It never returns an error:
+// every failure is an HTTP answer.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := time.Now()
+	res := h.handle(ctx, &req)
+	h.log(ctx, &req, res, time.Since(start))
+	return respond(res), nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) handle(ctx context.Context, req *events.APIGatewayV2HTTPRequest) result {
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(req.Body)
+		if err != nil {
+			return result{status: 400, outcome: OutcomeBad, reason: "bad_base64_body", err: err}
+		}
+		body = b
+	}
+	if len(body) > envelope.MaxSQSMessageBytes {
+		return result{status: 413, outcome: OutcomeTooLarge, reason: "body_too_large"}
+	}
+
+	all, err := h.Secrets.Get(ctx)
+	if err != nil {
+		return result{status: 503, outcome: OutcomeRetry, reason: "secrets_unavailable", err: err}
+	}
+	r := &webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req)}
+	if err := h.Provider.Verify(r, all[h.Name], h.now()); err != nil {
+		return result{status: 401, outcome: OutcomeRejected, reason: rejectReason(err), err: err}
+	}
+
+	d, err := h.Provider.Parse(r)
+	env := &envelope.Envelope{
+		Version:    envelope.Version,
+		Provider:   h.Name,
+		EventType:  d.EventType,
+		DeliveryID: d.DeliveryID,
+		ReceivedAt: h.now().UTC(),
+		RequestID:  req.RequestContext.RequestID,
+		Headers:    d.Headers,
+	}
+	env.SetBody(body)
+	if err != nil {
+		var pe *webhook.ParseError
+		if !errors.As(err, &pe) {
+			pe = &webhook.ParseError{Reason: "unparseable", Detail: err.Error()}
+		}
+		if env.EventType == "" {
+			env.EventType = "unknown"
+		}
+		return h.park(ctx, env, pe, d)
+	}
+	if !h.Accept.Allows(d.EventType) {
+		return result{status: 200, outcome: OutcomeIgnored, reason: "event_type_not_rewarded", delivery: d}
+	}
+	attrs := map[string]string{"provider": h.Name}
+	if st := h.send(ctx, h.Events, env, attrs); st != nil {
+		st.delivery = d
+		return *st
+	}
+	return result{status: 200, outcome: OutcomeEnqueued, delivery: d}
+}
+
+// park puts an authenticated but unusable webhook on the dead-letter queue.
+func (h *Handler) park(ctx context.Context, env *envelope.Envelope, pe *webhook.ParseError, d webhook.Delivery) result {
+	attrs := map[string]string{
+		"provider": h.Name,
+		"reason":   pe.Reason,
+		"detail":   truncate(pe.Detail, 256),
+		"source":   "ingest",
+	}
+	if st := h.send(ctx, h.DeadLetters, env, attrs); st != nil {
+		st.delivery = d
+		return *st
+	}
+	return result{status: 200, outcome: OutcomeParked, reason: pe.Reason, delivery: d, err: pe}
+}
+
+// send encodes env and sends it; it returns nil on success or the result to
+// answer.
+func (h *Handler) send(ctx context.Context, q queue.Sender, env *envelope.Envelope, attrs map[string]string) *result {
+	msg, err := envelope.Encode(env)
+	if err != nil {
+		return &result{status: 500, outcome: OutcomeRetry, reason: "encode_failed", err: err}
+	}
+	if len(msg)+queue.AttributesSize(attrs) > envelope.MaxSQSMessageBytes {
+		return &result{status: 413, outcome: OutcomeTooLarge, reason: "envelope_too_large"}
+	}
+	timeout := h.SendTimeout
+	if timeout <= 0 {
+		timeout = DefaultSendTimeout
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := q.Send(sctx, string(msg), attrs); err != nil {
+		return &result{status: 503, outcome: OutcomeRetry, reason: "queue_unavailable", err: err}
+	}
+	return nil
+}
+
+// requestURL is the URL the sender is taken to have signed.
+func (h *Handler) requestURL(req *events.APIGatewayV2HTTPRequest) string {
+	if h.SignedURL != "" {
+		return h.SignedURL
+	}
+	path := req.RawPath
+	if path == "" {
+		path = req.RequestContext.HTTP.Path
+	}
+	u := "https://" + req.RequestContext.DomainName + path
+	if req.RawQueryString != "" {
+		u += "?" + req.RawQueryString
+	}
+	return u
+}
+
+func rejectReason(err error) string {
+	switch {
+	case errors.Is(err, webhook.ErrNoSecrets):
+		return "no_secret_configured"
+	case errors.Is(err, webhook.ErrMissingSignature):
+		return "missing_signature"
+	case errors.Is(err, webhook.ErrMalformedSignature):
+		return "malformed_signature"
+	case errors.Is(err, webhook.ErrTimestampOutOfRange):
+		return "timestamp_out_of_range"
+	default:
+		return "signature_mismatch"
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

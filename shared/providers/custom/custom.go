@@ -1,0 +1,141 @@
+// Package custom verifies and reads webhooks from any other system, signed
+// as the Standard Webhooks specification (standardwebhooks.com) lays out, so
+// that its published libraries can sign them:
+//
+//	webhook-id:        a unique message id, the same on every retry
+//	webhook-timestamp: Unix seconds when it was signed
+//	webhook-signature: "v1,<base64 HMAC-SHA256>" (several, space-separated,
+//	                   while a secret is being rotated)
+//
+// The signed content is "<webhook-id>.<webhook-timestamp>.<raw body>". The
+// key is the base64 decoding of the secret after its optional "whsec_"
+// prefix. The timestamp must be within five minutes of now, either way.
+//
+// The body is the Resonance integration guide's event plus an id:
+//
+//	{"id": "order-1001", "type": "purchase", "customerEmail": "a@b.c", "data": {...}}
+package custom
+
+import (
+	"encoding/base64"
+	"fmt"
+	"hash"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
+)
+
+// Header names, lowercase.
+const (
+	HeaderID        = "webhook-id"
+	HeaderTimestamp = "webhook-timestamp"
+	HeaderSignature = "webhook-signature"
+)
+
+// DefaultTolerance is how far the signed timestamp may be from now, either way.
+const DefaultTolerance = 300 * time.Second
+
+// SecretPrefix marks a base64-encoded secret.
+const SecretPrefix = "whsec_"
+
+// Provider implements webhook.Provider for custom systems.
+type Provider struct {
+	// Tolerance overrides DefaultTolerance when positive.
+	Tolerance time.Duration
+}
+
+var _ webhook.Provider = Provider{}
+
+// Key returns the HMAC key of a configured secret: as the Standard Webhooks
+// libraries do, the base64 decoding of the secret without its optional
+// whsec_ prefix. A secret that is not base64 is used as its own bytes.
+func Key(secret []byte) []byte {
+	s := strings.TrimPrefix(string(secret), SecretPrefix)
+	if k, err := base64.StdEncoding.DecodeString(s); err == nil && len(k) > 0 {
+		return k
+	}
+	return secret
+}
+
+// Verify checks webhook-signature over id.timestamp.body, then the timestamp.
+func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) error {
+	if len(secrets) == 0 {
+		return webhook.ErrNoSecrets
+	}
+	id, ts, v := r.Header.Get(HeaderID), r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature)
+	if id == "" || ts == "" || v == "" {
+		return webhook.ErrMissingSignature
+	}
+	unix, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: %s is not Unix seconds", webhook.ErrMalformedSignature, HeaderTimestamp)
+	}
+	var sigs [][]byte
+	for part := range strings.FieldsSeq(v) {
+		b64, ok := strings.CutPrefix(part, "v1,")
+		if !ok {
+			continue // other schemes (v1a) are not supported
+		}
+		if sig, err := base64.StdEncoding.DecodeString(b64); err == nil && len(sig) == 32 && len(sigs) < 8 {
+			sigs = append(sigs, sig)
+		}
+	}
+	if len(sigs) == 0 {
+		return fmt.Errorf("%w: no v1 signature", webhook.ErrMalformedSignature)
+	}
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		keys[i] = Key(s)
+	}
+	write := func(h hash.Hash) {
+		h.Write([]byte(id))
+		h.Write([]byte{'.'})
+		h.Write([]byte(ts))
+		h.Write([]byte{'.'})
+		h.Write(r.Body)
+	}
+	if !webhook.MatchAny(keys, sigs, write) {
+		return webhook.ErrSignatureMismatch
+	}
+	tol := p.Tolerance
+	if tol <= 0 {
+		tol = DefaultTolerance
+	}
+	return webhook.CheckWindow(time.Unix(unix, 0), now, tol, tol)
+}
+
+// Parse reads type and id from the body; the id falls back to webhook-id.
+func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
+	var ev struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	if err := webhook.DecodeObject(r.Body, &ev); err != nil {
+		return webhook.Delivery{}, err
+	}
+	d := webhook.Delivery{EventType: ev.Type, DeliveryID: ev.ID, Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
+	if d.DeliveryID == "" {
+		d.DeliveryID = r.Header.Get(HeaderID)
+	}
+	if d.EventType == "" {
+		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no type in body"}
+	}
+	return d, nil
+}
+
+// Sign returns the webhook-signature value for a message, one v1 entry per
+// secret.
+func Sign(id string, t time.Time, body []byte, secrets ...string) (timestamp, signature string) {
+	timestamp = strconv.FormatInt(t.Unix(), 10)
+	parts := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		sum := webhook.Sum(Key([]byte(s)), func(h hash.Hash) {
+			h.Write([]byte(id + "." + timestamp + "."))
+			h.Write(body)
+		})
+		parts = append(parts, "v1,"+base64.StdEncoding.EncodeToString(sum))
+	}
+	return timestamp, strings.Join(parts, " ")
+}

@@ -1,0 +1,117 @@
+// Package loyaltynow verifies and reads Loyalty Now webhooks.
+//
+// x-l1-signature is base64(HMAC-SHA256(secret, body + URL + x-l1-requestdate)),
+// a plain concatenation, where URL is the webhook URL as registered in Loyalty
+// Now and x-l1-requestdate is "yyyy-MM-ddTHH:mm:ssZ". Requests older than a
+// minute are discarded. Each registration has its own secret.
+package loyaltynow
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"time"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
+)
+
+// Header names, lowercase.
+const (
+	HeaderSignature   = "x-l1-signature"
+	HeaderRequestDate = "x-l1-requestdate"
+)
+
+// DateLayout is the layout of x-l1-requestdate.
+const DateLayout = "2006-01-02T15:04:05Z"
+
+// DefaultMaxAge is how old a request may be; DefaultMaxSkew is how far in the
+// future its date may be (clock skew between Loyalty Now and AWS).
+const (
+	DefaultMaxAge  = 60 * time.Second
+	DefaultMaxSkew = 60 * time.Second
+)
+
+// Provider implements webhook.Provider for Loyalty Now.
+type Provider struct {
+	// MaxAge and MaxSkew override the defaults when positive.
+	MaxAge, MaxSkew time.Duration
+}
+
+var _ webhook.Provider = Provider{}
+
+// Verify checks x-l1-signature over body + r.URL + x-l1-requestdate, then
+// the date's age.
+func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) error {
+	if len(secrets) == 0 {
+		return webhook.ErrNoSecrets
+	}
+	v, date := r.Header.Get(HeaderSignature), r.Header.Get(HeaderRequestDate)
+	if v == "" || date == "" {
+		return webhook.ErrMissingSignature
+	}
+	sig, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(sig) != 32 {
+		return fmt.Errorf("%w: %s is not a base64 SHA-256 MAC", webhook.ErrMalformedSignature, HeaderSignature)
+	}
+	ts, err := time.Parse(DateLayout, date)
+	if err != nil {
+		return fmt.Errorf("%w: %s is not yyyy-MM-ddTHH:mm:ssZ", webhook.ErrMalformedSignature, HeaderRequestDate)
+	}
+	write := func(h hash.Hash) {
+		h.Write(r.Body)
+		h.Write([]byte(r.URL))
+		h.Write([]byte(date))
+	}
+	if !webhook.MatchAny(secrets, [][]byte{sig}, write) {
+		return webhook.ErrSignatureMismatch
+	}
+	age, skew := p.MaxAge, p.MaxSkew
+	if age <= 0 {
+		age = DefaultMaxAge
+	}
+	if skew <= 0 {
+		skew = DefaultMaxSkew
+	}
+	return webhook.CheckWindow(ts, now, age, skew)
+}
+
+// Parse reads hook and sequence (globally unique: the delivery id).
+func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
+	var ev struct {
+		Hook     string          `json:"hook"`
+		Sequence json.RawMessage `json:"sequence"`
+	}
+	if err := webhook.DecodeObject(r.Body, &ev); err != nil {
+		return webhook.Delivery{}, err
+	}
+	d := webhook.Delivery{
+		EventType: ev.Hook,
+		Headers:   r.Header.Keep(HeaderRequestDate),
+	}
+	if d.EventType == "" {
+		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no hook in body"}
+	}
+	var seq json.Number
+	if len(ev.Sequence) == 0 || json.Unmarshal(ev.Sequence, &seq) != nil || seq == "" {
+		var s string
+		if json.Unmarshal(ev.Sequence, &s) != nil || s == "" {
+			return d, &webhook.ParseError{Reason: webhook.ReasonMissingDeliveryID, Detail: "no sequence in body"}
+		}
+		seq = json.Number(s)
+	}
+	d.DeliveryID = seq.String()
+	return d, nil
+}
+
+// Sign returns the x-l1-requestdate and x-l1-signature values for body sent
+// to url at time t.
+func Sign(secret string, body []byte, url string, t time.Time) (date, signature string) {
+	date = t.UTC().Format(DateLayout)
+	sum := webhook.Sum([]byte(secret), func(h hash.Hash) {
+		h.Write(body)
+		h.Write([]byte(url))
+		h.Write([]byte(date))
+	})
+	return date, base64.StdEncoding.EncodeToString(sum)
+}

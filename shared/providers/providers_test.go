@@ -1,0 +1,168 @@
+package providers_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
+)
+
+var now = time.Unix(1_750_000_000, 0)
+
+const url = "https://hooks.example.com/webhooks/x"
+
+// sample returns a body and unsigned headers that each provider's Parse
+// accepts.
+func sample(name string) ([]byte, map[string]string) {
+	switch name {
+	case "shopify":
+		return []byte(`{"id":820982911946154508,"email":"jon@example.com","total_price":"10.00"}`),
+			map[string]string{"x-shopify-topic": "orders/paid", "x-shopify-event-id": "ev-1"}
+	case "stripe":
+		return []byte(`{"id":"evt_1","type":"payment_intent.succeeded","livemode":false}`), nil
+	case "zupy":
+		return []byte(`{"event":"points.earned","transaction":{"transaction_id":"t1"}}`), nil
+	case "loyaltynow":
+		return []byte(`{"hook":"member.added","data":{},"sequence":7}`), nil
+	default:
+		return []byte(`{"id":"c-1","type":"purchase","customerEmail":"a@example.com","data":{}}`),
+			map[string]string{"webhook-id": "msg_1"}
+	}
+}
+
+// timestamped lists the providers whose signature covers a time.
+var timestamped = map[string]time.Duration{"stripe": 300 * time.Second, "loyaltynow": 60 * time.Second, "custom": 300 * time.Second}
+
+// sigHeader names the header that carries each provider's signature.
+var sigHeader = map[string]string{
+	"shopify": "x-shopify-hmac-sha256", "stripe": "stripe-signature", "zupy": "x-zupy-signature",
+	"loyaltynow": "x-l1-signature", "custom": "webhook-signature",
+}
+
+// TestConformance runs the edges every verifier must get right.
+func TestConformance(t *testing.T) {
+	oldSecret, newSecret := "whsec_b2xkLXNlY3JldC1vbGQtc2VjcmV0", "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0"
+	active := [][]byte{[]byte(newSecret), []byte(oldSecret)}
+	for _, name := range providers.Names {
+		p := providers.ByName[name]
+		body, extra := sample(name)
+		sign := func(at time.Time, b []byte, secrets ...string) map[string]string {
+			h, err := providers.Sign(name, providers.Delivery{Body: b, URL: url, At: at, Headers: extra}, secrets...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		type tc struct {
+			name    string
+			headers map[string]string
+			body    []byte
+			secrets [][]byte
+			want    error
+		}
+		cases := []tc{
+			{"signed with the new secret", sign(now, body, newSecret), body, active, nil},
+			{"signed with the old secret during rotation", sign(now, body, oldSecret), body, active, nil},
+			{"signed with an unknown secret", sign(now, body, "whsec_d3Jvbmctc2VjcmV0"), body, active, webhook.ErrSignatureMismatch},
+			{"no secret configured", sign(now, body, newSecret), body, nil, webhook.ErrNoSecrets},
+			{"body changed by one byte", sign(now, body, newSecret), append([]byte(" "), body...), active, webhook.ErrSignatureMismatch},
+			{"empty body", sign(now, body, newSecret), []byte{}, active, webhook.ErrSignatureMismatch},
+			{"header names in mixed case", titleCase(sign(now, body, newSecret)), body, active, nil},
+			{"no signature header", without(sign(now, body, newSecret), sigHeader[name]), body, active, webhook.ErrMissingSignature},
+			{"garbage signature", with(sign(now, body, newSecret), sigHeader[name], "!!not a signature!!"), body, active, webhook.ErrMalformedSignature},
+		}
+		if name == "stripe" || name == "custom" {
+			cases = append(cases, tc{"one signature per secret, the old one first", sign(now, body, "whsec_d3Jvbmctc2VjcmV0", oldSecret), body, active, nil})
+		}
+		if tol, ok := timestamped[name]; ok {
+			cases = append(cases,
+				tc{"timestamp at the edge of the window", sign(now.Add(-tol), body, newSecret), body, active, nil},
+				tc{"stale timestamp (replay)", sign(now.Add(-tol-time.Second), body, newSecret), body, active, webhook.ErrTimestampOutOfRange},
+				tc{"timestamp in the future", sign(now.Add(tol+time.Second), body, newSecret), body, active, webhook.ErrTimestampOutOfRange},
+			)
+		}
+		for _, c := range cases {
+			t.Run(name+"/"+c.name, func(t *testing.T) {
+				r := &webhook.Request{Header: webhook.NewHeader(c.headers), Body: c.body, URL: url}
+				err := p.Verify(r, c.secrets, now)
+				if c.want == nil && err != nil {
+					t.Fatalf("Verify = %v, want success", err)
+				}
+				if c.want != nil && !errors.Is(err, c.want) {
+					t.Fatalf("Verify = %v, want %v", err, c.want)
+				}
+			})
+		}
+		t.Run(name+"/parse", func(t *testing.T) {
+			r := &webhook.Request{Header: webhook.NewHeader(sign(now, body, newSecret)), Body: body, URL: url}
+			d, err := p.Parse(r)
+			if err != nil || d.EventType == "" || d.DeliveryID == "" {
+				t.Fatalf("Parse = %+v, %v; want an event type and a delivery id", d, err)
+			}
+			for k := range d.Headers {
+				if k == sigHeader[name] {
+					t.Fatalf("Parse kept the signature header %s", k)
+				}
+			}
+		})
+		t.Run(name+"/parse garbage", func(t *testing.T) {
+			r := &webhook.Request{Header: webhook.NewHeader(extra), Body: []byte("not json"), URL: url}
+			_, err := p.Parse(r)
+			var pe *webhook.ParseError
+			if !errors.As(err, &pe) || pe.Reason != webhook.ReasonInvalidJSON {
+				t.Fatalf("Parse(garbage) = %v, want a ParseError %s", err, webhook.ReasonInvalidJSON)
+			}
+		})
+	}
+}
+
+// TestLoyaltyNowSignsTheURL shows the URL is part of the message: a delivery
+// signed for the registered custom domain fails against another URL.
+func TestLoyaltyNowSignsTheURL(t *testing.T) {
+	body, _ := sample("loyaltynow")
+	h, _ := providers.Sign("loyaltynow", providers.Delivery{Body: body, URL: "https://rewards.shop.example/hooks", At: now}, "s")
+	for _, c := range []struct {
+		url  string
+		want error
+	}{
+		{"https://rewards.shop.example/hooks", nil},
+		{"https://abc123.execute-api.us-east-1.amazonaws.com/webhooks/loyaltynow", webhook.ErrSignatureMismatch},
+	} {
+		err := providers.ByName["loyaltynow"].Verify(&webhook.Request{Header: h, Body: body, URL: c.url}, [][]byte{[]byte("s")}, now)
+		if !errors.Is(err, c.want) && !(c.want == nil && err == nil) {
+			t.Errorf("url %s: Verify = %v, want %v", c.url, err, c.want)
+		}
+	}
+}
+
+func titleCase(h map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		parts := strings.Split(k, "-")
+		for i, p := range parts {
+			if p != "" {
+				parts[i] = strings.ToUpper(p[:1]) + p[1:]
+			}
+		}
+		out[strings.Join(parts, "-")] = v
+	}
+	return out
+}
+
+func without(h map[string]string, name string) map[string]string {
+	out := with(h, name, "")
+	delete(out, name)
+	return out
+}
+
+func with(h map[string]string, name, v string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, val := range h {
+		out[k] = val
+	}
+	out[name] = v
+	return out
+}

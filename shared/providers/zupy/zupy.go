@@ -1,0 +1,110 @@
+// Package zupy verifies and reads Zupy webhooks.
+//
+// X-Zupy-Signature is "sha256=<hex HMAC-SHA256 of the raw body>". Zupy's docs
+// do not say whether anything else is signed or whether a timestamp or
+// delivery id header exists (see the README): a Zupy signature carries no
+// timestamp, so replays are stopped by the forwarder's idempotency, not here.
+package zupy
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"strings"
+	"time"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
+)
+
+// Header names, lowercase.
+const (
+	HeaderSignature = "x-zupy-signature"
+	HeaderEvent     = "x-zupy-event"
+)
+
+// Provider implements webhook.Provider for Zupy.
+type Provider struct{}
+
+var _ webhook.Provider = Provider{}
+
+// Verify checks X-Zupy-Signature against every secret.
+func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error {
+	if len(secrets) == 0 {
+		return webhook.ErrNoSecrets
+	}
+	v := r.Header.Get(HeaderSignature)
+	if v == "" {
+		return webhook.ErrMissingSignature
+	}
+	if len(v) < 7 || !strings.EqualFold(v[:7], "sha256=") {
+		return fmt.Errorf("%w: no sha256= prefix", webhook.ErrMalformedSignature)
+	}
+	sig, err := hex.DecodeString(v[7:])
+	if err != nil || len(sig) != sha256.Size {
+		return fmt.Errorf("%w: not a hex SHA-256 MAC", webhook.ErrMalformedSignature)
+	}
+	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(r.Body) }) {
+		return webhook.ErrSignatureMismatch
+	}
+	return nil
+}
+
+// Parse reads the event name (header, else body) and builds a delivery id
+// from the event and the transaction or reference id. Zupy sends no delivery
+// id, so when the body has neither, the SHA-256 of the body stands in: a
+// retry carries the same bytes.
+func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
+	var ev struct {
+		Event       string `json:"event"`
+		Transaction struct {
+			ID json.RawMessage `json:"transaction_id"`
+		} `json:"transaction"`
+		ReferenceID json.RawMessage `json:"reference_id"`
+	}
+	if err := webhook.DecodeObject(r.Body, &ev); err != nil {
+		return webhook.Delivery{}, err
+	}
+	d := webhook.Delivery{EventType: r.Header.Get(HeaderEvent)}
+	if d.EventType == "" {
+		d.EventType = ev.Event
+	}
+	if d.EventType == "" {
+		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no X-Zupy-Event header and no event in body"}
+	}
+	d.Headers = map[string]string{HeaderEvent: d.EventType}
+	switch id := firstID(ev.Transaction.ID, ev.ReferenceID); {
+	case id != "":
+		d.DeliveryID = d.EventType + ":" + id
+	default:
+		sum := sha256.Sum256(r.Body)
+		d.DeliveryID = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return d, nil
+}
+
+// firstID returns the first id that is a JSON string or number, unquoted.
+func firstID(raws ...json.RawMessage) string {
+	for _, raw := range raws {
+		raw = bytes.TrimSpace(raw)
+		if len(raw) == 0 || string(raw) == "null" {
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil && s != "" {
+			return s
+		}
+		var n json.Number
+		if json.Unmarshal(raw, &n) == nil {
+			return n.String()
+		}
+	}
+	return ""
+}
+
+// Sign returns the X-Zupy-Signature value for body.
+func Sign(secret string, body []byte) string {
+	return "sha256=" + hex.EncodeToString(webhook.Sum([]byte(secret), func(h hash.Hash) { h.Write(body) }))
+}

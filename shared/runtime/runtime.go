@@ -1,0 +1,81 @@
+// Package runtime holds the wiring the Lambda mains share: the JSON logger
+// and the AWS configuration.
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Logger returns a JSON logger on stdout at the level Lambda's
+// ApplicationLogLevel sets (AWS_LAMBDA_LOG_LEVEL), INFO by default.
+func Logger() *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToUpper(os.Getenv("AWS_LAMBDA_LOG_LEVEL")) {
+	case "TRACE", "DEBUG":
+		level = slog.LevelDebug
+	case "WARN":
+		level = slog.LevelWarn
+	case "ERROR", "FATAL":
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+// AWSConfig builds the AWS configuration from the environment that Lambda
+// gives every function: AWS_REGION and the execution role's credentials in
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (valid for
+// the life of the execution environment). AWS_ENDPOINT_URL, when set, points
+// every client at another endpoint (moto in tests and locally).
+//
+// It deliberately does not use config.LoadDefaultConfig: that links the
+// SSO, STS and IMDS credential chains, 2 MB of binary and cold-start work a
+// Lambda never needs.
+func AWSConfig() (aws.Config, error) {
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = os.Getenv("AWS_DEFAULT_REGION")
+	}
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if region == "" || key == "" || secret == "" {
+		return aws.Config{}, errors.New("AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required (Lambda sets them)")
+	}
+	cfg := aws.Config{
+		Region:           region,
+		Credentials:      aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+		RetryMaxAttempts: 3,
+	}
+	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
+		cfg.BaseEndpoint = aws.String(ep)
+	}
+	return cfg, nil
+}
+
+// Env returns the environment variable name, or an error when it is unset.
+func Env(name string) (string, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return "", fmt.Errorf("environment variable %s is required", name)
+	}
+	return v, nil
+}
+
+// Duration returns the duration in environment variable name, or def.
+func Duration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("environment variable %s: %q is not a duration such as 5m", name, v)
+	}
+	return d, nil
+}

@@ -1,0 +1,159 @@
+// Package webhook holds what every provider's verifier shares: the request as
+// the ingest function sees it, the interface each provider implements, the
+// sentinel errors, and constant-time HMAC matching against several secrets.
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"strings"
+	"time"
+)
+
+// Sentinel errors returned by Provider.Verify. Callers answer all of them
+// with 401; they differ only in what is logged.
+var (
+	// ErrNoSecrets means the deployment has no secret for the provider.
+	ErrNoSecrets = errors.New("webhook: no signing secret configured")
+	// ErrMissingSignature means a signature (or timestamp) header is absent.
+	ErrMissingSignature = errors.New("webhook: missing signature header")
+	// ErrMalformedSignature means a signature header could not be decoded.
+	ErrMalformedSignature = errors.New("webhook: malformed signature header")
+	// ErrSignatureMismatch means no signature matched any configured secret.
+	ErrSignatureMismatch = errors.New("webhook: signature does not match")
+	// ErrTimestampOutOfRange means the signature is genuine but its timestamp
+	// is older or newer than the tolerance allows (a replay or a bad clock).
+	ErrTimestampOutOfRange = errors.New("webhook: timestamp outside tolerance")
+)
+
+// Request is an inbound webhook: its headers, its exact raw body, and the URL
+// the sender addressed it to.
+type Request struct {
+	Header Header
+	Body   []byte
+	URL    string
+}
+
+// Delivery is what the ingest function reads from an authenticated request.
+type Delivery struct {
+	EventType  string
+	DeliveryID string
+	// Headers are the provider headers worth keeping for the worker and for
+	// an operator (never the signature), with lowercase names.
+	Headers map[string]string
+}
+
+// Provider verifies and reads one provider's webhooks.
+type Provider interface {
+	// Verify authenticates r against any of secrets at time now. It returns
+	// nil or an error wrapping one of the sentinel errors above.
+	Verify(r *Request, secrets [][]byte, now time.Time) error
+	// Parse reads the event type and delivery id from an authenticated
+	// request. It returns a *ParseError when the body lacks what we need.
+	Parse(r *Request) (Delivery, error)
+}
+
+// ParseError says why an authenticated webhook cannot be used. Reason is a
+// short stable code (for metrics and the dead-letter queue).
+type ParseError struct {
+	Reason string
+	Detail string
+}
+
+func (e *ParseError) Error() string {
+	if e.Detail == "" {
+		return "webhook: " + e.Reason
+	}
+	return "webhook: " + e.Reason + ": " + e.Detail
+}
+
+// Reasons used by ParseError.
+const (
+	ReasonInvalidJSON       = "invalid_json"
+	ReasonMissingEventType  = "missing_event_type"
+	ReasonMissingDeliveryID = "missing_delivery_id"
+)
+
+// Header is a set of HTTP headers keyed by lowercase name, with one value
+// each (API Gateway payload 2.0 joins repeated headers with commas).
+type Header map[string]string
+
+// NewHeader returns h keyed by lowercase names. API Gateway already
+// lowercases them, in which case h is returned as it is, without copying.
+func NewHeader(h map[string]string) Header {
+	for k := range h {
+		if k != strings.ToLower(k) {
+			out := make(Header, len(h))
+			for k, v := range h {
+				lk := strings.ToLower(k)
+				if prev, ok := out[lk]; ok && prev != "" {
+					v = prev + "," + v
+				}
+				out[lk] = v
+			}
+			return out
+		}
+	}
+	return Header(h)
+}
+
+// Get returns the value of the header named by lowercase name, or "".
+func (h Header) Get(name string) string { return h[name] }
+
+// First returns the value of the first of the lowercase names that is
+// present and not empty.
+func (h Header) First(names ...string) string {
+	for _, n := range names {
+		if v := h[n]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// MatchAny reports whether any of candidates equals HMAC-SHA256(secret, msg)
+// for any of secrets, where write feeds msg to the hash. Each MAC is computed
+// once per secret and compared to every candidate in constant time.
+func MatchAny(secrets [][]byte, candidates [][]byte, write func(hash.Hash)) bool {
+	var sum [sha256.Size]byte
+	matched := false
+	for _, key := range secrets {
+		if len(key) == 0 {
+			continue
+		}
+		mac := hmac.New(sha256.New, key)
+		write(mac)
+		got := mac.Sum(sum[:0])
+		for _, c := range candidates {
+			if hmac.Equal(got, c) {
+				matched = true
+			}
+		}
+		if matched {
+			return true
+		}
+	}
+	return false
+}
+
+// Sum returns HMAC-SHA256(key, msg) where write feeds msg; a helper for the
+// providers' test-signing functions.
+func Sum(key []byte, write func(hash.Hash)) []byte {
+	mac := hmac.New(sha256.New, key)
+	write(mac)
+	return mac.Sum(nil)
+}
+
+// CheckWindow returns ErrTimestampOutOfRange when ts is more than past
+// before now or more than future after it.
+func CheckWindow(ts, now time.Time, past, future time.Duration) error {
+	if d := now.Sub(ts); d > past {
+		return fmt.Errorf("%w: %s old, tolerance %s", ErrTimestampOutOfRange, d.Round(time.Second), past)
+	} else if -d > future {
+		return fmt.Errorf("%w: %s in the future, tolerance %s", ErrTimestampOutOfRange, (-d).Round(time.Second), future)
+	}
+	return nil
+}
