@@ -1,0 +1,257 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+)
+
+var testNow = time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
+
+const testSecret = "whsec_dGVzdC1zZWNyZXQtZm9yLWluZ2VzdA=="
+
+// fakeQueue records what is sent; err makes every send fail.
+type fakeQueue struct {
+	mu   sync.Mutex
+	msgs []sentMessage
+	err  error
+}
+
+type sentMessage struct {
+	body  string
+	attrs map[string]string
+}
+
+func (q *fakeQueue) Send(_ context.Context, body string, attrs map[string]string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	q.msgs = append(q.msgs, sentMessage{body, attrs})
+	return nil
+}
+
+type fakeSecrets struct {
+	s   secrets.WebhookSecrets
+	err error
+}
+
+func (f fakeSecrets) Get(context.Context) (secrets.WebhookSecrets, error) { return f.s, f.err }
+
+type fixture struct {
+	h                 *Handler
+	events, dead      *fakeQueue
+	logs              *bytes.Buffer
+	provider, domain  string
+	body              []byte
+	headers           map[string]string
+	signedAt          time.Time
+	contentType, path string
+}
+
+func newFixture(provider string) *fixture {
+	f := &fixture{
+		events: &fakeQueue{}, dead: &fakeQueue{}, logs: &bytes.Buffer{},
+		provider: provider, domain: "abc123.execute-api.us-east-1.amazonaws.com",
+		signedAt: testNow, contentType: "application/json", path: "/webhooks/" + provider,
+	}
+	f.body, f.headers = sampleDelivery(provider)
+	f.h = &Handler{
+		Name:        provider,
+		Provider:    providers.ByName[provider],
+		Secrets:     fakeSecrets{s: secrets.WebhookSecrets{provider: {[]byte("whsec_bmV3ZXI="), []byte(testSecret)}}},
+		Events:      f.events,
+		DeadLetters: f.dead,
+		Accept:      ParseEventFilter(DefaultEventTypes[provider]),
+		Now:         func() time.Time { return testNow },
+		Log:         slog.New(slog.NewJSONHandler(f.logs, nil)),
+	}
+	return f
+}
+
+func sampleDelivery(provider string) ([]byte, map[string]string) {
+	switch provider {
+	case "shopify":
+		return []byte(`{"id":820982911946154508,"email":"jon@example.com","total_price":"10.00","currency":"USD"}`),
+			map[string]string{"X-Shopify-Topic": "orders/paid", "X-Shopify-Event-Id": "ev-1", "X-Shopify-Shop-Domain": "s.myshopify.com"}
+	case "stripe":
+		return []byte(`{"id":"evt_1","type":"payment_intent.succeeded","livemode":false}`), nil
+	case "zupy":
+		return []byte(`{"event":"points.earned","transaction":{"transaction_id":"t1"}}`), nil
+	case "loyaltynow":
+		return []byte(`{"hook":"member.added","data":{},"sequence":7}`), nil
+	default:
+		return []byte(`{"id":"c-1","type":"purchase","customerEmail":"a@example.com","data":{}}`),
+			map[string]string{"webhook-id": "msg_1"}
+	}
+}
+
+// request signs f.body and builds the API Gateway event.
+func (f *fixture) request(t *testing.T, secret string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	h, err := providers.Sign(f.provider, providers.Delivery{
+		Body: f.body, URL: "https://" + f.domain + f.path, At: f.signedAt, Headers: f.headers,
+	}, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.contentType != "" {
+		h["Content-Type"] = f.contentType
+	}
+	return apigw.Event(apigw.Request{Path: f.path, Domain: f.domain, Headers: h, Body: f.body, RequestID: "req-1", Time: testNow})
+}
+
+func TestHandle(t *testing.T) {
+	type want struct {
+		status        int
+		events, dead  int
+		outcome       string
+		reason        string // dead-letter reason attribute
+		deliveryIDLog bool
+	}
+	cases := []struct {
+		name   string
+		setup  func(f *fixture)
+		secret string
+		want   want
+	}{
+		{"genuine", nil, testSecret, want{200, 1, 0, OutcomeEnqueued, "", true}},
+		{"genuine, binary content type (base64 body)", func(f *fixture) { f.contentType = "application/octet-stream" }, testSecret, want{200, 1, 0, OutcomeEnqueued, "", true}},
+		{"genuine, no content type", func(f *fixture) { f.contentType = "" }, testSecret, want{200, 1, 0, OutcomeEnqueued, "", true}},
+		{"forged", nil, "whsec_Zm9yZ2Vk", want{401, 0, 0, OutcomeRejected, "", false}},
+		{"no secret configured", func(f *fixture) { f.h.Secrets = fakeSecrets{s: secrets.WebhookSecrets{}} }, testSecret, want{401, 0, 0, OutcomeRejected, "", false}},
+		{"secrets unavailable", func(f *fixture) { f.h.Secrets = fakeSecrets{err: errors.New("down")} }, testSecret, want{503, 0, 0, OutcomeRetry, "", false}},
+		{"queue unavailable", func(f *fixture) { f.events.err = errors.New("down") }, testSecret, want{503, 0, 0, OutcomeRetry, "", true}},
+		{"event type not rewarded", func(f *fixture) { f.h.Accept = ParseEventFilter("something.else") }, testSecret, want{200, 0, 0, OutcomeIgnored, "", true}},
+		{"authenticated but not JSON", func(f *fixture) { f.body = []byte("<xml/>") }, testSecret, want{200, 0, 1, OutcomeParked, "invalid_json", false}},
+		{"authenticated but not JSON, DLQ down", func(f *fixture) { f.body = []byte("<xml/>"); f.dead.err = errors.New("down") }, testSecret, want{503, 0, 0, OutcomeRetry, "", false}},
+		{"body over 1 MiB", func(f *fixture) { f.body = bytes.Repeat([]byte("a"), envelope.MaxSQSMessageBytes+1) }, testSecret, want{413, 0, 0, OutcomeTooLarge, "", false}},
+	}
+	for _, provider := range providers.Names {
+		for _, c := range cases {
+			t.Run(provider+"/"+c.name, func(t *testing.T) {
+				f := newFixture(provider)
+				if c.setup != nil {
+					c.setup(f)
+				}
+				req := f.request(t, c.secret)
+				resp, err := f.h.Handle(context.Background(), req)
+				if err != nil {
+					t.Fatalf("Handle returned error %v", err)
+				}
+				if resp.StatusCode != c.want.status || len(f.events.msgs) != c.want.events || len(f.dead.msgs) != c.want.dead {
+					t.Fatalf("status %d, %d enqueued, %d parked; want %d, %d, %d (body %s)",
+						resp.StatusCode, len(f.events.msgs), len(f.dead.msgs), c.want.status, c.want.events, c.want.dead, resp.Body)
+				}
+				var line map[string]any
+				if err := json.Unmarshal(f.logs.Bytes(), &line); err != nil {
+					t.Fatalf("log is not one JSON line: %q", f.logs)
+				}
+				if line["outcome"] != c.want.outcome || line["request_id"] != "req-1" || line["provider"] != provider {
+					t.Fatalf("log line %v lacks outcome %s, request id or provider", line, c.want.outcome)
+				}
+				if _, ok := line["delivery_id"]; ok != c.want.deliveryIDLog {
+					t.Fatalf("log line %v: delivery_id present = %v, want %v", line, ok, c.want.deliveryIDLog)
+				}
+				for _, secretish := range []string{testSecret, "jon@example.com", "a@example.com", string(f.body[:min(len(f.body), 40)])} {
+					if strings.Contains(f.logs.String(), secretish) {
+						t.Fatalf("log line leaks %q: %s", secretish, f.logs)
+					}
+				}
+				for _, m := range append(f.events.msgs, f.dead.msgs...) {
+					env, err := envelope.Decode([]byte(m.body))
+					if err != nil {
+						t.Fatalf("queued message is not an envelope: %v", err)
+					}
+					if !bytes.Equal(env.RawBody(), f.body) || env.Provider != provider || env.RequestID != "req-1" || !env.ReceivedAt.Equal(testNow) {
+						t.Fatalf("envelope %+v does not carry the exact request", env)
+					}
+					if m.attrs["provider"] != provider {
+						t.Fatalf("attributes %v lack the provider", m.attrs)
+					}
+				}
+				if c.want.dead > 0 && f.dead.msgs[0].attrs["reason"] != c.want.reason {
+					t.Fatalf("parked with attributes %v, want reason %s", f.dead.msgs[0].attrs, c.want.reason)
+				}
+			})
+		}
+	}
+}
+
+// TestEnvelopeTooLarge: a body under 1 MiB whose envelope is over it (JSON
+// escaping grows it) is refused with 413 rather than failing at SQS.
+func TestEnvelopeTooLarge(t *testing.T) {
+	f := newFixture("shopify")
+	f.body = []byte(`{"note":"` + strings.Repeat(`\"`, 400_000) + `"}`)
+	resp, _ := f.h.Handle(context.Background(), f.request(t, testSecret))
+	if resp.StatusCode != 413 || len(f.events.msgs) != 0 {
+		t.Fatalf("status %d with %d enqueued, want 413 and none", resp.StatusCode, len(f.events.msgs))
+	}
+}
+
+// TestSignedURL: Loyalty Now signs the URL as registered; by default that is
+// the request's own URL, and SIGNED_URL overrides it for a custom domain.
+func TestSignedURL(t *testing.T) {
+	for _, c := range []struct {
+		name, signedFor, configured string
+		want                        int
+	}{
+		{"request URL by default", "https://abc123.execute-api.us-east-1.amazonaws.com/webhooks/loyaltynow", "", 200},
+		{"custom domain configured", "https://rewards.shop.example/hooks/ln", "https://rewards.shop.example/hooks/ln", 200},
+		{"custom domain not configured", "https://rewards.shop.example/hooks/ln", "", 401},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture("loyaltynow")
+			f.h.SignedURL = c.configured
+			h, _ := providers.Sign("loyaltynow", providers.Delivery{Body: f.body, URL: c.signedFor, At: testNow}, testSecret)
+			h["content-type"] = "application/json"
+			req := apigw.Event(apigw.Request{Path: f.path, Domain: f.domain, Headers: h, Body: f.body})
+			if resp, _ := f.h.Handle(context.Background(), req); resp.StatusCode != c.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, c.want)
+			}
+		})
+	}
+}
+
+func TestStaleTimestampsAreRejected(t *testing.T) {
+	for _, p := range []string{"stripe", "loyaltynow", "custom"} {
+		f := newFixture(p)
+		f.signedAt = testNow.Add(-10 * time.Minute)
+		if resp, _ := f.h.Handle(context.Background(), f.request(t, testSecret)); resp.StatusCode != 401 || len(f.events.msgs) != 0 {
+			t.Errorf("%s: replay 10 minutes late answered %d", p, resp.StatusCode)
+		}
+		if !strings.Contains(f.logs.String(), "timestamp_out_of_range") {
+			t.Errorf("%s: log does not say why: %s", p, f.logs)
+		}
+	}
+}
+
+func TestEventFilter(t *testing.T) {
+	for _, c := range []struct {
+		spec, typ string
+		want      bool
+	}{
+		{"orders/paid, customers/create", "customers/create", true},
+		{"orders/paid", "orders/create", false},
+		{"*", "anything", true},
+		{"", "orders/paid", false},
+	} {
+		if got := ParseEventFilter(c.spec).Allows(c.typ); got != c.want {
+			t.Errorf("ParseEventFilter(%q).Allows(%q) = %v", c.spec, c.typ, got)
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+)
+
+// TestIntegrationMoto drives the handler that FromEnv builds, as a Lambda
+// would, against a real moto_server: genuine webhooks end as SQS messages
+// whose envelopes carry the exact raw bytes, an unusable one is parked with
+// its reason, and with SQS gone the answer is 503.
+func TestIntegrationMoto(t *testing.T) {
+	moto := awstest.StartMoto(t)
+	moto.Env(t)
+	eventsURL := moto.CreateQueue(t, "events", nil)
+	dlqURL := moto.CreateQueue(t, "dlq", nil)
+	secretARN := moto.CreateSecret(t, "webhook-secrets", `{"stripe":"whsec_new,whsec_old","shopify":"hush"}`)
+	t.Setenv("WEBHOOK_SECRET_ID", secretARN)
+	t.Setenv("EVENTS_QUEUE_URL", eventsURL)
+	t.Setenv("DEAD_LETTER_QUEUE_URL", dlqURL)
+	t.Setenv("SQS_SEND_TIMEOUT", "2s")
+
+	stripeH, err := FromEnv("stripe", providers.ByName["stripe"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	shopifyH, err := FromEnv("shopify", providers.ByName["shopify"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sqs.NewFromConfig(moto.Config())
+	ctx := context.Background()
+
+	send := func(h *Handler, provider string, body []byte, headers map[string]string, contentType string) int {
+		t.Helper()
+		signed, err := providers.Sign(provider, providers.Delivery{Body: body, At: time.Now(), Headers: headers}, map[string]string{"stripe": "whsec_old", "shopify": "hush"}[provider])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if contentType != "" {
+			signed["Content-Type"] = contentType
+		}
+		resp, err := h.Handle(ctx, apigw.Event(apigw.Request{Path: "/webhooks/" + provider, Headers: signed, Body: body}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode
+	}
+
+	stripeBody := []byte("{\n  \"id\": \"evt_1\",\n  \"type\": \"invoice.paid\",\n  \"note\": \"<é>\"\n}")
+	binaryBody := []byte("{\"id\":\"evt_2\",\"type\":\"invoice.paid\",\"x\":\"\xff\"}") // not UTF-8: carried as base64
+	unusableBody := []byte(`{"id":"evt_3","object":"event"}`)                           // no type: parked
+	shopifyBody := []byte(`{"id":820982911946154508,"total_price":"10.00"}`)
+	if got := send(stripeH, "stripe", stripeBody, nil, "application/json; charset=utf-8"); got != 200 {
+		t.Fatalf("stripe genuine: %d", got)
+	}
+	if got := send(shopifyH, "shopify", shopifyBody, map[string]string{"X-Shopify-Topic": "orders/paid", "X-Shopify-Event-Id": "e-9"}, ""); got != 200 {
+		t.Fatalf("shopify genuine, base64 body: %d", got)
+	}
+	if got := send(stripeH, "stripe", binaryBody, nil, "application/octet-stream"); got != 200 {
+		t.Fatalf("stripe binary: %d", got)
+	}
+	if got := send(stripeH, "stripe", unusableBody, nil, "application/json"); got != 200 {
+		t.Fatalf("stripe unusable: %d", got)
+	}
+
+	got := receive(t, client, eventsURL, 3)
+	want := map[string][]byte{"evt_1": stripeBody, "e-9": shopifyBody, "evt_2": binaryBody}
+	for _, m := range got {
+		env, err := envelope.Decode([]byte(*m.Body))
+		if err != nil {
+			t.Fatalf("message is not an envelope: %v", err)
+		}
+		if !bytes.Equal(env.RawBody(), want[env.DeliveryID]) {
+			t.Fatalf("%s envelope body %q, want %q", env.DeliveryID, env.RawBody(), want[env.DeliveryID])
+		}
+		delete(want, env.DeliveryID)
+	}
+	if len(want) != 0 {
+		t.Fatalf("missing messages for %v", want)
+	}
+	parked := receive(t, client, dlqURL, 1)
+	env, err := envelope.Decode([]byte(*parked[0].Body))
+	if err != nil || !bytes.Equal(env.RawBody(), unusableBody) {
+		t.Fatalf("parked envelope %v, %v does not carry the exact bytes", env, err)
+	}
+	if r := parked[0].MessageAttributes["reason"]; r.StringValue == nil || *r.StringValue != "missing_event_type" {
+		t.Fatalf("parked message attributes %v lack reason missing_event_type", parked[0].MessageAttributes)
+	}
+
+	moto.Stop()
+	start := time.Now()
+	if got := send(stripeH, "stripe", stripeBody, nil, "application/json"); got != 503 {
+		t.Fatalf("with SQS stopped: %d, want 503", got)
+	}
+	if took := time.Since(start); took > 4*time.Second {
+		t.Fatalf("503 took %s; senders such as Shopify give up after 5 s", took)
+	}
+}
+
+func receive(t *testing.T, c *sqs.Client, url string, n int) []types.Message {
+	t.Helper()
+	var out []types.Message
+	deadline := time.Now().Add(10 * time.Second)
+	for len(out) < n && time.Now().Before(deadline) {
+		r, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageAttributeNames: []string{"All"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r.Messages...)
+	}
+	if len(out) != n {
+		t.Fatalf("received %d messages from %s, want %d", len(out), url, n)
+	}
+	return out
+}
