@@ -4,6 +4,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -15,12 +16,38 @@ type Sender interface {
 	Send(ctx context.Context, body string, attrs map[string]string) error
 }
 
-// SQS is a Sender for one queue.
+// VisibilityChanger sets when a received message is seen again.
+type VisibilityChanger interface {
+	ChangeVisibility(ctx context.Context, receiptHandle string, after time.Duration) error
+}
+
+// Client is the part of the SQS client this package uses.
+type Client interface {
+	SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+// SQS is a Sender and VisibilityChanger for one queue.
 type SQS struct {
-	Client interface {
-		SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	Client Client
+	URL    string
+}
+
+// MaxVisibility is SQS's longest visibility timeout.
+const MaxVisibility = 12 * time.Hour
+
+// ChangeVisibility makes the message visible again after the given time
+// (rounded up to a second, at most 12 hours).
+func (q SQS) ChangeVisibility(ctx context.Context, receiptHandle string, after time.Duration) error {
+	after = min(after, MaxVisibility)
+	secs := int32((after + time.Second - 1) / time.Second)
+	_, err := q.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: aws.String(q.URL), ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: secs,
+	})
+	if err != nil {
+		return fmt.Errorf("queue: change visibility on %s: %w", q.URL, err)
 	}
-	URL string
+	return nil
 }
 
 // Send sends body with attrs as String message attributes.

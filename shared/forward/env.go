@@ -1,0 +1,113 @@
+package forward
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/custom"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/loyaltynow"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/shopify"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/stripe"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/zupy"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+)
+
+// Mappers is every provider's mapper.
+var Mappers = map[string]mapping.Mapper{
+	"shopify":    shopify.Mapper{},
+	"stripe":     stripe.Mapper{},
+	"zupy":       zupy.Mapper{},
+	"loyaltynow": loyaltynow.Mapper{},
+	"custom":     custom.Mapper{},
+}
+
+// FromEnv builds the forwarder from its environment:
+//
+//	IDEMPOTENCY_TABLE      DynamoDB table (required)
+//	EVENTS_QUEUE_URL       the events queue, for visibility changes (required)
+//	DEAD_LETTER_QUEUE_URL  the dead-letter queue (required)
+//	RESONANCE_SECRET_ID    Secrets Manager id of {apiKey, hmacSecret} (required)
+//	RESONANCE_BRAND_ID     the brand's 0x wallet address (required)
+//	RESONANCE_API_URL      default https://api.rsnc.network
+//	RESONANCE_AUTH         bearer (default), hmac or both
+//	RESONANCE_TIMEOUT      bound on one call (default 10s)
+//	MAPPING                JSON overrides of the mapping defaults
+//	CONCURRENCY            messages of a batch forwarded at once (default 10)
+//	MAX_RECEIVE_COUNT      the queue's maxReceiveCount (default 8)
+//	IDEMPOTENCY_RETENTION  how long reward records are kept (default 720h)
+//	SECRETS_TTL            how long the credentials are cached (default 5m)
+func FromEnv() (*Forwarder, error) {
+	table, e1 := runtime.Env("IDEMPOTENCY_TABLE")
+	eventsURL, e2 := runtime.Env("EVENTS_QUEUE_URL")
+	dlqURL, e3 := runtime.Env("DEAD_LETTER_QUEUE_URL")
+	secretID, e4 := runtime.Env("RESONANCE_SECRET_ID")
+	brand, e5 := runtime.Env("RESONANCE_BRAND_ID")
+	timeout, e6 := runtime.Duration("RESONANCE_TIMEOUT", DefaultCallTimeout)
+	retention, e7 := runtime.Duration("IDEMPOTENCY_RETENTION", idempotency.DefaultRetention)
+	ttl, e8 := runtime.Duration("SECRETS_TTL", secrets.DefaultTTL)
+	conc, e9 := intEnv("CONCURRENCY", DefaultConcurrency)
+	maxRecv, e10 := intEnv("MAX_RECEIVE_COUNT", DefaultMaxReceiveCount)
+	if err := errors.Join(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10); err != nil {
+		return nil, err
+	}
+	cfgs, err := mapping.Load(brand, os.Getenv("MAPPING"))
+	if err != nil {
+		return nil, err
+	}
+	baseURL := os.Getenv("RESONANCE_API_URL")
+	if baseURL == "" {
+		baseURL = resonance.DefaultBaseURL
+	}
+	aws, err := runtime.AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	sqsClient := sqs.NewFromConfig(aws)
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = conc
+	return &Forwarder{
+		Mappers: Mappers,
+		Configs: cfgs,
+		Store:   &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(aws), Table: table, Retention: retention},
+		Resonance: &resonance.Client{
+			BaseURL: baseURL,
+			BrandID: brand,
+			Auth:    os.Getenv("RESONANCE_AUTH"),
+			Credentials: &secrets.Cache[resonance.Credentials]{
+				Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(aws)},
+				ID:      secretID, TTL: ttl, Parse: resonance.ParseCredentials,
+			},
+			HTTP: &http.Client{Transport: transport},
+		},
+		DeadLetters:     queue.SQS{Client: sqsClient, URL: dlqURL},
+		Visibility:      queue.SQS{Client: sqsClient, URL: eventsURL},
+		Concurrency:     conc,
+		CallTimeout:     timeout,
+		MaxReceiveCount: maxRecv,
+		Log:             runtime.Logger(),
+	}, nil
+}
+
+func intEnv(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("environment variable %s: %q is not a positive integer", name, v)
+	}
+	return n, nil
+}

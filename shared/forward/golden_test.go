@@ -1,0 +1,108 @@
+package forward
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const testBrand = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+
+// sampleEnvelopes returns the envelope the ingest function would queue for
+// every genuine sample in events/, by file.
+func sampleEnvelopes(t testing.TB) map[string]*envelope.Envelope {
+	t.Helper()
+	out := map[string]*envelope.Envelope{}
+	for _, p := range providers.Names {
+		files, _ := filepath.Glob(filepath.Join("../../events", providers.FunctionIDs[p], "*.json"))
+		for _, f := range files {
+			if strings.HasPrefix(filepath.Base(f), "forged") {
+				continue
+			}
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				t.Fatal(err)
+			}
+			body := []byte(ev.Body)
+			if ev.IsBase64Encoded {
+				body, _ = base64.StdEncoding.DecodeString(ev.Body)
+			}
+			d, err := providers.ByName[p].Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body})
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			env := &envelope.Envelope{Version: 1, Provider: p, EventType: d.EventType, DeliveryID: d.DeliveryID,
+				ReceivedAt: time.UnixMilli(ev.RequestContext.TimeEpoch).UTC(), RequestID: ev.RequestContext.RequestID, Headers: d.Headers}
+			env.SetBody(body)
+			out[filepath.Join(providers.FunctionIDs[p], filepath.Base(f))] = env
+		}
+	}
+	return out
+}
+
+// TestGolden maps every sample in events/ with the default configuration and
+// compares the Resonance requests, key and body, byte for byte with
+// testdata/golden (go test ./shared/forward -run Golden -update rewrites them).
+func TestGolden(t *testing.T) {
+	cfgs, err := mapping.Load(testBrand, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs := sampleEnvelopes(t)
+	if len(envs) < 10 {
+		t.Fatalf("only %d samples", len(envs))
+	}
+	for name, env := range envs {
+		t.Run(name, func(t *testing.T) {
+			res, err := Mappers[env.Provider].Map(env, cfgs[env.Provider])
+			var got bytes.Buffer
+			switch {
+			case err != nil:
+				fmt.Fprintf(&got, "error: %v\n", err)
+			case len(res.Rewards) == 0:
+				fmt.Fprintf(&got, "skipped: %s\n", res.Skipped)
+			}
+			for _, r := range res.Rewards {
+				b, err := r.Event.Body()
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(&got, "key: %s\n%s\n", r.Key, b)
+			}
+			path := filepath.Join("testdata/golden", strings.TrimSuffix(name, ".json")+".golden")
+			if *update {
+				_ = os.MkdirAll(filepath.Dir(path), 0o755)
+				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("mapping changed:\n got: %s\nwant: %s", got.Bytes(), want)
+			}
+		})
+	}
+}

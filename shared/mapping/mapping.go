@@ -1,0 +1,271 @@
+// Package mapping turns an authenticated webhook (an envelope) into the
+// Resonance reward events it earns. Each provider's package implements
+// Mapper; what counts, and as what, is configuration (Config), so a merchant
+// changes it without a code change.
+package mapping
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"strings"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+)
+
+// Reward is one Resonance event with the key that makes it unique: the same
+// key is paid at most once, whichever webhooks carry it.
+type Reward struct {
+	Key   string
+	Event resonance.Event
+}
+
+// Result is what a webhook maps to: rewards, or none with the reason.
+type Result struct {
+	Rewards []Reward
+	Skipped string // why there is no reward (test order, unpaid, unmapped)
+}
+
+// Mapper maps one provider's webhooks.
+type Mapper interface {
+	Map(env *envelope.Envelope, cfg *Config) (Result, error)
+}
+
+// ParkError says a webhook cannot be rewarded as it is and must wait in the
+// dead-letter queue for an operator (Reason is a stable code).
+type ParkError struct {
+	Reason string
+	Detail string
+}
+
+func (e *ParkError) Error() string { return "mapping: " + e.Reason + ": " + e.Detail }
+
+// Park reasons.
+const (
+	ReasonNoIdentity     = "no_customer_identity"
+	ReasonInvalidPayload = "invalid_payload"
+)
+
+// Config is one provider's mapping configuration.
+type Config struct {
+	// BrandID is the brand's 0x wallet address (set from the deployment).
+	BrandID string `json:"-"`
+	// Events maps the provider's event type to a Resonance event type;
+	// types not listed (or mapped to "") earn nothing.
+	Events map[string]string `json:"events,omitempty"`
+	// IncludeTest rewards test orders (Shopify test: true) and Stripe
+	// test-mode events (livemode: false).
+	IncludeTest bool `json:"includeTest"`
+	// SyntheticEmail uses <provider>_<customer id>@rsnc.network for a
+	// customer without an email, instead of parking the webhook.
+	SyntheticEmail bool `json:"syntheticEmail"`
+	// Fields locate values in payloads whose schema is not published
+	// (Loyalty Now): dotted paths such as "data.member.email", several
+	// separated by "|" and tried in order.
+	Fields map[string]string `json:"fields,omitempty"`
+	// Currency is used where the payload names none.
+	Currency string `json:"currency,omitempty"`
+}
+
+// Defaults is each provider's configuration out of the box.
+func Defaults() map[string]*Config {
+	return map[string]*Config{
+		"shopify": {Events: map[string]string{"orders/paid": resonance.Purchase, "customers/create": resonance.Signup}},
+		"stripe": {Events: map[string]string{
+			"checkout.session.completed":               resonance.Purchase,
+			"checkout.session.async_payment_succeeded": resonance.Purchase,
+			"payment_intent.succeeded":                 resonance.Purchase,
+			"charge.succeeded":                         resonance.Purchase,
+			"invoice.paid":                             resonance.Purchase,
+			"customer.created":                         resonance.Signup,
+		}},
+		"zupy": {Currency: "BRL", Events: map[string]string{
+			"points.earned": resonance.Purchase, "customer.registered": resonance.Signup, "customer.enrolled": resonance.Signup,
+		}},
+		"loyaltynow": {Events: map[string]string{"transaction.confirmed": resonance.Purchase, "member.added": resonance.Signup},
+			Fields: map[string]string{
+				"email":         "data.email|data.member.email|data.memberEmail",
+				"customerId":    "data.memberId|data.member.id|data.member.memberId",
+				"transactionId": "data.transactionId|data.id|data.transaction.id",
+				"amount":        "data.amount|data.transaction.amount|data.value",
+				"currency":      "data.currency|data.transaction.currency",
+			}},
+		"custom": {},
+	}
+}
+
+// Load returns the defaults with overrides applied: a JSON object from
+// provider name to a partial Config. Events and Fields entries are merged
+// key by key ("" removes a mapping); the flags and currency replace.
+func Load(brandID, overrides string) (map[string]*Config, error) {
+	cfgs := Defaults()
+	for _, c := range cfgs {
+		c.BrandID = brandID
+	}
+	if strings.TrimSpace(overrides) == "" {
+		return cfgs, nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(overrides), &raw); err != nil {
+		return nil, fmt.Errorf("mapping: overrides are not a JSON object: %w", err)
+	}
+	for name, v := range raw {
+		base, ok := cfgs[name]
+		if !ok {
+			return nil, fmt.Errorf("mapping: overrides name unknown provider %q", name)
+		}
+		var o struct {
+			Events         map[string]string `json:"events"`
+			Fields         map[string]string `json:"fields"`
+			IncludeTest    *bool             `json:"includeTest"`
+			SyntheticEmail *bool             `json:"syntheticEmail"`
+			Currency       *string           `json:"currency"`
+		}
+		dec := json.NewDecoder(strings.NewReader(string(v)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&o); err != nil {
+			return nil, fmt.Errorf("mapping: overrides for %s: %w", name, err)
+		}
+		base.Events = mergeDrop(base.Events, o.Events)
+		base.Fields = mergeDrop(base.Fields, o.Fields)
+		if o.IncludeTest != nil {
+			base.IncludeTest = *o.IncludeTest
+		}
+		if o.SyntheticEmail != nil {
+			base.SyntheticEmail = *o.SyntheticEmail
+		}
+		if o.Currency != nil {
+			base.Currency = *o.Currency
+		}
+	}
+	return cfgs, nil
+}
+
+func mergeDrop(base, over map[string]string) map[string]string {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for k, v := range over {
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Identity returns the email to reward: email when there is one, else the
+// synthetic <provider>_<customerID>@rsnc.network when enabled, else a
+// ParkError.
+func Identity(provider, email, customerID string, cfg *Config) (string, error) {
+	if e := strings.TrimSpace(email); e != "" && strings.Contains(e, "@") {
+		return e, nil
+	}
+	if cfg.SyntheticEmail && customerID != "" {
+		return provider + "_" + customerID + "@rsnc.network", nil
+	}
+	if customerID != "" {
+		return "", &ParkError{Reason: ReasonNoIdentity, Detail: "no email for customer " + customerID + " (enable syntheticEmail to reward it)"}
+	}
+	return "", &ParkError{Reason: ReasonNoIdentity, Detail: "no email and no customer id"}
+}
+
+var decimalRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// Decimal validates a decimal string (never through float64) and returns it
+// as a JSON number.
+func Decimal(s string) (json.Number, bool) {
+	s = strings.TrimSpace(s)
+	if !decimalRE.MatchString(s) {
+		return "", false
+	}
+	return json.Number(s), true
+}
+
+// MaskEmail keeps the first character of the local part and the domain:
+// "jon@example.com" -> "j***@example.com". For logs.
+func MaskEmail(e string) string {
+	at := strings.LastIndexByte(e, '@')
+	if at <= 0 {
+		return "***"
+	}
+	return e[:1] + "***" + e[at:]
+}
+
+// Lookup follows a dotted path ("data.member.email") through decoded JSON
+// and returns the value as a string (numbers as written). Several paths
+// separated by "|" are tried in order.
+func Lookup(doc any, paths string) string {
+	for path := range strings.SplitSeq(paths, "|") {
+		v := doc
+		for part := range strings.SplitSeq(strings.TrimSpace(path), ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				v = nil
+				break
+			}
+			v = m[part]
+		}
+		switch x := v.(type) {
+		case string:
+			if x != "" {
+				return x
+			}
+		case json.Number:
+			return x.String()
+		}
+	}
+	return ""
+}
+
+// DecodeBody decodes the envelope's body with numbers kept exact.
+func DecodeBody(env *envelope.Envelope, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(env.RawBody())))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return &ParkError{Reason: ReasonInvalidPayload, Detail: err.Error()}
+	}
+	return nil
+}
+
+// One is a Result of one reward.
+func One(key string, cfg *Config, eventType, email string, meta map[string]any) Result {
+	return Result{Rewards: []Reward{{
+		Key:   key,
+		Event: resonance.Event{BrandID: cfg.BrandID, EventType: eventType, UserEmail: email, Metadata: meta},
+	}}}
+}
+
+// ID is an identifier that arrives as a JSON string or number (numbers kept
+// exactly as written, never through float64); null or absent is "".
+type ID string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*id = ID(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		*id = ID(n.String())
+		return nil
+	}
+	if string(b) == "null" {
+		*id = ""
+		return nil
+	}
+	return fmt.Errorf("mapping: id %s is neither a string nor a number", clipBytes(b, 40))
+}
+
+func clipBytes(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
+}

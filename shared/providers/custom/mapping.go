@@ -1,0 +1,45 @@
+package custom
+
+import (
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+)
+
+// Mapper forwards a custom event as it was sent: type, customerEmail and
+// data become eventType, userEmail and metadata, keyed on the sender's id.
+// Config.Events, when it has entries, renames or (with "") drops types.
+type Mapper struct{}
+
+var _ mapping.Mapper = Mapper{}
+
+// Map implements mapping.Mapper.
+func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, error) {
+	var ev struct {
+		ID            string         `json:"id"`
+		Type          string         `json:"type"`
+		CustomerEmail string         `json:"customerEmail"`
+		CustomerID    mapping.ID     `json:"customerId"`
+		Data          map[string]any `json:"data"`
+	}
+	if err := mapping.DecodeBody(env, &ev); err != nil {
+		return mapping.Result{}, err
+	}
+	kind := ev.Type
+	if len(cfg.Events) > 0 {
+		if kind = cfg.Events[ev.Type]; kind == "" {
+			return mapping.Result{Skipped: "event_not_mapped"}, nil
+		}
+	}
+	if kind == "" {
+		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no type"}
+	}
+	id := ev.ID
+	if id == "" {
+		id = env.DeliveryID
+	}
+	email, err := mapping.Identity("custom", ev.CustomerEmail, string(ev.CustomerID), cfg)
+	if err != nil {
+		return mapping.Result{}, err
+	}
+	return mapping.One("custom:"+id, cfg, kind, email, ev.Data), nil
+}

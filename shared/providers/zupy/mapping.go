@@ -1,0 +1,82 @@
+package zupy
+
+import (
+	"encoding/json"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+)
+
+// Mapper maps Zupy webhooks: points.earned becomes a purchase in BRL keyed
+// on the transaction, customer.registered and customer.enrolled a signup
+// keyed on the member. Both of Zupy's published payload shapes are read.
+type Mapper struct{}
+
+var _ mapping.Mapper = Mapper{}
+
+// Map implements mapping.Mapper.
+func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, error) {
+	kind := cfg.Events[env.EventType]
+	if kind == "" {
+		return mapping.Result{Skipped: "event_not_mapped"}, nil
+	}
+	var b struct {
+		Customer struct {
+			MemberID mapping.ID `json:"member_id"`
+			Email    string     `json:"email"`
+		} `json:"customer"`
+		CustomerID  mapping.ID `json:"customer_id"`
+		Email       string     `json:"email"`
+		ReferenceID mapping.ID `json:"reference_id"`
+		Transaction struct {
+			TransactionID mapping.ID  `json:"transaction_id"`
+			OrderID       mapping.ID  `json:"order_id"`
+			OrderValue    json.Number `json:"order_value"`
+			ItemsCount    json.Number `json:"items_count"`
+			Platform      string      `json:"platform"`
+		} `json:"transaction"`
+	}
+	if err := mapping.DecodeBody(env, &b); err != nil {
+		return mapping.Result{}, err
+	}
+	member := string(b.Customer.MemberID)
+	if member == "" {
+		member = string(b.CustomerID)
+	}
+	email := b.Customer.Email
+	if email == "" {
+		email = b.Email
+	}
+	email, err := mapping.Identity("zupy", email, member, cfg)
+	if err != nil {
+		return mapping.Result{}, err
+	}
+	if kind != resonance.Purchase {
+		return mapping.One("zupy:member:"+member+":"+kind, cfg, kind, email, map[string]any{"signup_source": "zupy"}), nil
+	}
+	tx := string(b.Transaction.TransactionID)
+	if tx == "" {
+		tx = string(b.ReferenceID)
+	}
+	if tx == "" {
+		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no transaction.transaction_id or reference_id"}
+	}
+	meta := map[string]any{"currency": cfg.Currency, "source": "zupy"}
+	if v, ok := mapping.Decimal(string(b.Transaction.OrderValue)); ok {
+		meta["order_value"] = v
+	} else {
+		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no numeric transaction.order_value"}
+	}
+	meta["order_id"] = tx
+	if o := string(b.Transaction.OrderID); o != "" {
+		meta["order_id"] = o
+	}
+	if n, err := b.Transaction.ItemsCount.Int64(); err == nil {
+		meta["items"] = n
+	}
+	if b.Transaction.Platform != "" {
+		meta["platform"] = b.Transaction.Platform
+	}
+	return mapping.One("zupy:transaction:"+tx, cfg, kind, email, meta), nil
+}

@@ -1,0 +1,204 @@
+// Package resonance is the client for Resonance's manual-event endpoint:
+// POST <base>/resonance-api/manual-event with {brandId, eventType, userEmail,
+// metadata}.
+//
+// Resonance's docs disagree on authentication (UNCONFIRMED): the integration
+// guide uses "Authorization: Bearer <API key>", the API docs HMAC headers
+// X-Resonance-Brand-Id, X-Resonance-Timestamp (Unix ms) and
+// X-Resonance-Signature = hex HMAC-SHA256(secret, "<timestamp>:<brandId>:<body>").
+// Both are supported, alone or together, by configuration.
+package resonance
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Path is the manual-event endpoint under the base URL.
+const Path = "/resonance-api/manual-event"
+
+// DefaultBaseURL is Resonance's production API.
+const DefaultBaseURL = "https://api.rsnc.network"
+
+// Event types Resonance knows.
+const (
+	Purchase         = "purchase"
+	Signup           = "signup"
+	ReferralComplete = "referral_complete"
+	CustomAction     = "custom_action"
+)
+
+// Event is the request body. Field order is the wire order; metadata keys
+// are written sorted, so the same event always has the same bytes.
+type Event struct {
+	BrandID   string         `json:"brandId"`
+	EventType string         `json:"eventType"`
+	UserEmail string         `json:"userEmail"`
+	Metadata  map[string]any `json:"metadata,omitempty"`
+}
+
+// Body returns the event's JSON bytes (no HTML escaping, no newline).
+func (e Event) Body() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Auth modes.
+const (
+	AuthBearer = "bearer"
+	AuthHMAC   = "hmac"
+	AuthBoth   = "both"
+)
+
+// Credentials are what the Resonance secret holds.
+type Credentials struct {
+	APIKey     string `json:"apiKey"`
+	HMACSecret string `json:"hmacSecret"`
+}
+
+// ParseCredentials reads the Resonance secret's JSON.
+func ParseCredentials(s string) (Credentials, error) {
+	var c Credentials
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, fmt.Errorf("resonance: credentials secret is not JSON {apiKey, hmacSecret}: %w", err)
+	}
+	return c, nil
+}
+
+// CredentialSource returns the current credentials.
+type CredentialSource interface {
+	Get(ctx context.Context) (Credentials, error)
+}
+
+// Client sends events to Resonance.
+type Client struct {
+	BaseURL     string
+	BrandID     string
+	Auth        string // bearer, hmac or both
+	Credentials CredentialSource
+	HTTP        *http.Client
+	Now         func() time.Time
+}
+
+// Response is Resonance's answer.
+type Response struct {
+	Status     int
+	Body       []byte // at most 4 KiB
+	RetryAfter time.Duration
+	Success    bool            `json:"success"`
+	Reward     json.RawMessage `json:"rewardAmount"`
+	TxHash     string          `json:"txHash"`
+}
+
+// ErrConfig reports a client that cannot authenticate as configured.
+var ErrConfig = errors.New("resonance: configuration")
+
+// Send posts body (an Event's bytes) with key as the Idempotency-Key header.
+// A non-nil error means no HTTP answer was had (network error, time-out,
+// missing credentials); any HTTP answer, even 500, is a Response.
+func (c *Client) Send(ctx context.Context, key string, body []byte) (*Response, error) {
+	creds, err := c.Credentials.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+Path, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "resonance-webhook-relay/1")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	if err := c.sign(req, creds, body); err != nil {
+		return nil, err
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("resonance: %w", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	out := &Response{Status: resp.StatusCode, Body: b, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), c.now())}
+	if resp.StatusCode/100 == 2 {
+		_ = json.Unmarshal(b, out) // the answer's fields are informative only
+	}
+	return out, nil
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Client) sign(req *http.Request, creds Credentials, body []byte) error {
+	mode := c.Auth
+	if mode == "" {
+		mode = AuthBearer
+	}
+	if mode == AuthBearer || mode == AuthBoth {
+		if creds.APIKey == "" {
+			return fmt.Errorf("%w: auth %s needs apiKey in the Resonance secret", ErrConfig, mode)
+		}
+		req.Header.Set("Authorization", "Bearer "+creds.APIKey)
+	}
+	if mode == AuthHMAC || mode == AuthBoth {
+		if creds.HMACSecret == "" {
+			return fmt.Errorf("%w: auth %s needs hmacSecret in the Resonance secret", ErrConfig, mode)
+		}
+		ts := strconv.FormatInt(c.now().UnixMilli(), 10)
+		req.Header.Set("X-Resonance-Brand-Id", c.BrandID)
+		req.Header.Set("X-Resonance-Timestamp", ts)
+		req.Header.Set("X-Resonance-Signature", Signature(creds.HMACSecret, ts, c.BrandID, body))
+	}
+	if mode != AuthBearer && mode != AuthHMAC && mode != AuthBoth {
+		return fmt.Errorf("%w: unknown auth mode %q (bearer, hmac or both)", ErrConfig, mode)
+	}
+	return nil
+}
+
+// Signature is hex HMAC-SHA256(secret, "<timestamp>:<brandId>:<body>").
+func Signature(secret, timestamp, brandID string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp + ":" + brandID + ":"))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
