@@ -1,12 +1,13 @@
 # Resonance webhook relay. `make help` lists the targets.
 
-FUNCTIONS := ShopifyWebhookFunction StripeWebhookFunction ZupyWebhookFunction LoyaltyNowWebhookFunction CustomWebhookFunction
+FUNCTIONS := ShopifyWebhookFunction StripeWebhookFunction ZupyWebhookFunction LoyaltyNowWebhookFunction CustomWebhookFunction ForwarderFunction
 # Logical id -> package under functions/.
 pkg_ShopifyWebhookFunction    := shopify
 pkg_StripeWebhookFunction     := stripe
 pkg_ZupyWebhookFunction       := zupy
 pkg_LoyaltyNowWebhookFunction := loyaltynow
 pkg_CustomWebhookFunction     := custom
+pkg_ForwarderFunction         := forwarder
 
 GO          ?= go
 BUILD_DIR   ?= .aws-sam/build
@@ -24,7 +25,7 @@ help:
 	@echo "make build   one bootstrap per function under $(BUILD_DIR)/<LogicalId>/"
 	@echo "make lint    gofmt, go vet, cfn-lint template.yaml"
 	@echo "make fuzz    each fuzz target for FUZZTIME (default $(FUZZTIME))"
-	@echo "make bench   verifier benchmarks beside bare HMAC-SHA256"
+	@echo "make bench   verifier benchmarks beside bare HMAC-SHA256, a forwarder batch beside one call"
 	@echo "make events  re-sign the sample events in events/ with the current time"
 
 # sam build calls build-<LogicalId> with ARTIFACTS_DIR set.
@@ -65,7 +66,7 @@ fuzz:
 	done
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/providers/
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/providers/ ./shared/forward/
 
 events:
 	$(GO) run ./cmd/sign-events

@@ -4,6 +4,10 @@
 // whose signatures expire (Stripe and custom after 5 minutes, Loyalty Now
 // after 1). Files named forged*.json are signed with a wrong secret.
 //
+// It also writes events/ForwarderFunction/: for each genuine sample, the SQS
+// event that carries the envelope the ingest function would queue, and
+// batch.json with all of them, as `sam local invoke ForwarderFunction` takes.
+//
 //	go run ./cmd/sign-events [-dir events] [-at 2026-01-01T00:00:00Z]
 package main
 
@@ -22,8 +26,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
 // ForgedSecret signs the forged samples; it is in no configuration.
@@ -45,7 +51,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	fmt.Printf("signed %d sample events in %s at %s\n", n, *dir, when.UTC().Format(time.RFC3339))
+	fmt.Printf("wrote %d sample events in %s, signed at %s\n", n, *dir, when.UTC().Format(time.RFC3339))
 }
 
 func fail(err error) {
@@ -73,6 +79,10 @@ func SignAll(dir string, when time.Time) (int, error) {
 		return 0, fmt.Errorf("local-secrets.json: %w", err)
 	}
 	n := 0
+	var forwarder []events.SQSMessage
+	if err := os.MkdirAll(filepath.Join(dir, "ForwarderFunction"), 0o755); err != nil {
+		return 0, err
+	}
 	names := append([]string(nil), providers.Names...)
 	sort.Strings(names)
 	for _, p := range names {
@@ -85,34 +95,96 @@ func SignAll(dir string, when time.Time) (int, error) {
 				}
 				secret = string(webhook[p][0])
 			}
-			if err := signFile(f, p, secret, when); err != nil {
+			ev, err := signFile(f, p, secret, when)
+			if err != nil {
 				return n, fmt.Errorf("%s: %w", f, err)
 			}
 			n++
+			if secret != ForgedSecret {
+				name := p + "-" + filepath.Base(f)
+				msg, err := sqsMessage(p, name, ev)
+				if err != nil {
+					return n, fmt.Errorf("%s: %w", f, err)
+				}
+				forwarder = append(forwarder, msg)
+				if err := writeJSON(filepath.Join(dir, "ForwarderFunction", name), events.SQSEvent{Records: []events.SQSMessage{msg}}); err != nil {
+					return n, err
+				}
+			}
 		}
 	}
-	return n, nil
+	if err := writeJSON(filepath.Join(dir, "ForwarderFunction", "batch.json"), events.SQSEvent{Records: forwarder}); err != nil {
+		return n, err
+	}
+	return n + len(forwarder) + 1, nil
 }
 
-func signFile(path, provider, secret string, when time.Time) error {
-	raw, err := os.ReadFile(path)
+// sqsMessage wraps the envelope the ingest function would queue for ev in
+// the record Lambda's SQS event source delivers.
+func sqsMessage(provider, name string, ev events.APIGatewayV2HTTPRequest) (events.SQSMessage, error) {
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			return events.SQSMessage{}, err
+		}
+	}
+	d, err := providers.ByName[provider].Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body})
 	if err != nil {
+		return events.SQSMessage{}, err
+	}
+	at := time.UnixMilli(ev.RequestContext.TimeEpoch).UTC()
+	env := &envelope.Envelope{Version: envelope.Version, Provider: provider, EventType: d.EventType, DeliveryID: d.DeliveryID,
+		ReceivedAt: at, RequestID: ev.RequestContext.RequestID, Headers: d.Headers}
+	env.SetBody(body)
+	b, err := envelope.Encode(env)
+	if err != nil {
+		return events.SQSMessage{}, err
+	}
+	id := strings.TrimSuffix(name, ".json")
+	return events.SQSMessage{
+		MessageId: "sample-" + id, ReceiptHandle: "sample-receipt-" + id, Body: string(b),
+		Attributes: map[string]string{
+			"ApproximateReceiveCount": "1", "SentTimestamp": fmt.Sprint(at.UnixMilli()),
+			"SenderId": "AROAEXAMPLE:ingest", "ApproximateFirstReceiveTimestamp": fmt.Sprint(at.UnixMilli()),
+		},
+		MessageAttributes: map[string]events.SQSMessageAttribute{"provider": {StringValue: &provider, DataType: "String"}},
+		EventSource:       "aws:sqs",
+		EventSourceARN:    "arn:aws:sqs:us-east-1:123456789012:resonance-relay-EventsQueue",
+		AWSRegion:         "us-east-1",
+	}, nil
+}
+
+func writeJSON(path string, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+func signFile(path, provider, secret string, when time.Time) (events.APIGatewayV2HTTPRequest, error) {
 	var ev events.APIGatewayV2HTTPRequest
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return ev, err
+	}
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		return err
+		return ev, err
 	}
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
-			return err
+			return ev, err
 		}
 	}
 	url := "https://" + ev.RequestContext.DomainName + ev.RawPath
 	headers, err := providers.Sign(provider, providers.Delivery{Body: body, URL: url, At: when, Headers: ev.Headers}, secret)
 	if err != nil {
-		return err
+		return ev, err
 	}
 	out := apigw.Event(apigw.Request{
 		Method: ev.RequestContext.HTTP.Method, Path: ev.RawPath, Query: ev.RawQueryString,
@@ -123,19 +195,12 @@ func signFile(path, provider, secret string, when time.Time) error {
 	// sends without mutual TLS; drop it so the samples read as AWS's do.
 	b, err := json.Marshal(out)
 	if err != nil {
-		return err
+		return ev, err
 	}
 	var tidy map[string]any
 	if err := json.Unmarshal(b, &tidy); err != nil {
-		return err
+		return ev, err
 	}
 	delete(tidy["requestContext"].(map[string]any), "authentication")
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(tidy); err != nil {
-		return err
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return out, writeJSON(path, tidy)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -46,7 +47,7 @@ var Mappers = map[string]mapping.Mapper{
 //	MAPPING                JSON overrides of the mapping defaults
 //	CONCURRENCY            messages of a batch forwarded at once (default 10)
 //	MAX_RECEIVE_COUNT      the queue's maxReceiveCount (default 8)
-//	IDEMPOTENCY_RETENTION  how long reward records are kept (default 720h)
+//	IDEMPOTENCY_RETENTION_DAYS  how long reward records are kept (default 30)
 //	SECRETS_TTL            how long the credentials are cached (default 5m)
 func FromEnv() (*Forwarder, error) {
 	table, e1 := runtime.Env("IDEMPOTENCY_TABLE")
@@ -55,7 +56,7 @@ func FromEnv() (*Forwarder, error) {
 	secretID, e4 := runtime.Env("RESONANCE_SECRET_ID")
 	brand, e5 := runtime.Env("RESONANCE_BRAND_ID")
 	timeout, e6 := runtime.Duration("RESONANCE_TIMEOUT", DefaultCallTimeout)
-	retention, e7 := runtime.Duration("IDEMPOTENCY_RETENTION", idempotency.DefaultRetention)
+	days, e7 := intEnv("IDEMPOTENCY_RETENTION_DAYS", int(idempotency.DefaultRetention/(24*time.Hour)))
 	ttl, e8 := runtime.Duration("SECRETS_TTL", secrets.DefaultTTL)
 	conc, e9 := intEnv("CONCURRENCY", DefaultConcurrency)
 	maxRecv, e10 := intEnv("MAX_RECEIVE_COUNT", DefaultMaxReceiveCount)
@@ -80,7 +81,7 @@ func FromEnv() (*Forwarder, error) {
 	return &Forwarder{
 		Mappers: Mappers,
 		Configs: cfgs,
-		Store:   &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(aws), Table: table, Retention: retention},
+		Store:   &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(aws), Table: table, Retention: time.Duration(days) * 24 * time.Hour},
 		Resonance: &resonance.Client{
 			BaseURL: baseURL,
 			BrandID: brand,

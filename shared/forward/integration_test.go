@@ -364,7 +364,7 @@ func TestIntegrationLeases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	put("custom:erp-order-20931", time.Now().Add(-time.Minute)) // dead worker
+	put("custom:erp-order-20931", time.Now().Add(-time.Minute))  // dead worker
 	put("custom:crm-signup-5521", time.Now().Add(3*time.Second)) // live worker
 	h.enqueue(t, s["CustomWebhookFunction/purchase.json"], s["CustomWebhookFunction/signup.json"])
 	if _, failed, err := h.poller.Once(context.Background()); err != nil || failed != 1 {

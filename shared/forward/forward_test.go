@@ -1,0 +1,267 @@
+package forward
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+)
+
+// memStore is an in-memory idempotency.Store with the DynamoDB semantics.
+type memStore struct {
+	mu   sync.Mutex
+	recs map[string]idempotency.Record
+}
+
+func (m *memStore) Claim(_ context.Context, key string, lease time.Time) (idempotency.Outcome, *idempotency.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.recs == nil {
+		m.recs = map[string]idempotency.Record{}
+	}
+	if r, ok := m.recs[key]; ok {
+		if r.Status == idempotency.StatusCompleted {
+			return idempotency.AlreadyCompleted, &r, nil
+		}
+		if r.InProgressExpiration.After(time.Now()) {
+			return idempotency.HeldElsewhere, &r, nil
+		}
+	}
+	m.recs[key] = idempotency.Record{Key: key, Status: idempotency.StatusInProgress, InProgressExpiration: lease}
+	return idempotency.Claimed, nil, nil
+}
+
+func (m *memStore) Complete(_ context.Context, r idempotency.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r.Status = idempotency.StatusCompleted
+	m.recs[r.Key] = r
+	return nil
+}
+
+func (m *memStore) Release(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.recs[key].Status == idempotency.StatusInProgress {
+		delete(m.recs, key)
+	}
+	return nil
+}
+
+type memQueue struct {
+	mu    sync.Mutex
+	msgs  []map[string]string
+	delay map[string]time.Duration
+}
+
+func (q *memQueue) Send(_ context.Context, _ string, attrs map[string]string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.msgs = append(q.msgs, attrs)
+	return nil
+}
+
+func (q *memQueue) ChangeVisibility(_ context.Context, h string, d time.Duration) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.delay == nil {
+		q.delay = map[string]time.Duration{}
+	}
+	q.delay[h] = d
+	return nil
+}
+
+// newTestForwarder returns a forwarder on in-memory fakes and a stub
+// Resonance.
+func newTestForwarder(t testing.TB, s *stub) (*Forwarder, *memQueue) {
+	t.Helper()
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	cfgs, err := mapping.Load(testBrand, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &memQueue{}
+	return &Forwarder{
+		Mappers: Mappers, Configs: cfgs, Store: &memStore{},
+		Resonance: &resonance.Client{BaseURL: srv.URL, BrandID: testBrand, Auth: resonance.AuthBearer,
+			Credentials: staticCreds{resonance.Credentials{APIKey: "k"}}},
+		DeadLetters: q, Visibility: q,
+		Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
+	}, q
+}
+
+type staticCreds struct{ c resonance.Credentials }
+
+func (s staticCreds) Get(context.Context) (resonance.Credentials, error) { return s.c, nil }
+
+// sampleBatch is events/ForwarderFunction/batch.json.
+func sampleBatch(t testing.TB) events.SQSEvent {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("../../events/ForwarderFunction/batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.SQSEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// TestSampleBatch: the forwarder's sample event pays one reward per distinct
+// key (the Stripe checkout and its payment intent share one) and acknowledges
+// every message.
+func TestSampleBatch(t *testing.T) {
+	s := &stub{}
+	f, q := newTestForwarder(t, s)
+	ev := sampleBatch(t)
+	if len(ev.Records) != 10 {
+		t.Fatalf("batch.json has %d records, want 10", len(ev.Records))
+	}
+	resp, _ := f.Handle(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 0 || len(q.msgs) != 0 {
+		t.Fatalf("failures %v, parked %v", resp.BatchItemFailures, q.msgs)
+	}
+	paid := s.paid()
+	if len(paid) != 9 {
+		t.Fatalf("paid %d keys, want 9: %v", len(paid), paid)
+	}
+	for k, n := range paid {
+		if n != 1 {
+			t.Errorf("%s paid %d times", k, n)
+		}
+	}
+}
+
+// TestBreaker: with Resonance failing, a batch stops calling it after the
+// threshold and returns the rest untried, each with a backoff.
+func TestBreaker(t *testing.T) {
+	s := &stub{script: func(string, int) (int, string) { return 502, "" }}
+	f, q := newTestForwarder(t, s)
+	f.Concurrency = 1
+	ev := sampleBatch(t)
+	resp, _ := f.Handle(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 10 {
+		t.Fatalf("%d messages returned, want all 10", len(resp.BatchItemFailures))
+	}
+	if s.count() != DefaultBreakerThreshold {
+		t.Fatalf("Resonance called %d times, want %d", s.count(), DefaultBreakerThreshold)
+	}
+	for _, r := range ev.Records {
+		if d := q.delay[r.ReceiptHandle]; d < DefaultBackoffBase {
+			t.Fatalf("message %s returned with visibility %s, want >= %s", r.MessageId, d, DefaultBackoffBase)
+		}
+	}
+}
+
+// TestRateLimitPausesTheBatch: a 429 with Retry-After stops the batch at
+// once, and every returned message waits at least that long.
+func TestRateLimitPausesTheBatch(t *testing.T) {
+	s := &stub{script: func(string, int) (int, string) { return 429, "120" }}
+	f, q := newTestForwarder(t, s)
+	f.Concurrency = 1
+	ev := sampleBatch(t)
+	resp, _ := f.Handle(context.Background(), ev)
+	if s.count() != 1 || len(resp.BatchItemFailures) != 10 {
+		t.Fatalf("%d calls, %d returned; want 1 and 10", s.count(), len(resp.BatchItemFailures))
+	}
+	for _, r := range ev.Records {
+		if q.delay[r.ReceiptHandle] < 120*time.Second {
+			t.Fatalf("visibility %s ignores Retry-After 120", q.delay[r.ReceiptHandle])
+		}
+	}
+}
+
+func TestOutcomesByStatus(t *testing.T) {
+	for _, c := range []struct {
+		status     int
+		wantRetry  bool
+		wantReason string
+	}{
+		{200, false, ""}, {201, false, ""}, {409, false, ""},
+		{500, true, ""}, {503, true, ""}, {408, true, ""}, {429, true, ""},
+		{400, false, "resonance_rejected"}, {422, false, "resonance_rejected"},
+		{401, false, "resonance_auth_rejected"}, {403, false, "resonance_auth_rejected"},
+	} {
+		s := &stub{script: func(string, int) (int, string) { return c.status, "" }}
+		f, q := newTestForwarder(t, s)
+		ev := sampleBatch(t)
+		ev.Records = ev.Records[:1]
+		resp, _ := f.Handle(context.Background(), ev)
+		if got := len(resp.BatchItemFailures) == 1; got != c.wantRetry {
+			t.Errorf("%d: retried = %v, want %v", c.status, got, c.wantRetry)
+		}
+		switch {
+		case c.wantReason == "" && len(q.msgs) != 0:
+			t.Errorf("%d: parked %v", c.status, q.msgs)
+		case c.wantReason != "" && (len(q.msgs) != 1 || q.msgs[0]["reason"] != c.wantReason):
+			t.Errorf("%d: parked %v, want reason %s", c.status, q.msgs, c.wantReason)
+		}
+	}
+}
+
+func TestInvalidMessagesAreParked(t *testing.T) {
+	f, q := newTestForwarder(t, &stub{})
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "1", Body: "not an envelope"},
+		{MessageId: "2", Body: `{"v":1,"provider":"square","eventType":"x","body":"{}"}`},
+	}}
+	resp, _ := f.Handle(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 0 || len(q.msgs) != 2 || q.msgs[0]["reason"] == q.msgs[1]["reason"] {
+		t.Fatalf("failures %v, parked %v", resp.BatchItemFailures, q.msgs)
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	f := &Forwarder{}
+	prev := time.Duration(0)
+	for n := 1; n <= 12; n++ {
+		d := f.backoff(n)
+		if d < prev*9/10 || d > DefaultBackoffMax*12/10 {
+			t.Fatalf("backoff(%d) = %s after %s", n, d, prev)
+		}
+		prev = d
+	}
+	if prev < DefaultBackoffMax {
+		t.Fatalf("backoff never reached the cap: %s", prev)
+	}
+}
+
+// BenchmarkBatch: a batch of 10 against a Resonance answering in 100 ms,
+// beside its floor, one call. Goal: the batch within 1.5x one call.
+func BenchmarkBatch(b *testing.B) {
+	s := &stub{delay: 100 * time.Millisecond}
+	f, _ := newTestForwarder(b, s)
+	ev := sampleBatch(b)
+	b.Run("floor-one-call", func(b *testing.B) {
+		body := []byte(`{"brandId":"x","eventType":"purchase","userEmail":"a@x.io"}`)
+		for b.Loop() {
+			if _, err := f.Resonance.Send(context.Background(), "floor", body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("batch-of-10", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			f.Store = &memStore{} // every iteration pays again
+			b.StartTimer()
+			if resp, _ := f.Handle(context.Background(), ev); len(resp.BatchItemFailures) != 0 {
+				b.Fatal(resp.BatchItemFailures)
+			}
+		}
+	})
+}
