@@ -61,7 +61,7 @@ func fail(err error) {
 
 // LocalSecrets is events/local-secrets.json.
 type LocalSecrets struct {
-	Webhook json.RawMessage `json:"webhook"`
+	Webhook json.RawMessage `json:"WebhookSecret"`
 }
 
 // SignAll re-signs every ingest sample under dir and returns how many.

@@ -49,6 +49,7 @@ var Mappers = map[string]mapping.Mapper{
 //	MAX_RECEIVE_COUNT      the queue's maxReceiveCount (default 8)
 //	IDEMPOTENCY_RETENTION_DAYS  how long reward records are kept (default 30)
 //	SECRETS_TTL            how long the credentials are cached (default 5m)
+//	BACKOFF_BASE, BACKOFF_MAX  retry backoff (default 10s doubling up to 15m)
 func FromEnv() (*Forwarder, error) {
 	table, e1 := runtime.Env("IDEMPOTENCY_TABLE")
 	eventsURL, e2 := runtime.Env("EVENTS_QUEUE_URL")
@@ -60,7 +61,9 @@ func FromEnv() (*Forwarder, error) {
 	ttl, e8 := runtime.Duration("SECRETS_TTL", secrets.DefaultTTL)
 	conc, e9 := intEnv("CONCURRENCY", DefaultConcurrency)
 	maxRecv, e10 := intEnv("MAX_RECEIVE_COUNT", DefaultMaxReceiveCount)
-	if err := errors.Join(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10); err != nil {
+	base, e11 := runtime.Duration("BACKOFF_BASE", DefaultBackoffBase)
+	maxBackoff, e12 := runtime.Duration("BACKOFF_MAX", DefaultBackoffMax)
+	if err := errors.Join(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12); err != nil {
 		return nil, err
 	}
 	cfgs, err := mapping.Load(brand, os.Getenv("MAPPING"))
@@ -97,6 +100,8 @@ func FromEnv() (*Forwarder, error) {
 		Concurrency:     conc,
 		CallTimeout:     timeout,
 		MaxReceiveCount: maxRecv,
+		BackoffBase:     base,
+		BackoffMax:      maxBackoff,
 		Log:             runtime.Logger(),
 	}, nil
 }

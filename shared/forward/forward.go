@@ -151,7 +151,7 @@ func (f *Forwarder) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSE
 	var wg sync.WaitGroup
 	for i := range ev.Records {
 		sem <- struct{}{}
-		if b.open.Load() {
+		if b.open.Load() && receiveCount(&ev.Records[i]) < f.maxReceive() {
 			<-sem
 			results[i] = f.untried(b, &ev.Records[i])
 			continue
@@ -253,7 +253,9 @@ func (f *Forwarder) maxReceive() int {
 // reward pays one reward at most once.
 func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, r mapping.Reward) outcome {
 	rc := receiveCount(m)
-	if b.open.Load() {
+	// A message on its last receive is tried even with the breaker open:
+	// returned untried it would be parked without Resonance being asked.
+	if b.open.Load() && rc < f.maxReceive() {
 		return f.untried(b, m)
 	}
 	body, err := r.Event.Body()

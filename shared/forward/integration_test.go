@@ -133,6 +133,7 @@ func newHarness(t *testing.T, maxRecv int) *harness {
 		"IDEMPOTENCY_TABLE": h.table, "EVENTS_QUEUE_URL": h.events, "DEAD_LETTER_QUEUE_URL": h.dlq,
 		"RESONANCE_SECRET_ID": secret, "RESONANCE_BRAND_ID": testBrand, "RESONANCE_API_URL": srv.URL,
 		"RESONANCE_AUTH": "both", "MAX_RECEIVE_COUNT": strconv.Itoa(maxRecv), "RESONANCE_TIMEOUT": "2s",
+		"BACKOFF_BASE": "1s", "BACKOFF_MAX": "2s",
 	} {
 		t.Setenv(k, v)
 	}
@@ -140,7 +141,6 @@ func newHarness(t *testing.T, maxRecv int) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.BackoffBase, f.BackoffMax = time.Second, 2*time.Second
 	h.vis = &recordingVisibility{next: f.Visibility}
 	f.Visibility = h.vis
 	h.f = f

@@ -25,7 +25,9 @@ func TestSampleEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var local struct{ Webhook json.RawMessage }
+	var local struct {
+		Webhook json.RawMessage `json:"WebhookSecret"`
+	}
 	if err := json.Unmarshal(raw, &local); err != nil {
 		t.Fatal(err)
 	}
