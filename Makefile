@@ -17,10 +17,13 @@ FUZZTIME    ?= 10s
 LAMBDA_ENV   = GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 
-.PHONY: help setup build test test-go lint fuzz bench events clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help setup build test test-go lint fuzz bench events clean dev send invoke e2e $(addprefix build-,$(FUNCTIONS))
 
 help:
 	@echo "make setup   install what the tests need (moto_server, cfn-lint) and Go modules"
+	@echo "make dev     the whole pipeline on 127.0.0.1:\$$PORT (3000) with moto and a local Resonance sandbox"
+	@echo "make send    sign and post every genuine sample to BASE_URL (default the local stack)"
+	@echo "make invoke FUNCTION=<LogicalId> EVENT=<file>   run a bootstrap under a local Lambda Runtime API"
 	@echo "make test    everything CI runs: lint, unit and integration tests, build and size check"
 	@echo "make build   one bootstrap per function under $(BUILD_DIR)/<LogicalId>/"
 	@echo "make lint    gofmt, go vet, cfn-lint template.yaml"
@@ -70,6 +73,12 @@ bench:
 
 events:
 	$(GO) run ./cmd/sign-events
+
+dev:
+	$(GO) run ./cmd/dev
+
+send:
+	$(GO) run ./cmd/send $(if $(BASE_URL),-base $(BASE_URL))
 
 clean:
 	rm -rf .aws-sam

@@ -4,95 +4,44 @@ package awstest
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 )
 
-// Moto is a running moto_server.
+// Moto is a running moto_server, stopped when the test ends.
 type Moto struct {
-	Endpoint string
-	cmd      *exec.Cmd
-	done     chan struct{}
+	*devstack.Moto
 }
 
 // Region is the region the tests use.
-const Region = "us-east-1"
+const Region = devstack.Region
 
-// StartMoto starts moto_server (from PATH, or MOTO_SERVER) on 127.0.0.1 and
-// stops it when the test ends. A missing moto_server fails the test: the
+// StartMoto starts moto_server. A missing moto_server fails the test: the
 // README's setup installs it, and CI must not pass without it.
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
-	bin := os.Getenv("MOTO_SERVER")
-	if bin == "" {
-		bin = "moto_server"
-	}
-	path, err := exec.LookPath(bin)
-	if err != nil {
-		t.Fatalf("moto_server not found (%v): run `make setup` (pip install 'moto[server]')", err)
-	}
-	port := freePort(t)
-	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var logTo *os.File
 	if testing.Verbose() {
-		cmd.Stderr = os.Stderr
+		logTo = os.Stderr
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto_server: %v", err)
+	m, err := devstack.StartMoto(logTo)
+	if err != nil {
+		t.Fatal(err)
 	}
-	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(m.done) }()
 	t.Cleanup(m.Stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(m.Endpoint + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case <-m.done:
-			t.Fatalf("moto_server exited at start")
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server not ready after 30 s: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return m
-}
-
-// Stop kills moto_server and waits for it to exit. Safe to call twice.
-func (m *Moto) Stop() {
-	if m.cmd.Process != nil {
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-	}
-	<-m.done
+	return &Moto{m}
 }
 
 // Config returns an AWS configuration for the moto server.
-func (m *Moto) Config() aws.Config {
-	return aws.Config{
-		Region:           Region,
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint:     aws.String(m.Endpoint),
-		RetryMaxAttempts: 2,
-	}
-}
+func (m *Moto) Config() aws.Config { return devstack.AWSConfig(m.Endpoint) }
 
 // Env sets the environment that runtime.AWSConfig reads so that code built
 // from the environment talks to this moto server.
@@ -122,16 +71,6 @@ func (m *Moto) CreateSecret(t testing.TB, name, value string) string {
 		t.Fatalf("create secret %s: %v", name, err)
 	}
 	return *out.ARN
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // CreateIdempotencyTable creates a table shaped as template.yaml's

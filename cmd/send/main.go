@@ -1,0 +1,143 @@
+// Command send signs every genuine sample in events/ with the current time
+// and posts it to the local stack (default) or a deployed one, printing each
+// answer (make send, or make send BASE_URL=https://abc.execute-api...).
+//
+//	go run ./cmd/send [-base http://127.0.0.1:3000] [-secrets events/local-secrets.json]
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+)
+
+func main() {
+	base := flag.String("base", envOr("BASE_URL", "http://127.0.0.1:3000"), "base URL of the webhook API")
+	secretsFile := flag.String("secrets", "events/local-secrets.json", "file whose WebhookSecret signs the samples")
+	dir := flag.String("events", "events", "samples folder")
+	lnURL := flag.String("loyaltynow-url", os.Getenv("LOYALTYNOW_SIGNED_URL"), "URL Loyalty Now signs, if not the request's")
+	flag.Parse()
+	if err := run(*base, *secretsFile, *dir, *lnURL); err != nil {
+		fmt.Fprintln(os.Stderr, "send:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(base, secretsFile, dir, lnURL string) error {
+	raw, err := os.ReadFile(secretsFile)
+	if err != nil {
+		return err
+	}
+	var file struct {
+		Webhook json.RawMessage `json:"WebhookSecret"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		return err
+	}
+	ws, err := secrets.ParseWebhookSecrets(string(file.Webhook))
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	failures := 0
+	for _, p := range providers.Names {
+		files, _ := filepath.Glob(filepath.Join(dir, providers.FunctionIDs[p], "*.json"))
+		for _, f := range files {
+			if strings.HasPrefix(filepath.Base(f), "forged") {
+				continue
+			}
+			status, answer, err := send(client, u, p, f, ws[p], lnURL)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+			fmt.Printf("%-11s %-28s -> %d %s\n", p, strings.TrimSuffix(filepath.Base(f), ".json"), status, answer)
+			if status != 200 {
+				failures++
+			}
+		}
+	}
+	if failures > 0 {
+		return fmt.Errorf("%d samples not accepted", failures)
+	}
+	return nil
+}
+
+func send(c *http.Client, base *url.URL, provider, file string, keys [][]byte, lnURL string) (int, string, error) {
+	if len(keys) == 0 {
+		return 0, "", fmt.Errorf("no secret for %s", provider)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return 0, "", err
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return 0, "", err
+	}
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			return 0, "", err
+		}
+	}
+	target := base.JoinPath(ev.RawPath)
+	if !strings.HasPrefix(target.Path, "/") { // JoinPath on a base without a path
+		target.Path = "/" + target.Path
+	}
+	signedURL := "https://" + target.Host + target.Path
+	if provider == "loyaltynow" && lnURL != "" {
+		signedURL = lnURL
+	}
+	unsigned := map[string]string{}
+	for k, v := range ev.Headers {
+		if k == "content-type" || strings.HasPrefix(k, "x-shopify-") || k == "x-zupy-event" || k == "webhook-id" {
+			unsigned[k] = v
+		}
+	}
+	if provider == "custom" {
+		unsigned["webhook-id"] = fmt.Sprintf("msg_%d", time.Now().UnixNano())
+	}
+	headers, err := providers.Sign(provider, providers.Delivery{Body: body, URL: signedURL, At: time.Now(), Headers: unsigned}, string(keys[0]))
+	if err != nil {
+		return 0, "", err
+	}
+	req, err := http.NewRequest(http.MethodPost, target.String(), bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	return resp.StatusCode, string(answer), nil
+}

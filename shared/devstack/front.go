@@ -1,0 +1,69 @@
+package devstack
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
+)
+
+// Front serves the HTTP API's routes as API Gateway would: each request
+// becomes the payload 2.0 event AWS sends, handed to the route's function.
+type Front struct {
+	Routes map[string]HTTPHandler // "POST /webhooks/shopify" -> handler
+}
+
+// maxPayload is API Gateway HTTP API's payload limit.
+const maxPayload = 10 << 20
+
+func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := f.Routes[r.Method+" "+r.URL.Path]
+	if h == nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		_, _ = io.WriteString(w, `{"message":"Not Found"}`)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
+	if err != nil || len(body) > maxPayload {
+		w.WriteHeader(413)
+		_, _ = io.WriteString(w, `{"message":"Request Entity Too Large"}`)
+		return
+	}
+	headers := map[string]string{}
+	for k, vs := range r.Header {
+		headers[k] = strings.Join(vs, ",")
+	}
+	var id [9]byte
+	_, _ = rand.Read(id[:])
+	ev := apigw.Event(apigw.Request{
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Domain: r.Host,
+		Headers: headers, Body: body, SourceIP: strings.Split(r.RemoteAddr, ":")[0],
+		RequestID: base64.RawURLEncoding.EncodeToString(id[:]) + "=", Time: time.Now(),
+	})
+	resp, err := h(r.Context(), ev)
+	if err != nil {
+		w.WriteHeader(500)
+		_, _ = io.WriteString(w, `{"message":"Internal Server Error"}`)
+		return
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Apigw-Requestid", hex.EncodeToString(id[:]))
+	status := resp.StatusCode
+	if status == 0 {
+		status = 200
+	}
+	w.WriteHeader(status)
+	b := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		b, _ = base64.StdEncoding.DecodeString(resp.Body)
+	}
+	_, _ = w.Write(b)
+}

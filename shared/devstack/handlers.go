@@ -1,0 +1,74 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/ingest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+)
+
+// HTTPHandler is an API Gateway HTTP API function.
+type HTTPHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// QueueHandler is an SQS-triggered function with partial batch responses.
+type QueueHandler func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+
+// build calls, for a logical id, what that function's main calls, with the
+// function's environment from the template. Which package a function runs
+// is the Makefile's build-<LogicalId> target; this mirrors it in-process.
+func build(f Function) (any, error) {
+	var out any
+	err := withEnv(f.Env, func() error {
+		if f.ID == "ForwarderFunction" {
+			fw, err := forward.FromEnv()
+			if err == nil {
+				out = QueueHandler(fw.Handle)
+			}
+			return err
+		}
+		for name, id := range providers.FunctionIDs {
+			if id == f.ID {
+				h, err := ingest.FromEnv(name, providers.ByName[name])
+				if err == nil {
+					out = HTTPHandler(h.Handle)
+				}
+				return err
+			}
+		}
+		return fmt.Errorf("devstack: no handler for function %s", f.ID)
+	})
+	return out, err
+}
+
+var envMu sync.Mutex
+
+// withEnv runs fn with vars set in the process environment, then restores it.
+func withEnv(vars map[string]string, fn func() error) error {
+	envMu.Lock()
+	defer envMu.Unlock()
+	old := map[string]*string{}
+	for k, v := range vars {
+		if prev, ok := os.LookupEnv(k); ok {
+			old[k] = &prev
+		} else {
+			old[k] = nil
+		}
+		os.Setenv(k, v)
+	}
+	defer func() {
+		for k, v := range old {
+			if v == nil {
+				os.Unsetenv(k)
+			} else {
+				os.Setenv(k, *v)
+			}
+		}
+	}()
+	return fn()
+}

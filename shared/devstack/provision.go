@@ -1,0 +1,215 @@
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// LocalFile is events/local-secrets.json: secret values by the template's
+// logical id, and values for parameters without a default.
+type LocalFile struct {
+	Secrets    map[string]json.RawMessage
+	Parameters map[string]string
+}
+
+// LoadLocalFile reads the local development file.
+func LoadLocalFile(path string) (*LocalFile, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, fmt.Errorf("devstack: %s: %w", path, err)
+	}
+	lf := &LocalFile{Secrets: map[string]json.RawMessage{}, Parameters: map[string]string{}}
+	for k, v := range all {
+		switch k {
+		case "_comment":
+		case "parameters":
+			if err := json.Unmarshal(v, &lf.Parameters); err != nil {
+				return nil, fmt.Errorf("devstack: %s: parameters: %w", path, err)
+			}
+		default:
+			lf.Secrets[k] = v
+		}
+	}
+	return lf, nil
+}
+
+// Options change what Provision creates, for tests.
+type Options struct {
+	Prefix            string            // resource name prefix (default "local")
+	Params            map[string]string // parameter overrides
+	VisibilityTimeout int               // seconds; 0 keeps the template's
+}
+
+// Provision creates in the AWS endpoint of cfg the queues, tables and
+// secrets the template declares, seeds the secrets from lf, and returns a
+// Resolver that knows their names, URLs and ARNs.
+func Provision(ctx context.Context, cfg aws.Config, t *Template, lf *LocalFile, o Options) (*Resolver, error) {
+	prefix := o.Prefix
+	if prefix == "" {
+		prefix = "local"
+	}
+	r := &Resolver{Params: t.ParamDefaults(), Refs: map[string]string{}, Attrs: map[string]map[string]string{}}
+	for k, v := range lf.Parameters {
+		r.Params[k] = v
+	}
+	for k, v := range o.Params {
+		r.Params[k] = v
+	}
+	for _, id := range t.IDs("AWS::Serverless::HttpApi") {
+		r.Refs[id] = "local"
+	}
+	for _, id := range t.IDs("AWS::Logs::LogGroup") {
+		r.Refs[id] = prefix + "-" + id
+	}
+	if err := provisionSecrets(ctx, cfg, t, lf, r, prefix); err != nil {
+		return nil, err
+	}
+	if err := provisionTables(ctx, cfg, t, r, prefix); err != nil {
+		return nil, err
+	}
+	if err := provisionQueues(ctx, cfg, t, r, prefix, o.VisibilityTimeout); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func provisionSecrets(ctx context.Context, cfg aws.Config, t *Template, lf *LocalFile, r *Resolver, prefix string) error {
+	sm := secretsmanager.NewFromConfig(cfg)
+	for _, id := range t.IDs("AWS::SecretsManager::Secret") {
+		v, ok := lf.Secrets[id]
+		if !ok {
+			return fmt.Errorf("devstack: the local file has no value for secret %s", id)
+		}
+		value := string(v)
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			value = s
+		}
+		name := prefix + "-" + id
+		out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
+		if err != nil {
+			// Already there (a reused endpoint): put the local value.
+			if _, perr := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value)}); perr != nil {
+				return fmt.Errorf("devstack: secret %s: %w", id, err)
+			}
+			d, derr := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+			if derr != nil {
+				return fmt.Errorf("devstack: secret %s: %w", id, derr)
+			}
+			r.Refs[id] = aws.ToString(d.ARN)
+			continue
+		}
+		r.Refs[id] = aws.ToString(out.ARN)
+	}
+	return nil
+}
+
+func provisionTables(ctx context.Context, cfg aws.Config, t *Template, r *Resolver, prefix string) error {
+	db := dynamodb.NewFromConfig(cfg)
+	for _, id := range t.IDs("AWS::DynamoDB::Table") {
+		p := t.Resources[id].Properties
+		name := prefix + "-" + id
+		in := &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: ddbtypes.BillingModePayPerRequest}
+		for _, a := range list(p["AttributeDefinitions"]) {
+			in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
+				AttributeName: aws.String(str(a["AttributeName"])), AttributeType: ddbtypes.ScalarAttributeType(str(a["AttributeType"])),
+			})
+		}
+		for _, k := range list(p["KeySchema"]) {
+			in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{
+				AttributeName: aws.String(str(k["AttributeName"])), KeyType: ddbtypes.KeyType(str(k["KeyType"])),
+			})
+		}
+		if _, err := db.CreateTable(ctx, in); err != nil {
+			var exists *ddbtypes.ResourceInUseException
+			if !asErr(err, &exists) {
+				return fmt.Errorf("devstack: table %s: %w", id, err)
+			}
+		}
+		if ttl, ok := p["TimeToLiveSpecification"].(map[string]any); ok {
+			_, _ = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(name),
+				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(str(ttl["AttributeName"])), Enabled: aws.Bool(true)}})
+		}
+		r.Refs[id] = name
+		r.Attrs[id] = map[string]string{"Arn": "arn:aws:dynamodb:" + Region + ":123456789012:table/" + name}
+	}
+	return nil
+}
+
+// provisionQueues creates queues that others redrive to first.
+func provisionQueues(ctx context.Context, cfg aws.Config, t *Template, r *Resolver, prefix string, visibility int) error {
+	q := sqs.NewFromConfig(cfg)
+	ids := t.IDs("AWS::SQS::Queue")
+	sort.SliceStable(ids, func(i, j int) bool {
+		_, ri := t.Resources[ids[i]].Properties["RedrivePolicy"]
+		_, rj := t.Resources[ids[j]].Properties["RedrivePolicy"]
+		return !ri && rj
+	})
+	for _, id := range ids {
+		p := t.Resources[id].Properties
+		name := prefix + "-" + id
+		attrs := map[string]string{}
+		for _, a := range []string{"VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds"} {
+			if v, ok := p[a]; ok {
+				s, err := r.Resolve(v)
+				if err != nil {
+					return err
+				}
+				attrs[a] = s
+			}
+		}
+		if visibility > 0 {
+			attrs["VisibilityTimeout"] = strconv.Itoa(visibility)
+		}
+		if rp, ok := p["RedrivePolicy"].(map[string]any); ok {
+			target, err := r.Resolve(rp["deadLetterTargetArn"])
+			if err != nil {
+				return err
+			}
+			count, err := r.Resolve(rp["maxReceiveCount"])
+			if err != nil {
+				return err
+			}
+			n, _ := strconv.Atoi(count)
+			b, _ := json.Marshal(map[string]any{"deadLetterTargetArn": target, "maxReceiveCount": n})
+			attrs["RedrivePolicy"] = string(b)
+		}
+		out, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+		if err != nil {
+			return fmt.Errorf("devstack: queue %s: %w", id, err)
+		}
+		r.Refs[id] = aws.ToString(out.QueueUrl)
+		r.Attrs[id] = map[string]string{"Arn": "arn:aws:sqs:" + Region + ":123456789012:" + name, "QueueName": name}
+	}
+	return nil
+}
+
+func list(v any) []map[string]any {
+	l, _ := v.([]any)
+	out := make([]map[string]any, 0, len(l))
+	for _, x := range l {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func str(v any) string { return fmt.Sprint(v) }
+
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -1,0 +1,166 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/sqspoll"
+)
+
+// Config says how to start the local stack.
+type Config struct {
+	Template  string // path of template.yaml
+	LocalFile string // path of events/local-secrets.json
+	// Endpoint is an AWS endpoint to use; empty starts a moto_server.
+	Endpoint string
+	// ResonanceURL is where rewards go; empty starts the local sandbox.
+	ResonanceURL string
+	// Env is added to every function's environment (after the template's).
+	Env      map[string]string
+	Options  Options
+	Out      io.Writer // sandbox and status lines (default stdout)
+	MotoLogs *os.File  // moto_server's own log (default discarded)
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	Moto      *Moto // nil when an endpoint was given
+	Endpoint  string
+	Resolver  *Resolver
+	Functions []Function
+	Front     *Front
+	Pollers   []*PollerSet
+	Sandbox   *Sandbox // nil when ResonanceURL was given
+	sandbox   *httptest.Server
+}
+
+// PollerSet is a queue-triggered function's event source mapping.
+type PollerSet struct {
+	Function Function
+	Poller   *sqspoll.Poller
+	Workers  int
+}
+
+// Start provisions the stack and builds every function's handler.
+func Start(ctx context.Context, c Config) (*Stack, error) {
+	t, err := LoadTemplate(c.Template)
+	if err != nil {
+		return nil, err
+	}
+	lf, err := LoadLocalFile(c.LocalFile)
+	if err != nil {
+		return nil, err
+	}
+	out := c.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	s := &Stack{Endpoint: c.Endpoint}
+	if s.Endpoint == "" {
+		if s.Moto, err = StartMoto(c.MotoLogs); err != nil {
+			return nil, err
+		}
+		s.Endpoint = s.Moto.Endpoint
+	}
+	// What Lambda's environment gives every function.
+	for k, v := range map[string]string{
+		"AWS_REGION": Region, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_ENDPOINT_URL": s.Endpoint,
+	} {
+		os.Setenv(k, v)
+	}
+	opts := c.Options
+	opts.Params = mergeMaps(opts.Params, nil) // a copy: the caller's map stays as it is
+	if c.ResonanceURL == "" {
+		creds, _ := resonance.ParseCredentials(string(lf.Secrets["ResonanceSecret"]))
+		s.Sandbox = &Sandbox{Out: out, APIKey: creds.APIKey, HMACSecret: creds.HMACSecret, BrandID: lf.Parameters["ResonanceBrandId"]}
+		s.sandbox = httptest.NewServer(s.Sandbox)
+		c.ResonanceURL = s.sandbox.URL
+	}
+	opts.Params["ResonanceApiUrl"] = c.ResonanceURL
+	if s.Resolver, err = Provision(ctx, AWSConfig(s.Endpoint), t, lf, opts); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.Functions, err = t.Functions(s.Resolver); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Front = &Front{Routes: map[string]HTTPHandler{}}
+	client := sqs.NewFromConfig(AWSConfig(s.Endpoint))
+	for _, f := range s.Functions {
+		f.Env = mergeMaps(f.Env, c.Env)
+		h, err := build(f)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s: %w", f.ID, err)
+		}
+		switch h := h.(type) {
+		case HTTPHandler:
+			for _, r := range f.Routes {
+				s.Front.Routes[r.Method+" "+r.Path] = h
+			}
+		case QueueHandler:
+			if f.Queue == nil {
+				continue
+			}
+			workers := min(max(f.Queue.MaxConcurrency, 1), 2)
+			s.Pollers = append(s.Pollers, &PollerSet{Function: f, Workers: workers, Poller: &sqspoll.Poller{
+				Client: client, QueueURL: s.Resolver.Refs[f.Queue.QueueID], QueueARN: s.Resolver.Attrs[f.Queue.QueueID]["Arn"],
+				BatchSize: int32(f.Queue.BatchSize), Timeout: time.Duration(f.Timeout) * time.Second, Handler: sqspoll.Handler(h),
+			}})
+		}
+	}
+	return s, nil
+}
+
+// RunPollers feeds the queues to their functions until ctx ends.
+func (s *Stack) RunPollers(ctx context.Context, log *slog.Logger) {
+	var wg sync.WaitGroup
+	for _, ps := range s.Pollers {
+		for range ps.Workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					if _, _, err := ps.Poller.Once(ctx); err != nil && ctx.Err() == nil {
+						if log != nil {
+							log.Warn("poller", "function", ps.Function.ID, "error", err.Error())
+						}
+						time.Sleep(time.Second)
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+// Close stops what Start started.
+func (s *Stack) Close() {
+	if s.sandbox != nil {
+		s.sandbox.Close()
+	}
+	if s.Moto != nil {
+		s.Moto.Stop()
+	}
+}
+
+func mergeMaps(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,260 @@
+// Package devstack runs the stack that template.yaml declares on a laptop:
+// moto for SQS, DynamoDB and Secrets Manager, the ingest handlers behind a
+// local HTTP front, the forwarder fed by an SQS poller as the event source
+// mapping would, and a local Resonance sandbox. Names and settings come from
+// template.yaml, not from a copy of it.
+package devstack
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Template is the part of template.yaml the local stack reads.
+type Template struct {
+	Parameters map[string]struct {
+		Default any `yaml:"Default"`
+	} `yaml:"Parameters"`
+	Globals struct {
+		Function map[string]any `yaml:"Function"`
+	} `yaml:"Globals"`
+	Resources map[string]Resource `yaml:"Resources"`
+}
+
+// Resource is one resource, its properties decoded with CloudFormation's
+// short-form intrinsics turned into their long form ({"Ref": x}, ...).
+type Resource struct {
+	Type       string         `yaml:"Type"`
+	Properties map[string]any `yaml:"Properties"`
+	Metadata   map[string]any `yaml:"Metadata"`
+}
+
+// LoadTemplate reads and decodes a SAM template.
+func LoadTemplate(path string) (*Template, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, fmt.Errorf("devstack: %s: %w", path, err)
+	}
+	expandTags(&root)
+	var t Template
+	if err := root.Decode(&t); err != nil {
+		return nil, fmt.Errorf("devstack: %s: %w", path, err)
+	}
+	return &t, nil
+}
+
+// expandTags rewrites !Ref x, !GetAtt a.b and !Sub s as mappings.
+func expandTags(n *yaml.Node) {
+	for _, c := range n.Content {
+		expandTags(c)
+	}
+	var name string
+	switch n.Tag {
+	case "!Ref":
+		name = "Ref"
+	case "!GetAtt":
+		name = "Fn::GetAtt"
+	case "!Sub":
+		name = "Fn::Sub"
+	default:
+		return
+	}
+	val := *n
+	val.Tag = ""
+	if n.Kind == yaml.ScalarNode {
+		val.Tag = "!!str"
+	}
+	*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: name}, &val,
+	}}
+}
+
+// IDs returns the logical ids of resources of a type, sorted.
+func (t *Template) IDs(typ string) []string {
+	var ids []string
+	for id, r := range t.Resources {
+		if r.Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Resolver evaluates intrinsic functions against the local stack.
+type Resolver struct {
+	Params map[string]string            // parameter values
+	Refs   map[string]string            // logical id -> Ref value
+	Attrs  map[string]map[string]string // logical id -> attribute -> value
+}
+
+var subRE = regexp.MustCompile(`\$\{([A-Za-z0-9:.]+)\}`)
+
+// Resolve returns v with intrinsics evaluated; scalars become strings.
+func (r *Resolver) Resolve(v any) (string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return x, nil
+	case int, int64, float64, bool:
+		return fmt.Sprint(x), nil
+	case map[string]any:
+		if ref, ok := x["Ref"]; ok {
+			return r.ref(fmt.Sprint(ref))
+		}
+		if ga, ok := x["Fn::GetAtt"]; ok {
+			s := fmt.Sprint(ga)
+			if l, ok := ga.([]any); ok && len(l) == 2 {
+				s = fmt.Sprint(l[0]) + "." + fmt.Sprint(l[1])
+			}
+			return r.getAtt(s)
+		}
+		if sub, ok := x["Fn::Sub"]; ok {
+			var err error
+			out := subRE.ReplaceAllStringFunc(fmt.Sprint(sub), func(m string) string {
+				name := m[2 : len(m)-1]
+				var v string
+				var e error
+				if strings.Contains(name, ".") {
+					v, e = r.getAtt(name)
+				} else {
+					v, e = r.ref(name)
+				}
+				if e != nil {
+					err = e
+				}
+				return v
+			})
+			return out, err
+		}
+	}
+	return "", fmt.Errorf("devstack: cannot resolve %v", v)
+}
+
+func (r *Resolver) ref(name string) (string, error) {
+	switch name {
+	case "AWS::Region":
+		return "us-east-1", nil
+	case "AWS::URLSuffix":
+		return "amazonaws.com", nil
+	case "AWS::AccountId":
+		return "123456789012", nil
+	case "AWS::StackName":
+		return "local", nil
+	}
+	if v, ok := r.Params[name]; ok {
+		return v, nil
+	}
+	if v, ok := r.Refs[name]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("devstack: unknown Ref %s", name)
+}
+
+func (r *Resolver) getAtt(s string) (string, error) {
+	id, attr, _ := strings.Cut(s, ".")
+	if v, ok := r.Attrs[id][attr]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("devstack: unknown GetAtt %s", s)
+}
+
+// ParamDefaults returns each parameter's default, as a string.
+func (t *Template) ParamDefaults() map[string]string {
+	out := map[string]string{}
+	for name, p := range t.Parameters {
+		if p.Default != nil {
+			out[name] = fmt.Sprint(p.Default)
+		}
+	}
+	return out
+}
+
+// Function is a function as the local stack runs it.
+type Function struct {
+	ID      string
+	Timeout int // seconds
+	Env     map[string]string
+	Routes  []Route
+	Queue   *QueueTrigger
+}
+
+// Route is an HttpApi event.
+type Route struct{ Method, Path string }
+
+// QueueTrigger is an SQS event.
+type QueueTrigger struct {
+	QueueID        string
+	BatchSize      int
+	PartialFailure bool
+	MaxConcurrency int
+}
+
+// Functions returns the template's functions with their environment
+// resolved, sorted by id.
+func (t *Template) Functions(r *Resolver) ([]Function, error) {
+	var out []Function
+	for _, id := range t.IDs("AWS::Serverless::Function") {
+		p := t.Resources[id].Properties
+		f := Function{ID: id, Env: map[string]string{}, Timeout: 3}
+		if v, ok := t.Globals.Function["Timeout"]; ok {
+			f.Timeout, _ = strconv.Atoi(fmt.Sprint(v))
+		}
+		if v, ok := p["Timeout"]; ok {
+			f.Timeout, _ = strconv.Atoi(fmt.Sprint(v))
+		}
+		if env, ok := p["Environment"].(map[string]any); ok {
+			vars, _ := env["Variables"].(map[string]any)
+			for k, v := range vars {
+				s, err := r.Resolve(v)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s: %w", id, k, err)
+				}
+				f.Env[k] = s
+			}
+		}
+		evs, _ := p["Events"].(map[string]any)
+		for _, e := range evs {
+			em, _ := e.(map[string]any)
+			props, _ := em["Properties"].(map[string]any)
+			switch em["Type"] {
+			case "HttpApi":
+				f.Routes = append(f.Routes, Route{Method: fmt.Sprint(props["Method"]), Path: fmt.Sprint(props["Path"])})
+			case "SQS":
+				q := &QueueTrigger{BatchSize: 10}
+				if ga, ok := props["Queue"].(map[string]any); ok {
+					s := fmt.Sprint(ga["Fn::GetAtt"])
+					q.QueueID, _, _ = strings.Cut(s, ".")
+				}
+				if v, ok := props["BatchSize"]; ok {
+					q.BatchSize, _ = strconv.Atoi(fmt.Sprint(v))
+				}
+				frt, _ := props["FunctionResponseTypes"].([]any)
+				for _, x := range frt {
+					q.PartialFailure = q.PartialFailure || x == "ReportBatchItemFailures"
+				}
+				if sc, ok := props["ScalingConfig"].(map[string]any); ok {
+					s, err := r.Resolve(sc["MaximumConcurrency"])
+					if err != nil {
+						return nil, err
+					}
+					q.MaxConcurrency, _ = strconv.Atoi(s)
+				}
+				f.Queue = q
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
