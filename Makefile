@@ -14,7 +14,8 @@ BUILD_DIR   ?= .aws-sam/build
 MAX_BINARY  ?= 10485760
 FUZZTIME    ?= 10s
 # Exactly what `sam build` runs for BuildMethod: makefile (it sets ARTIFACTS_DIR).
-LAMBDA_ENV   = GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_ARCH ?= arm64
+LAMBDA_ENV   = GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0
 LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 
 .PHONY: help setup build test test-go lint fuzz bench events clean dev send invoke e2e $(addprefix build-,$(FUNCTIONS))
@@ -79,6 +80,13 @@ dev:
 
 send:
 	$(GO) run ./cmd/send $(if $(BASE_URL),-base $(BASE_URL))
+
+# The same build as sam build's, for this machine's architecture so that it
+# runs here (Lambda runs the arm64 one).
+invoke:
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=<file>" >&2; exit 2; }
+	@$(MAKE) --no-print-directory build-$(FUNCTION) ARTIFACTS_DIR=$(CURDIR)/.aws-sam/invoke/$(FUNCTION) LAMBDA_ARCH=$$($(GO) env GOARCH) >/dev/null
+	$(GO) run ./cmd/invoke -function $(FUNCTION) -event $(EVENT)
 
 clean:
 	rm -rf .aws-sam

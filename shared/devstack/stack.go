@@ -52,6 +52,20 @@ type PollerSet struct {
 
 // Start provisions the stack and builds every function's handler.
 func Start(ctx context.Context, c Config) (*Stack, error) {
+	s, err := Prepare(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.build(c.Env); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Prepare provisions the stack (moto, resources, sandbox) and resolves the
+// functions' environments, without building their handlers.
+func Prepare(ctx context.Context, c Config) (*Stack, error) {
 	t, err := LoadTemplate(c.Template)
 	if err != nil {
 		return nil, err
@@ -71,10 +85,9 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		}
 		s.Endpoint = s.Moto.Endpoint
 	}
-	// What Lambda's environment gives every function.
-	for k, v := range map[string]string{
-		"AWS_REGION": Region, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_ENDPOINT_URL": s.Endpoint,
-	} {
+	// What Lambda's environment gives every function, for the handlers
+	// built in this process.
+	for k, v := range s.LambdaEnv() {
 		os.Setenv(k, v)
 	}
 	opts := c.Options
@@ -94,14 +107,35 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
+	return s, nil
+}
+
+// LambdaEnv is what Lambda's environment gives every function here.
+func (s *Stack) LambdaEnv() map[string]string {
+	return map[string]string{
+		"AWS_REGION": Region, "AWS_DEFAULT_REGION": Region, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_SESSION_TOKEN": "", "AWS_ENDPOINT_URL": s.Endpoint,
+	}
+}
+
+// Function returns the function with the logical id.
+func (s *Stack) Function(id string) (Function, bool) {
+	for _, f := range s.Functions {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+func (s *Stack) build(extra map[string]string) error {
 	s.Front = &Front{Routes: map[string]HTTPHandler{}}
 	client := sqs.NewFromConfig(AWSConfig(s.Endpoint))
 	for _, f := range s.Functions {
-		f.Env = mergeMaps(f.Env, c.Env)
+		f.Env = mergeMaps(f.Env, extra)
 		h, err := build(f)
 		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("%s: %w", f.ID, err)
+			return fmt.Errorf("%s: %w", f.ID, err)
 		}
 		switch h := h.(type) {
 		case HTTPHandler:
@@ -119,7 +153,7 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 			}})
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // RunPollers feeds the queues to their functions until ctx ends.
