@@ -9,6 +9,8 @@ pkg_LoyaltyNowWebhookFunction := loyaltynow
 pkg_CustomWebhookFunction     := custom
 pkg_ForwarderFunction         := forwarder
 
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 GO          ?= go
 BUILD_DIR   ?= .aws-sam/build
 MAX_BINARY  ?= 10485760
@@ -25,7 +27,8 @@ help:
 	@echo "make dev     the whole pipeline on 127.0.0.1:\$$PORT (3000) with moto and a local Resonance sandbox"
 	@echo "make send    sign and post every genuine sample to BASE_URL (default the local stack)"
 	@echo "make invoke FUNCTION=<LogicalId> EVENT=<file>   run a bootstrap under a local Lambda Runtime API"
-	@echo "make test    everything CI runs: lint, unit and integration tests, build and size check"
+	@echo "make test    everything CI runs: lint, unit and integration tests, the e2e fault test, build and size check"
+	@echo "make e2e     the end-to-end fault test (part of make test)"
 	@echo "make build   one bootstrap per function under $(BUILD_DIR)/<LogicalId>/"
 	@echo "make lint    gofmt, go vet, cfn-lint template.yaml"
 	@echo "make fuzz    each fuzz target for FUZZTIME (default $(FUZZTIME))"
@@ -60,7 +63,12 @@ lint:
 test-go:
 	$(GO) test -race -count=1 ./...
 
-test: lint test-go build
+# The end-to-end fault test: about 1,300 webhooks through the local stack
+# into a faulty Resonance (a few minutes). It ends with the e2e: summary line.
+e2e:
+	$(GO) test -tags e2e -count=1 -v -run '^TestE2E$$' -timeout 15m ./shared/devstack/ | grep -v '^{'
+
+test: lint test-go e2e build
 
 fuzz:
 	@for p in $$($(GO) list ./...); do \
