@@ -13,16 +13,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 )
 
 // Moto is a running moto_server, stopped when the test ends.
 type Moto struct {
-	*devstack.Moto
+	*motoserver.Moto
 }
 
 // Region is the region the tests use.
-const Region = devstack.Region
+const Region = motoserver.Region
 
 // StartMoto starts moto_server. A missing moto_server fails the test: the
 // README's setup installs it, and CI must not pass without it.
@@ -32,7 +32,7 @@ func StartMoto(t testing.TB) *Moto {
 	if testing.Verbose() {
 		logTo = os.Stderr
 	}
-	m, err := devstack.StartMoto(logTo)
+	m, err := motoserver.Start(logTo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func StartMoto(t testing.TB) *Moto {
 }
 
 // Config returns an AWS configuration for the moto server.
-func (m *Moto) Config() aws.Config { return devstack.AWSConfig(m.Endpoint) }
+func (m *Moto) Config() aws.Config { return motoserver.AWSConfig(m.Endpoint) }
 
 // Env sets the environment that runtime.AWSConfig reads so that code built
 // from the environment talks to this moto server.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/sqspoll"
 )
@@ -80,7 +81,7 @@ func Prepare(ctx context.Context, c Config) (*Stack, error) {
 	}
 	s := &Stack{Endpoint: c.Endpoint}
 	if s.Endpoint == "" {
-		if s.Moto, err = StartMoto(c.MotoLogs); err != nil {
+		if s.Moto, err = motoserver.Start(c.MotoLogs); err != nil {
 			return nil, err
 		}
 		s.Endpoint = s.Moto.Endpoint

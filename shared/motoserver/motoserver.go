@@ -1,4 +1,7 @@
-package devstack
+// Package motoserver starts moto_server (a real HTTP server speaking the SQS,
+// DynamoDB and Secrets Manager APIs) on loopback, for the local stack and the
+// integration tests.
+package motoserver
 
 import (
 	"errors"
@@ -24,9 +27,9 @@ type Moto struct {
 	done     chan struct{}
 }
 
-// StartMoto starts moto_server (from PATH, or $MOTO_SERVER) on a free
+// Start starts moto_server (from PATH, or $MOTO_SERVER) on a free
 // 127.0.0.1 port and waits until it answers.
-func StartMoto(logTo *os.File) (*Moto, error) {
+func Start(logTo *os.File) (*Moto, error) {
 	bin := os.Getenv("MOTO_SERVER")
 	if bin == "" {
 		bin = "moto_server"
