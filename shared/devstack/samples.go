@@ -101,7 +101,7 @@ func sqsMessage(provider, name string, ev events.APIGatewayV2HTTPRequest) (event
 	}
 	id := strings.TrimSuffix(name, ".json")
 	return events.SQSMessage{
-		MessageId: "sample-" + id, ReceiptHandle: "sample-receipt-" + id, Body: string(b),
+		MessageId: "sample-" + id, ReceiptHandle: "sample-receipt-" + id, Body: b,
 		Attributes: map[string]string{
 			"ApproximateReceiveCount": "1", "SentTimestamp": fmt.Sprint(at.UnixMilli()),
 			"SenderId": "AROAEXAMPLE:ingest", "ApproximateFirstReceiveTimestamp": fmt.Sprint(at.UnixMilli()),

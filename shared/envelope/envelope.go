@@ -1,13 +1,29 @@
 // Package envelope defines the message the ingest functions put on the events
-// queue: a small versioned JSON document that carries the webhook's exact raw
-// bytes, so that the forwarder can map it and an operator can replay it.
+// queue: one line of JSON that says what the webhook is (provider, event type,
+// delivery id, when and through which request it arrived, the headers that
+// matter), a newline, then the webhook's exact raw bytes. The forwarder maps
+// it; an operator can read it in the console and replay it after a fix.
+//
+//	{"v":1,"provider":"stripe","eventType":"invoice.paid","deliveryId":"evt_1",...,"bodyBytes":63}
+//	{"id":"evt_1","type":"invoice.paid",...}
+//
+// The body follows as it is when SQS can carry every character of it, and in
+// base64 otherwise ("bodyEncoding":"base64"): invalid UTF-8, or U+FFFE and
+// U+FFFF, which SQS refuses though they are valid UTF-8. Carrying the body
+// raw rather than as an escaped JSON string keeps the message as small as
+// the webhook and costs a copy, not an encoding pass.
 package envelope
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -18,6 +34,12 @@ const Version = 1
 // MaxSQSMessageBytes is the most SQS carries in one message (body plus
 // attributes): 1 MiB.
 const MaxSQSMessageBytes = 1 << 20
+
+// Body encodings.
+const (
+	EncodingText   = "text"
+	EncodingBase64 = "base64"
+)
 
 // Sentinel errors of Decode.
 var (
@@ -34,85 +56,211 @@ type Envelope struct {
 	ReceivedAt time.Time         `json:"receivedAt"`
 	RequestID  string            `json:"requestId,omitempty"`
 	Headers    map[string]string `json:"headers,omitempty"`
-	// Body holds the raw body when it is text that SQS can carry as it is;
-	// BodyBase64 holds it otherwise. Exactly one is set.
-	Body       *string `json:"body,omitempty"`
-	BodyBase64 []byte  `json:"bodyBase64,omitempty"`
+	// Body is the webhook's exact raw bytes.
+	Body []byte `json:"-"`
 }
 
-// SetBody stores raw in the envelope, as text when SQS accepts every
-// character of it, base64 otherwise (invalid UTF-8, or U+FFFE/U+FFFF, which
-// SQS rejects though they are valid UTF-8).
-func (e *Envelope) SetBody(raw []byte) {
-	if sqsText(raw) {
-		s := string(raw)
-		e.Body, e.BodyBase64 = &s, nil
-		return
-	}
-	e.Body, e.BodyBase64 = nil, bytes.Clone(raw)
-	if e.BodyBase64 == nil {
-		e.BodyBase64 = []byte{}
-	}
+// header is the first line: the envelope's fields and how the body follows.
+type header struct {
+	Envelope
+	BodyEncoding string `json:"bodyEncoding,omitempty"` // "" is text
+	BodyBytes    int    `json:"bodyBytes"`
 }
+
+// SetBody stores raw as the envelope's body.
+func (e *Envelope) SetBody(raw []byte) { e.Body = raw }
 
 // RawBody returns the webhook's exact bytes.
-func (e *Envelope) RawBody() []byte {
-	if e.Body != nil {
-		return []byte(*e.Body)
-	}
-	return e.BodyBase64
-}
+func (e *Envelope) RawBody() []byte { return e.Body }
 
-// sqsText reports whether b is valid UTF-8 without U+FFFE and U+FFFF. JSON
-// escapes the control characters SQS refuses, so those need no check.
+// sqsText reports whether b is valid UTF-8 without U+FFFE and U+FFFF (EF BF
+// BE and EF BF BF), and without the control characters SQS refuses (all
+// below U+0020 but tab, newline and carriage return).
 func sqsText(b []byte) bool {
-	if !utf8.Valid(b) {
+	if !noControl(b) || !utf8.Valid(b) {
 		return false
 	}
-	// U+FFFE and U+FFFF are EF BF BE and EF BF BF.
-	for i := 0; i+2 < len(b); i++ {
-		if b[i] == 0xEF && b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF) {
+	for i := bytes.IndexByte(b, 0xEF); i >= 0 && i+2 < len(b); {
+		if b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF) {
+			return false
+		}
+		j := bytes.IndexByte(b[i+1:], 0xEF)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return true
+}
+
+// noControl reports whether b has no byte below 0x20 but tab, LF and CR.
+// It tests eight bytes at a time: (x - 0x20..20) & ^x & 0x80..80 is non-zero
+// exactly when some byte of x is below 0x20, and only such words are looked
+// at byte by byte (pretty-printed JSON has newlines in some of them).
+func noControl(b []byte) bool {
+	const highs, spaces = 0x8080808080808080, 0x2020202020202020
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (x-spaces)&^x&highs == 0 {
+			continue
+		}
+		for _, c := range b[i : i+8] {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+		}
+	}
+	for _, c := range b[i:] {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 			return false
 		}
 	}
 	return true
 }
 
-// Encode returns the envelope as compact JSON, without HTML escaping.
-func Encode(e *Envelope) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(e.RawBody()) + 512)
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
-		return nil, fmt.Errorf("envelope: encode: %w", err)
+// Encode returns the message: the header line, a newline, the body. The
+// header is written by hand (it is on every webhook's path); Decode reads it
+// with encoding/json.
+func Encode(e *Envelope) (string, error) {
+	text := sqsText(e.Body)
+	hdr := make([]byte, 0, 256+32*len(e.Headers))
+	hdr = append(hdr, `{"v":`...)
+	hdr = strconv.AppendInt(hdr, int64(e.Version), 10)
+	hdr = appendField(hdr, "provider", e.Provider)
+	hdr = appendField(hdr, "eventType", e.EventType)
+	hdr = appendField(hdr, "deliveryId", e.DeliveryID)
+	hdr = append(hdr, `,"receivedAt":"`...)
+	hdr = e.ReceivedAt.AppendFormat(hdr, time.RFC3339Nano)
+	hdr = append(hdr, '"')
+	if e.RequestID != "" {
+		hdr = appendField(hdr, "requestId", e.RequestID)
 	}
-	b := buf.Bytes()
-	return b[:len(b)-1], nil // drop Encoder's newline
+	if len(e.Headers) > 0 {
+		names := make([]string, 0, len(e.Headers))
+		for k := range e.Headers {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		hdr = append(hdr, `,"headers":{`...)
+		for i, k := range names {
+			if i > 0 {
+				hdr = append(hdr, ',')
+			}
+			hdr = appendString(hdr, k)
+			hdr = append(hdr, ':')
+			hdr = appendString(hdr, e.Headers[k])
+		}
+		hdr = append(hdr, '}')
+	}
+	if !text {
+		hdr = appendField(hdr, "bodyEncoding", EncodingBase64)
+	}
+	hdr = append(hdr, `,"bodyBytes":`...)
+	hdr = strconv.AppendInt(hdr, int64(len(e.Body)), 10)
+	hdr = append(hdr, "}\n"...)
+
+	var sb strings.Builder
+	if text {
+		sb.Grow(len(hdr) + len(e.Body))
+		sb.Write(hdr)
+		sb.Write(e.Body)
+	} else {
+		sb.Grow(len(hdr) + base64.StdEncoding.EncodedLen(len(e.Body)))
+		sb.Write(hdr)
+		w := base64.NewEncoder(base64.StdEncoding, &sb)
+		_, _ = w.Write(e.Body)
+		_ = w.Close()
+	}
+	return sb.String(), nil
 }
 
-// Decode parses and validates an envelope.
-func Decode(b []byte) (*Envelope, error) {
+func appendField(b []byte, name, v string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendString(b, v)
+}
+
+// appendString writes s as a JSON string that SQS accepts: quotes,
+// backslashes and control characters escaped, invalid UTF-8 as U+FFFD, and
+// U+FFFE and U+FFFF escaped.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == 0xFFFE || r == 0xFFFF:
+			b = append(b, '\\', 'u', 'f', 'f', 'f', hex[r&0xF])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// Decode parses and validates a message.
+func Decode(msg []byte) (*Envelope, error) {
+	line, body, ok := bytes.Cut(msg, []byte{'\n'})
+	if !ok {
+		return nil, fmt.Errorf("%w: no newline after the header", ErrMalformed)
+	}
 	var probe struct {
 		Version int `json:"v"`
 	}
-	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	if err := json.Unmarshal(line, &probe); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
 	if probe.Version != Version {
 		return nil, fmt.Errorf("%w: %d", ErrUnsupported, probe.Version)
 	}
-	var e Envelope
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	var h header
+	if err := json.Unmarshal(line, &h); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	switch h.BodyEncoding {
+	case "", EncodingText:
+		h.Body = bytes.Clone(body)
+	case EncodingBase64:
+		b, err := base64.StdEncoding.DecodeString(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("%w: body: %v", ErrMalformed, err)
+		}
+		h.Body = b
+	default:
+		return nil, fmt.Errorf("%w: unknown bodyEncoding %q", ErrMalformed, h.BodyEncoding)
 	}
 	switch {
-	case e.Provider == "":
+	case h.Provider == "":
 		return nil, fmt.Errorf("%w: no provider", ErrMalformed)
-	case e.EventType == "":
+	case h.EventType == "":
 		return nil, fmt.Errorf("%w: no eventType", ErrMalformed)
-	case (e.Body == nil) == (e.BodyBase64 == nil):
-		return nil, fmt.Errorf("%w: exactly one of body and bodyBase64 must be set", ErrMalformed)
+	case len(h.Body) != h.BodyBytes:
+		return nil, fmt.Errorf("%w: body has %d bytes, the header says %d", ErrMalformed, len(h.Body), h.BodyBytes)
 	}
+	e := h.Envelope
 	return &e, nil
 }

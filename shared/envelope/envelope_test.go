@@ -14,42 +14,43 @@ func TestRoundTripKeepsExactBytes(t *testing.T) {
 		body   []byte
 		base64 bool
 	}{
-		{"json with html and unicode", []byte(`{"note":"<b>&</b> café \u2028 ☃","id":820982911946154508}` + "\n"), false},
-		{"control characters", []byte("{\"a\":\"\x00\x01\x1f\"}"), false},
+		{"json with html, unicode and newlines", []byte("{\"note\":\"<b>&</b> café \u2028 ☃\",\n\"id\":820982911946154508}\n"), false},
+		{"control characters", []byte("{\"a\":\"\x00\x01\x1f\"}"), true},
 		{"invalid utf-8", []byte{'{', 0xff, 0xfe, '}'}, true},
 		{"U+FFFF, valid UTF-8 that SQS refuses", []byte("{\"a\":\"\uffff\"}"), true},
+		{"U+FFFD is fine", []byte("{\"a\":\"\ufffd\"}"), false},
 		{"empty", []byte{}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := &Envelope{Version: Version, Provider: "shopify", EventType: "orders/paid", DeliveryID: "d", ReceivedAt: time.Unix(1, 0).UTC()}
 			e.SetBody(c.body)
-			if (e.BodyBase64 != nil) != c.base64 {
-				t.Fatalf("base64 = %v, want %v", e.BodyBase64 != nil, c.base64)
-			}
-			b, err := Encode(e)
+			msg, err := Encode(e)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if bytes.ContainsAny(b, "\x00\x01\x1f\uffff") || bytes.HasSuffix(b, []byte("\n")) {
-				t.Fatalf("encoded envelope carries characters SQS refuses: %q", b)
+			if got := strings.Contains(msg, `"bodyEncoding":"base64"`); got != c.base64 {
+				t.Fatalf("base64 = %v, want %v: %q", got, c.base64, msg)
 			}
-			got, err := Decode(b)
+			if strings.ContainsAny(msg, "\x00\x01\x1f\uffff") {
+				t.Fatalf("message carries characters SQS refuses: %q", msg)
+			}
+			got, err := Decode([]byte(msg))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got.RawBody(), c.body) {
-				t.Fatalf("RawBody = %q, want %q", got.RawBody(), c.body)
+			if !bytes.Equal(got.RawBody(), c.body) || got.Provider != "shopify" || got.DeliveryID != "d" {
+				t.Fatalf("Decode = %+v, want the body %q back", got, c.body)
 			}
 		})
 	}
 }
 
-func TestEncodeDoesNotEscapeHTML(t *testing.T) {
+func TestTextBodyFollowsAsItIs(t *testing.T) {
 	e := &Envelope{Version: Version, Provider: "p", EventType: "t"}
-	e.SetBody([]byte("<&>"))
-	b, _ := Encode(e)
-	if !strings.Contains(string(b), `"body":"<&>"`) {
-		t.Fatalf("Encode = %s, want the body unescaped", b)
+	e.SetBody([]byte(`{"a":"<&>"}`))
+	msg, _ := Encode(e)
+	if !strings.HasSuffix(msg, "\n{\"a\":\"<&>\"}") || strings.Count(msg, "\n") != 1 {
+		t.Fatalf("Encode = %q", msg)
 	}
 }
 
@@ -58,42 +59,79 @@ func TestDecodeRejects(t *testing.T) {
 		in   string
 		want error
 	}{
-		{`not json`, ErrMalformed},
-		{`{"v":2,"provider":"p","eventType":"t","body":""}`, ErrUnsupported},
-		{`{"provider":"p","eventType":"t","body":""}`, ErrUnsupported},
-		{`{"v":1,"eventType":"t","body":""}`, ErrMalformed},
-		{`{"v":1,"provider":"p","body":""}`, ErrMalformed},
-		{`{"v":1,"provider":"p","eventType":"t"}`, ErrMalformed},
-		{`{"v":1,"provider":"p","eventType":"t","body":"","bodyBase64":""}`, ErrMalformed},
-		{`{"v":1,"provider":"p","eventType":"t","bodyBase64":"!!"}`, ErrMalformed},
-		{`{"v":1,"provider":"p","eventType":"t","receivedAt":"yesterday","body":""}`, ErrMalformed},
+		{"not json\n{}", ErrMalformed},
+		{`{"v":1,"provider":"p","eventType":"t","bodyBytes":0}`, ErrMalformed}, // no newline
+		{"{\"v\":2,\"provider\":\"p\",\"eventType\":\"t\",\"bodyBytes\":0}\n", ErrUnsupported},
+		{"{\"provider\":\"p\",\"eventType\":\"t\",\"bodyBytes\":0}\n", ErrUnsupported},
+		{"{\"v\":1,\"eventType\":\"t\",\"bodyBytes\":0}\n", ErrMalformed},
+		{"{\"v\":1,\"provider\":\"p\",\"bodyBytes\":0}\n", ErrMalformed},
+		{"{\"v\":1,\"provider\":\"p\",\"eventType\":\"t\",\"bodyBytes\":5}\n{}", ErrMalformed},
+		{"{\"v\":1,\"provider\":\"p\",\"eventType\":\"t\",\"bodyBytes\":1,\"bodyEncoding\":\"base64\"}\n!!", ErrMalformed},
+		{"{\"v\":1,\"provider\":\"p\",\"eventType\":\"t\",\"bodyBytes\":2,\"bodyEncoding\":\"gzip\"}\n{}", ErrMalformed},
+		{"{\"v\":1,\"provider\":\"p\",\"eventType\":\"t\",\"receivedAt\":\"yesterday\",\"bodyBytes\":0}\n", ErrMalformed},
 	} {
 		if _, err := Decode([]byte(c.in)); !errors.Is(err, c.want) {
-			t.Errorf("Decode(%s) = %v, want %v", c.in, err, c.want)
+			t.Errorf("Decode(%q) = %v, want %v", c.in, err, c.want)
 		}
 	}
 }
 
 // FuzzDecode: Decode never panics, and whatever it accepts encodes and
-// decodes again to the same raw body. Seeds: testdata/fuzz/FuzzDecode.
+// decodes again to the same body. Seeds: testdata/fuzz/FuzzDecode.
 func FuzzDecode(f *testing.F) {
-	f.Add([]byte(`{"v":1,"provider":"shopify","eventType":"orders/paid","deliveryId":"e1","receivedAt":"2026-01-01T00:00:00Z","body":"{}"}`))
-	f.Add([]byte(`{"v":1,"provider":"p","eventType":"t","bodyBase64":"/w=="}`))
-	f.Add([]byte(`{"v":1.0,"provider":"p","eventType":"t","body":"\ud800"}`))
+	f.Add([]byte("{\"v\":1,\"provider\":\"shopify\",\"eventType\":\"orders/paid\",\"deliveryId\":\"e1\",\"receivedAt\":\"2026-01-01T00:00:00Z\",\"bodyBytes\":2}\n{}"))
+	f.Add([]byte("{\"v\":1,\"provider\":\"p\",\"eventType\":\"t\",\"bodyEncoding\":\"base64\",\"bodyBytes\":1}\n/w=="))
+	f.Add([]byte("{\"v\":1.0,\"provider\":\"p\",\"eventType\":\"t\",\"bodyBytes\":0}\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		e, err := Decode(in)
 		if err != nil {
 			return
 		}
-		raw := e.RawBody()
-		e.SetBody(raw)
-		b, err := Encode(e)
+		msg, err := Encode(e)
 		if err != nil {
 			t.Fatalf("Encode after Decode: %v", err)
 		}
-		again, err := Decode(b)
-		if err != nil || !bytes.Equal(again.RawBody(), raw) {
+		again, err := Decode([]byte(msg))
+		if err != nil || !bytes.Equal(again.RawBody(), e.RawBody()) {
 			t.Fatalf("round trip lost the body: %v", err)
 		}
 	})
+}
+
+// TestHeaderMatchesEncodingJSON: the hand-written header decodes to the same
+// fields as it was given, for awkward strings too.
+func TestHeaderMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", `quo"te \ back`, "tab\tnl\ncr\r\x01\x1f", "café ☃ \u2028", "bad\xffutf8", "\ufffe\uffff", "<&>"} {
+		e := &Envelope{Version: Version, Provider: s + "p", EventType: s + "t", DeliveryID: s, RequestID: s,
+			ReceivedAt: time.Date(2026, 11, 23, 7, 0, 0, 123456789, time.UTC), Headers: map[string]string{"b" + s: s, "a": s}}
+		msg, err := Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _, _ := strings.Cut(msg, "\n")
+		if strings.ContainsAny(line, "\x00\x01\x1f\uffff\ufffe\r\t") {
+			t.Fatalf("header carries raw characters SQS refuses or newlines: %q", line)
+		}
+		got, err := Decode([]byte(msg))
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if got.DeliveryID != want || got.Provider != want+"p" || got.Headers["b"+want] != want || !got.ReceivedAt.Equal(e.ReceivedAt) {
+			t.Fatalf("%q: decoded %+v", s, got)
+		}
+	}
+}
+
+func TestNoControl(t *testing.T) {
+	for i := range 40 {
+		for _, c := range []byte{0, 1, 0x1f, '\t', '\n', '\r', 0x20, 0x7f, 0x80, 0xff} {
+			b := bytes.Repeat([]byte("a"), 40)
+			b[i] = c
+			want := c >= 0x20 || c == '\t' || c == '\n' || c == '\r'
+			if got := noControl(b); got != want {
+				t.Fatalf("byte %#x at %d: noControl = %v, want %v", c, i, got, want)
+			}
+		}
+	}
 }

@@ -217,7 +217,7 @@ func TestInvalidMessagesAreParked(t *testing.T) {
 	f, q := newTestForwarder(t, &stub{})
 	ev := events.SQSEvent{Records: []events.SQSMessage{
 		{MessageId: "1", Body: "not an envelope"},
-		{MessageId: "2", Body: `{"v":1,"provider":"square","eventType":"x","body":"{}"}`},
+		{MessageId: "2", Body: "{\"v\":1,\"provider\":\"square\",\"eventType\":\"x\",\"bodyBytes\":2}\n{}"},
 	}}
 	resp, _ := f.Handle(context.Background(), ev)
 	if len(resp.BatchItemFailures) != 0 || len(q.msgs) != 2 || q.msgs[0]["reason"] == q.msgs[1]["reason"] {

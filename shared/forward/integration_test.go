@@ -157,7 +157,7 @@ func (h *harness) enqueue(t *testing.T, envs ...*envelope.Envelope) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.sqs.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(h.events), MessageBody: aws.String(string(b))}); err != nil {
+		if _, err := h.sqs.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(h.events), MessageBody: aws.String(b)}); err != nil {
 			t.Fatal(err)
 		}
 	}

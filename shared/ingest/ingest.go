@@ -92,49 +92,13 @@ func (h *Handler) now() time.Time {
 }
 
 func (h *Handler) handle(ctx context.Context, req *events.APIGatewayV2HTTPRequest) result {
-	body := []byte(req.Body)
-	if req.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(req.Body)
-		if err != nil {
-			return result{status: 400, outcome: OutcomeBad, reason: "bad_base64_body", err: err}
-		}
-		body = b
-	}
-	if len(body) > envelope.MaxSQSMessageBytes {
-		return result{status: 413, outcome: OutcomeTooLarge, reason: "body_too_large"}
-	}
-
-	all, err := h.Secrets.Get(ctx)
-	if err != nil {
-		return result{status: 503, outcome: OutcomeRetry, reason: "secrets_unavailable", err: err}
-	}
-	r := &webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req)}
-	if err := h.Provider.Verify(r, all[h.Name], h.now()); err != nil {
-		return result{status: 401, outcome: OutcomeRejected, reason: rejectReason(err), err: err}
-	}
-
-	d, err := h.Provider.Parse(r)
-	env := &envelope.Envelope{
-		Version:    envelope.Version,
-		Provider:   h.Name,
-		EventType:  d.EventType,
-		DeliveryID: d.DeliveryID,
-		ReceivedAt: h.now().UTC(),
-		RequestID:  req.RequestContext.RequestID,
-		Headers:    d.Headers,
-	}
-	env.SetBody(body)
-	if err != nil {
-		var pe *webhook.ParseError
-		if !errors.As(err, &pe) {
-			pe = &webhook.ParseError{Reason: "unparseable", Detail: err.Error()}
-		}
-		if env.EventType == "" {
-			env.EventType = "unknown"
-		}
-		return h.park(ctx, env, pe, d)
-	}
-	if !h.Accept.Allows(d.EventType) {
+	env, d, perr, res := h.authenticate(ctx, req)
+	switch {
+	case res != nil:
+		return *res
+	case perr != nil:
+		return h.park(ctx, env, perr, d)
+	case !h.Accept.Allows(d.EventType):
 		return result{status: 200, outcome: OutcomeIgnored, reason: "event_type_not_rewarded", delivery: d}
 	}
 	attrs := map[string]string{"provider": h.Name}
@@ -143,6 +107,55 @@ func (h *Handler) handle(ctx context.Context, req *events.APIGatewayV2HTTPReques
 		return *st
 	}
 	return result{status: 200, outcome: OutcomeEnqueued, delivery: d}
+}
+
+// authenticate decodes the body, verifies the signature and reads the
+// delivery, returning the envelope to queue. A non-nil result is the answer
+// (the webhook is not authenticated, or cannot be); a non-nil ParseError
+// means it is authenticated but unusable.
+func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (*envelope.Envelope, webhook.Delivery, *webhook.ParseError, *result) {
+	var d webhook.Delivery
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(req.Body)
+		if err != nil {
+			return nil, d, nil, &result{status: 400, outcome: OutcomeBad, reason: "bad_base64_body", err: err}
+		}
+		body = b
+	}
+	if len(body) > envelope.MaxSQSMessageBytes {
+		return nil, d, nil, &result{status: 413, outcome: OutcomeTooLarge, reason: "body_too_large"}
+	}
+	all, err := h.Secrets.Get(ctx)
+	if err != nil {
+		return nil, d, nil, &result{status: 503, outcome: OutcomeRetry, reason: "secrets_unavailable", err: err}
+	}
+	r := &webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req)}
+	if err := h.Provider.Verify(r, all[h.Name], h.now()); err != nil {
+		return nil, d, nil, &result{status: 401, outcome: OutcomeRejected, reason: rejectReason(err), err: err}
+	}
+	d, err = h.Provider.Parse(r)
+	env := &envelope.Envelope{
+		Version:    envelope.Version,
+		Provider:   h.Name,
+		EventType:  d.EventType,
+		DeliveryID: d.DeliveryID,
+		ReceivedAt: h.now().UTC(),
+		RequestID:  req.RequestContext.RequestID,
+		Headers:    d.Headers,
+		Body:       body,
+	}
+	if err != nil {
+		var pe *webhook.ParseError
+		if !errors.As(err, &pe) {
+			pe = &webhook.ParseError{Reason: "unparseable", Detail: err.Error()}
+		}
+		if env.EventType == "" {
+			env.EventType = "unknown"
+		}
+		return env, d, pe, nil
+	}
+	return env, d, nil, nil
 }
 
 // park puts an authenticated but unusable webhook on the dead-letter queue.
@@ -176,7 +189,7 @@ func (h *Handler) send(ctx context.Context, q queue.Sender, env *envelope.Envelo
 	}
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := q.Send(sctx, string(msg), attrs); err != nil {
+	if err := q.Send(sctx, msg, attrs); err != nil {
 		return &result{status: 503, outcome: OutcomeRetry, reason: "queue_unavailable", err: err}
 	}
 	return nil

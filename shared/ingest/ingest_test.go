@@ -192,14 +192,21 @@ func TestHandle(t *testing.T) {
 	}
 }
 
-// TestEnvelopeTooLarge: a body under 1 MiB whose envelope is over it (JSON
-// escaping grows it) is refused with 413 rather than failing at SQS.
+// TestEnvelopeTooLarge: a body under 1 MiB whose message is over it (the
+// header line, or base64 for a binary body) is refused with 413 rather than
+// failing at SQS.
 func TestEnvelopeTooLarge(t *testing.T) {
-	f := newFixture("shopify")
-	f.body = []byte(`{"note":"` + strings.Repeat(`\"`, 400_000) + `"}`)
-	resp, _ := f.h.Handle(context.Background(), f.request(t, testSecret))
-	if resp.StatusCode != 413 || len(f.events.msgs) != 0 {
-		t.Fatalf("status %d with %d enqueued, want 413 and none", resp.StatusCode, len(f.events.msgs))
+	for name, body := range map[string][]byte{
+		"text body a few bytes under 1 MiB": []byte(`{"note":"` + strings.Repeat("a", envelope.MaxSQSMessageBytes-20) + `"}`),
+		"binary body that base64 grows":     append([]byte{'{', 0xff}, bytes.Repeat([]byte("b"), 800_000)...),
+	} {
+		f := newFixture("shopify")
+		f.body = body
+		f.contentType = "application/octet-stream"
+		resp, _ := f.h.Handle(context.Background(), f.request(t, testSecret))
+		if resp.StatusCode != 413 || len(f.events.msgs) != 0 {
+			t.Fatalf("%s: status %d with %d enqueued, want 413 and none", name, resp.StatusCode, len(f.events.msgs))
+		}
 	}
 }
 

@@ -108,14 +108,11 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 
 // Parse reads type and id from the body; the id falls back to webhook-id.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	var ev struct {
-		ID   string `json:"id"`
-		Type string `json:"type"`
-	}
-	if err := webhook.DecodeObject(r.Body, &ev); err != nil {
+	f, err := webhook.TopLevel(r.Body, "id", "type")
+	if err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: ev.Type, DeliveryID: ev.ID, Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
+	d := webhook.Delivery{EventType: webhook.String(f["type"]), DeliveryID: webhook.Scalar(f["id"]), Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
 	if d.DeliveryID == "" {
 		d.DeliveryID = r.Header.Get(HeaderID)
 	}

@@ -8,7 +8,6 @@ package loyaltynow
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"hash"
 	"time"
@@ -78,29 +77,20 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 
 // Parse reads hook and sequence (globally unique: the delivery id).
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	var ev struct {
-		Hook     string          `json:"hook"`
-		Sequence json.RawMessage `json:"sequence"`
-	}
-	if err := webhook.DecodeObject(r.Body, &ev); err != nil {
+	f, err := webhook.TopLevel(r.Body, "hook", "sequence")
+	if err != nil {
 		return webhook.Delivery{}, err
 	}
 	d := webhook.Delivery{
-		EventType: ev.Hook,
+		EventType: webhook.String(f["hook"]),
 		Headers:   r.Header.Keep(HeaderRequestDate),
 	}
 	if d.EventType == "" {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no hook in body"}
 	}
-	var seq json.Number
-	if len(ev.Sequence) == 0 || json.Unmarshal(ev.Sequence, &seq) != nil || seq == "" {
-		var s string
-		if json.Unmarshal(ev.Sequence, &s) != nil || s == "" {
-			return d, &webhook.ParseError{Reason: webhook.ReasonMissingDeliveryID, Detail: "no sequence in body"}
-		}
-		seq = json.Number(s)
+	if d.DeliveryID = webhook.Scalar(f["sequence"]); d.DeliveryID == "" {
+		return d, &webhook.ParseError{Reason: webhook.ReasonMissingDeliveryID, Detail: "no sequence in body"}
 	}
-	d.DeliveryID = seq.String()
 	return d, nil
 }
 

@@ -96,17 +96,13 @@ func parseHeader(v string) (ts string, sigs [][]byte, err error) {
 
 // Parse reads the event's id and type from the body.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	var ev struct {
-		ID       string `json:"id"`
-		Type     string `json:"type"`
-		Livemode *bool  `json:"livemode"`
-	}
-	if err := webhook.DecodeObject(r.Body, &ev); err != nil {
+	f, err := webhook.TopLevel(r.Body, "id", "type", "livemode")
+	if err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: ev.Type, DeliveryID: ev.ID}
-	if ev.Livemode != nil {
-		d.Headers = map[string]string{"livemode": strconv.FormatBool(*ev.Livemode)}
+	d := webhook.Delivery{EventType: webhook.String(f["type"]), DeliveryID: webhook.String(f["id"])}
+	if lm := string(f["livemode"]); lm == "true" || lm == "false" {
+		d.Headers = map[string]string{"livemode": lm}
 	}
 	switch {
 	case d.EventType == "":

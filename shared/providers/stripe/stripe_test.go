@@ -57,7 +57,7 @@ func TestParse(t *testing.T) {
 		{`{"id":"evt_1","type":"invoice.paid","livemode":true}`, "invoice.paid", "evt_1", ""},
 		{`{"id":"evt_1"}`, "", "", webhook.ReasonMissingEventType},
 		{`{"type":"invoice.paid"}`, "", "", webhook.ReasonMissingDeliveryID},
-		{`{"id":1,"type":"invoice.paid"}`, "", "", webhook.ReasonInvalidJSON},
+		{`{"id":1,"type":"invoice.paid"}`, "", "", webhook.ReasonMissingDeliveryID},
 		{`[]`, "", "", webhook.ReasonInvalidJSON},
 	} {
 		d, err := Provider{}.Parse(&webhook.Request{Body: []byte(c.body)})

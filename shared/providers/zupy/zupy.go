@@ -7,10 +7,8 @@
 package zupy
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash"
 	"strings"
@@ -57,25 +55,25 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 // id, so when the body has neither, the SHA-256 of the body stands in: a
 // retry carries the same bytes.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	var ev struct {
-		Event       string `json:"event"`
-		Transaction struct {
-			ID json.RawMessage `json:"transaction_id"`
-		} `json:"transaction"`
-		ReferenceID json.RawMessage `json:"reference_id"`
-	}
-	if err := webhook.DecodeObject(r.Body, &ev); err != nil {
+	f, err := webhook.TopLevel(r.Body, "event", "transaction", "reference_id")
+	if err != nil {
 		return webhook.Delivery{}, err
+	}
+	var txID []byte
+	if t := f["transaction"]; len(t) > 0 && t[0] == '{' {
+		if tf, err := webhook.TopLevel(t, "transaction_id"); err == nil {
+			txID = tf["transaction_id"]
+		}
 	}
 	d := webhook.Delivery{EventType: r.Header.Get(HeaderEvent)}
 	if d.EventType == "" {
-		d.EventType = ev.Event
+		d.EventType = webhook.String(f["event"])
 	}
 	if d.EventType == "" {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no X-Zupy-Event header and no event in body"}
 	}
 	d.Headers = map[string]string{HeaderEvent: d.EventType}
-	switch id := firstID(ev.Transaction.ID, ev.ReferenceID); {
+	switch id := firstID(txID, f["reference_id"]); {
 	case id != "":
 		d.DeliveryID = d.EventType + ":" + id
 	default:
@@ -86,19 +84,10 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 }
 
 // firstID returns the first id that is a JSON string or number, unquoted.
-func firstID(raws ...json.RawMessage) string {
+func firstID(raws ...[]byte) string {
 	for _, raw := range raws {
-		raw = bytes.TrimSpace(raw)
-		if len(raw) == 0 || string(raw) == "null" {
-			continue
-		}
-		var s string
-		if json.Unmarshal(raw, &s) == nil && s != "" {
-			return s
-		}
-		var n json.Number
-		if json.Unmarshal(raw, &n) == nil {
-			return n.String()
+		if id := webhook.Scalar(raw); id != "" {
+			return id
 		}
 	}
 	return ""
