@@ -20,7 +20,7 @@ LAMBDA_ARCH ?= arm64
 LAMBDA_ENV   = GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0
 LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 
-.PHONY: help setup build test test-go lint fuzz bench events clean dev send invoke e2e $(addprefix build-,$(FUNCTIONS))
+.PHONY: help setup build test test-go lint fuzz bench events clean dev send invoke e2e coldstart $(addprefix build-,$(FUNCTIONS))
 
 help:
 	@echo "make setup   install what the tests need (moto_server, cfn-lint) and Go modules"
@@ -78,10 +78,14 @@ fuzz:
 	done
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/providers/ ./shared/forward/
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/providers/ ./shared/ingest/ ./shared/forward/ \
+		| $(GO) run ./cmd/benchratio -goals BenchmarkIngest=2,BenchmarkBatch=1.5
 
 events:
 	$(GO) run ./cmd/sign-events
+
+coldstart:
+	$(GO) run ./cmd/coldstart $(if $(RUNS),-runs $(RUNS))
 
 dev:
 	$(GO) run ./cmd/dev

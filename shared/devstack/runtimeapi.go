@@ -22,7 +22,9 @@ type Invocation struct {
 	Response []byte // the function's answer (nil on error)
 	Error    []byte // the error document, for a function or init error
 	Started  time.Time
+	Ready    time.Time // the first GET /invocation/next: init done
 	Answered time.Time // when the answer arrived
+	PeakRSS  int64     // the process's peak resident memory (VmHWM), bytes
 	Logs     string    // what the process wrote
 }
 
@@ -77,8 +79,11 @@ func RunBootstrap(ctx context.Context, path string, env map[string]string, event
 		<-exited
 		return inv, errors.New("bootstrap did not answer within the function's timeout")
 	}
-	inv.Answered = api.answered
+	api.mu.Lock()
+	inv.Ready, inv.Answered = api.ready, api.answered
 	inv.Response, inv.Error = api.response, api.errDoc
+	api.mu.Unlock()
+	inv.PeakRSS = peakRSS(cmd.Process.Pid)
 	_ = cmd.Process.Kill()
 	<-exited
 	logMu.Lock()
@@ -101,6 +106,7 @@ type runtimeAPI struct {
 	id       string
 	response []byte
 	errDoc   []byte
+	ready    time.Time
 	answered time.Time
 	done     chan struct{}
 	once     sync.Once
@@ -119,6 +125,7 @@ func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.served = true
+		a.ready = time.Now()
 		var b [16]byte
 		_, _ = rand.Read(b[:])
 		a.id = hex.EncodeToString(b[:])
@@ -152,4 +159,19 @@ func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// peakRSS reads VmHWM from /proc (Linux); 0 where it cannot.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"strings"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
@@ -174,16 +173,25 @@ func Identity(provider, email, customerID string, cfg *Config) (string, error) {
 	return "", &ParkError{Reason: ReasonNoIdentity, Detail: "no email and no customer id"}
 }
 
-var decimalRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
-
-// Decimal validates a decimal string (never through float64) and returns it
-// as a JSON number.
+// Decimal validates a decimal string (-?digits[.digits], never through
+// float64) and returns it as a JSON number.
 func Decimal(s string) (json.Number, bool) {
 	s = strings.TrimSpace(s)
-	if !decimalRE.MatchString(s) {
+	digits := strings.TrimPrefix(s, "-")
+	whole, frac, dot := strings.Cut(digits, ".")
+	if !allDigits(whole) || (dot && !allDigits(frac)) {
 		return "", false
 	}
 	return json.Number(s), true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // MaskEmail keeps the first character of the local part and the domain:

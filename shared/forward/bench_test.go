@@ -1,0 +1,49 @@
+package forward
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+)
+
+// BenchmarkMap measures each provider's mapping and request building (the
+// Resonance body) on its sample, beside a floor: one json.Valid pass over
+// the same body, the least a mapper that reads the body must do.
+func BenchmarkMap(b *testing.B) {
+	cfgs, err := mapping.Load(testBrand, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	envs := sampleEnvelopes(b)
+	for _, name := range []string{
+		"ShopifyWebhookFunction/orders-paid.json", "StripeWebhookFunction/checkout-session-completed.json",
+		"ZupyWebhookFunction/points-earned.json", "LoyaltyNowWebhookFunction/transaction-confirmed.json",
+		"CustomWebhookFunction/purchase.json",
+	} {
+		env := envs[name]
+		body := env.RawBody()
+		m, cfg := Mappers[env.Provider], cfgs[env.Provider]
+		b.Run(fmt.Sprintf("%s/%dB/map", env.Provider, len(body)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := m.Map(env, cfg)
+				if err != nil || len(res.Rewards) != 1 {
+					b.Fatal(err, res)
+				}
+				if _, err := res.Rewards[0].Event.Body(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%s/%dB/floor-json-valid", env.Provider, len(body)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !json.Valid(body) {
+					b.Fatal("invalid")
+				}
+			}
+		})
+	}
+}
