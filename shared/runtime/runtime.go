@@ -15,7 +15,9 @@ import (
 )
 
 // Logger returns a JSON logger on stdout at the level Lambda's
-// ApplicationLogLevel sets (AWS_LAMBDA_LOG_LEVEL), INFO by default.
+// ApplicationLogLevel sets (AWS_LAMBDA_LOG_LEVEL), INFO by default. In
+// Lambda (AWS_LAMBDA_FUNCTION_NAME set) it leaves out the time: CloudWatch
+// stamps every event, and 46 bytes a line are a tenth of the log bill.
 func Logger() *slog.Logger {
 	level := slog.LevelInfo
 	switch strings.ToUpper(os.Getenv("AWS_LAMBDA_LOG_LEVEL")) {
@@ -26,7 +28,16 @@ func Logger() *slog.Logger {
 	case "ERROR", "FATAL":
 		level = slog.LevelError
 	}
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	if os.Getenv("AWS_LAMBDA_FUNCTION_NAME") != "" && os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{}
+			}
+			return a
+		}
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, opts))
 }
 
 // AWSConfig builds the AWS configuration from the environment that Lambda
