@@ -122,11 +122,18 @@ func (r *Resolver) Resolve(v any) (string, error) {
 		}
 		if sub, ok := x["Fn::Sub"]; ok {
 			var err error
-			out := subRE.ReplaceAllStringFunc(fmt.Sprint(sub), func(m string) string {
+			text, vars := fmt.Sprint(sub), map[string]any{}
+			if l, ok := sub.([]any); ok && len(l) == 2 { // [template, {name: value}]
+				text = fmt.Sprint(l[0])
+				vars, _ = l[1].(map[string]any)
+			}
+			out := subRE.ReplaceAllStringFunc(text, func(m string) string {
 				name := m[2 : len(m)-1]
 				var v string
 				var e error
-				if strings.Contains(name, ".") {
+				if val, ok := vars[name]; ok {
+					v, e = r.Resolve(val)
+				} else if strings.Contains(name, ".") {
 					v, e = r.getAtt(name)
 				} else {
 					v, e = r.ref(name)
@@ -214,7 +221,9 @@ func (t *Template) Functions(r *Resolver) ([]Function, error) {
 		if v, ok := p["Timeout"]; ok {
 			f.Timeout, _ = strconv.Atoi(fmt.Sprint(v))
 		}
-		if env, ok := p["Environment"].(map[string]any); ok {
+		// As SAM does: the function's variables over the Globals'.
+		for _, props := range []map[string]any{t.Globals.Function, p} {
+			env, _ := props["Environment"].(map[string]any)
 			vars, _ := env["Variables"].(map[string]any)
 			for k, v := range vars {
 				s, err := r.Resolve(v)

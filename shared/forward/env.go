@@ -14,6 +14,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/custom"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/loyaltynow"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/shopify"
@@ -50,6 +51,8 @@ var Mappers = map[string]mapping.Mapper{
 //	IDEMPOTENCY_RETENTION_DAYS  how long reward records are kept (default 30)
 //	SECRETS_TTL            how long the credentials are cached (default 5m)
 //	BACKOFF_BASE, BACKOFF_MAX  retry backoff (default 10s doubling up to 15m)
+//	METRICS                "off" leaves the metrics out of the log lines
+//	METRICS_NAMESPACE      CloudWatch namespace (default ResonanceRelay)
 func FromEnv() (*Forwarder, error) {
 	table, e1 := runtime.Env("IDEMPOTENCY_TABLE")
 	eventsURL, e2 := runtime.Env("EVENTS_QUEUE_URL")
@@ -103,6 +106,7 @@ func FromEnv() (*Forwarder, error) {
 		BackoffBase:     base,
 		BackoffMax:      maxBackoff,
 		Log:             runtime.Logger(),
+		Metrics:         metrics.FromEnv(),
 	}, nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 )
@@ -64,8 +65,9 @@ type Forwarder struct {
 	BackoffMax       time.Duration
 	MaxReceiveCount  int // the queue's redrive maxReceiveCount
 
-	Now func() time.Time
-	Log *slog.Logger
+	Now     func() time.Time
+	Log     *slog.Logger
+	Metrics metrics.Emitter
 }
 
 // Message outcomes, as logged.

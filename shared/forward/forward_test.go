@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 )
 
@@ -210,6 +212,67 @@ func TestOutcomesByStatus(t *testing.T) {
 		case c.wantReason != "" && (len(q.msgs) != 1 || q.msgs[0]["reason"] != c.wantReason):
 			t.Errorf("%d: parked %v, want reason %s", c.status, q.msgs, c.wantReason)
 		}
+	}
+}
+
+// published sums what CloudWatch would read out of the forwarder's lines:
+// "Name" by provider, "Name/reason" by provider and reason; latencies are
+// counted, not summed.
+func published(t *testing.T, logs []byte) map[string]float64 {
+	t.Helper()
+	got := map[string]float64{}
+	for _, line := range bytes.Split(bytes.TrimSpace(logs), []byte("\n")) {
+		data, err := metrics.Extract(line)
+		if err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		for _, d := range data {
+			if d.Dimensions["provider"] == "" {
+				t.Fatalf("datum %+v without provider", d)
+			}
+			name := d.Name
+			if r, ok := d.Dimensions["reason"]; ok {
+				name += "/" + r
+			}
+			if d.Unit == metrics.Milliseconds {
+				got[name]++
+				continue
+			}
+			got[name] += d.Value
+		}
+	}
+	return got
+}
+
+// TestMetrics: each message's line publishes its outcome, by provider and
+// (for parked and retried) by reason, and Resonance's latency per call.
+func TestMetrics(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		status int
+		want   map[string]float64
+	}{
+		{"all paid; the checkout and its payment intent share a key", 200,
+			map[string]float64{"Forwarded": 9, "Duplicates": 1, "ResonanceLatency": 9}},
+		{"all already rewarded", 409,
+			map[string]float64{"Duplicates": 10, "ResonanceLatency": 9}},
+		{"rejected", 422,
+			map[string]float64{"Parked": 10, "Parked/resonance_rejected": 10, "ResonanceLatency": 10}},
+		{"down: three tries, then the breaker", 503,
+			map[string]float64{"Retried": 10, "Retried/resonance_503": 3, "Retried/breaker_open": 7, "ResonanceLatency": 3}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := &stub{script: func(string, int) (int, string) { return c.status, "" }}
+			f, _ := newTestForwarder(t, s)
+			f.Concurrency = 1
+			var logs bytes.Buffer
+			f.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+			f.Handle(context.Background(), sampleBatch(t))
+			got := published(t, logs.Bytes())
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Fatalf("published %v, want %v", got, c.want)
+			}
+		})
 	}
 }
 

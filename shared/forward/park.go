@@ -12,6 +12,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 )
 
 // park sends the message, unchanged, to the dead-letter queue with why, and
@@ -53,8 +54,42 @@ func clip(s string, n int) string {
 	return strings.ToValidUTF8(s[:n], "")
 }
 
-// logOutcome writes one JSON line per message. Emails never appear: reward
-// keys and delivery ids carry none.
+// Metric names a forwarder line publishes (by provider; those marked by
+// reason also by provider and reason).
+const (
+	MetricForwarded        = "Forwarded"  // Resonance paid a reward of the message
+	MetricDuplicates       = "Duplicates" // every reward of the message was already paid
+	MetricSkipped          = "Skipped"    // mapped to no reward (test mode, zero total, ...)
+	MetricParked           = "Parked"     // by reason
+	MetricRetried          = "Retried"    // by reason: returned to the queue for a later receive
+	MetricResonanceLatency = "ResonanceLatency"
+)
+
+func (o outcome) metrics() []metrics.Metric {
+	var ms []metrics.Metric
+	switch o.status {
+	case Forwarded:
+		ms = append(ms, metrics.Metric{Name: MetricForwarded, Value: 1})
+	case Duplicate:
+		ms = append(ms, metrics.Metric{Name: MetricDuplicates, Value: 1})
+	case Skipped:
+		ms = append(ms, metrics.Metric{Name: MetricSkipped, Value: 1})
+	case Parked:
+		ms = append(ms, metrics.Metric{Name: MetricParked, Value: 1, ByReason: true})
+	case Retry:
+		ms = append(ms, metrics.Metric{Name: MetricRetried, Value: 1, ByReason: true})
+	}
+	if o.latency > 0 {
+		ms = append(ms, metrics.Metric{Name: MetricResonanceLatency, Value: ms3(o.latency), Unit: metrics.Milliseconds})
+	}
+	return ms
+}
+
+func ms3(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// logOutcome writes one JSON line per message, which also carries its
+// metrics (see package metrics). Emails never appear: reward keys and
+// delivery ids carry none.
 func (f *Forwarder) logOutcome(ctx context.Context, requestID string, m *events.SQSMessage, o outcome) {
 	level := slog.LevelInfo
 	switch {
@@ -65,6 +100,9 @@ func (f *Forwarder) logOutcome(ctx context.Context, requestID string, m *events.
 	case o.status == Retry || o.err != nil:
 		level = slog.LevelWarn
 	}
+	lg := f.log()
+	level = f.Metrics.Level(ctx, lg, level)
+	provider := "unknown" // an unreadable envelope: the metrics need a provider
 	attrs := []slog.Attr{
 		slog.String("request_id", requestID),
 		slog.String("message_id", m.MessageId),
@@ -72,8 +110,10 @@ func (f *Forwarder) logOutcome(ctx context.Context, requestID string, m *events.
 		slog.Int("receive_count", receiveCount(m)),
 	}
 	if env := o.env; env != nil {
-		attrs = append(attrs, slog.String("provider", env.Provider), slog.String("delivery_id", env.DeliveryID), slog.String("event_type", env.EventType))
+		provider = env.Provider
+		attrs = append(attrs, slog.String("delivery_id", env.DeliveryID), slog.String("event_type", env.EventType))
 	}
+	attrs = append(attrs, slog.String("provider", provider))
 	if o.key != "" {
 		attrs = append(attrs, slog.String("reward_key", o.key))
 	}
@@ -83,8 +123,8 @@ func (f *Forwarder) logOutcome(ctx context.Context, requestID string, m *events.
 	if o.http != 0 {
 		attrs = append(attrs, slog.Int("http_status", o.http))
 	}
-	if o.latency > 0 {
-		attrs = append(attrs, slog.Float64("resonance_ms", float64(o.latency.Microseconds())/1000))
+	if o.latency > 0 && f.Metrics.Off { // else the ResonanceLatency metric carries it
+		attrs = append(attrs, slog.Float64("resonance_ms", ms3(o.latency)))
 	}
 	if o.status == Retry {
 		attrs = append(attrs, slog.Float64("retry_in_s", o.delay.Round(time.Second).Seconds()))
@@ -92,9 +132,10 @@ func (f *Forwarder) logOutcome(ctx context.Context, requestID string, m *events.
 	if o.err != nil {
 		attrs = append(attrs, slog.String("error", o.err.Error()))
 	}
+	attrs = append(attrs, f.Metrics.Attrs(o.reason != "", o.metrics()...)...)
 	msg := "message " + o.status
 	if o.reason == "resonance_auth_rejected" {
 		msg = "Resonance refused our credentials (401/403): check RESONANCE_AUTH, the API key and the brand id"
 	}
-	f.log().LogAttrs(ctx, level, msg, attrs...)
+	lg.LogAttrs(ctx, level, msg, attrs...)
 }

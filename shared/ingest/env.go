@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
@@ -24,6 +25,8 @@ import (
 //	SIGNED_URL             URL the sender signs (Loyalty Now), default the request's
 //	SECRETS_TTL            how long secrets are cached (default 5m)
 //	SQS_SEND_TIMEOUT       bound on each SQS call (default 3s)
+//	METRICS                "off" leaves the metrics out of the log lines
+//	METRICS_NAMESPACE      CloudWatch namespace (default ResonanceRelay)
 func FromEnv(name string, p webhook.Provider) (*Handler, error) {
 	secretID, err1 := runtime.Env("WEBHOOK_SECRET_ID")
 	eventsURL, err2 := runtime.Env("EVENTS_QUEUE_URL")
@@ -57,5 +60,6 @@ func FromEnv(name string, p webhook.Provider) (*Handler, error) {
 		SignedURL:   os.Getenv("SIGNED_URL"),
 		SendTimeout: sendTimeout,
 		Log:         runtime.Logger(),
+		Metrics:     metrics.FromEnv(),
 	}, nil
 }

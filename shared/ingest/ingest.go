@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
@@ -64,6 +65,7 @@ type Handler struct {
 	SendTimeout time.Duration
 	Now         func() time.Time
 	Log         *slog.Logger
+	Metrics     metrics.Emitter
 }
 
 // result is what one request came to; it is both answered and logged.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
@@ -164,6 +165,7 @@ func TestHandle(t *testing.T) {
 				if line["outcome"] != c.want.outcome || line["request_id"] != "req-1" || line["provider"] != provider {
 					t.Fatalf("log line %v lacks outcome %s, request id or provider", line, c.want.outcome)
 				}
+				checkMetrics(t, f.logs.Bytes(), provider, c.want.outcome)
 				if _, ok := line["delivery_id"]; ok != c.want.deliveryIDLog {
 					t.Fatalf("log line %v: delivery_id present = %v, want %v", line, ok, c.want.deliveryIDLog)
 				}
@@ -189,6 +191,49 @@ func TestHandle(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// checkMetrics asserts what CloudWatch would read out of an ingest line:
+// Received and the outcome's metric by provider, and the outcome's metric
+// by provider and reason where the outcome has reasons.
+func checkMetrics(t *testing.T, line []byte, provider, outcome string) {
+	t.Helper()
+	want := map[string]struct {
+		metric   string
+		byReason bool
+	}{
+		OutcomeEnqueued: {"Enqueued", false},
+		OutcomeIgnored:  {"Ignored", false},
+		OutcomeParked:   {"Parked", true},
+		OutcomeRetry:    {"Unavailable", true},
+		OutcomeRejected: {"Rejected", true},
+		OutcomeTooLarge: {"Rejected", true},
+	}[outcome]
+	data, err := metrics.Extract(line)
+	if err != nil {
+		t.Fatalf("line is not a valid EMF document: %v\n%s", err, line)
+	}
+	var got []string
+	for _, d := range data {
+		if d.Namespace != metrics.DefaultNamespace || d.Value != 1 || d.Dimensions["provider"] != provider || time.Since(d.Timestamp) > time.Minute {
+			t.Fatalf("datum %+v: wrong namespace, value, provider or time", d)
+		}
+		name := d.Name
+		if r, ok := d.Dimensions["reason"]; ok {
+			if r == "" {
+				t.Fatalf("datum %+v: empty reason", d)
+			}
+			name += "/reason"
+		}
+		got = append(got, name)
+	}
+	exp := []string{"Received", want.metric}
+	if want.byReason {
+		exp = append(exp, want.metric+"/reason")
+	}
+	if strings.Join(got, ",") != strings.Join(exp, ",") {
+		t.Fatalf("line publishes %v, want %v\n%s", got, exp, line)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 )
 
 var jsonHeaders = map[string]string{"content-type": "application/json"}
@@ -29,8 +31,36 @@ func respond(r result) events.APIGatewayV2HTTPResponse {
 	return events.APIGatewayV2HTTPResponse{StatusCode: r.status, Headers: jsonHeaders, Body: body}
 }
 
-// log writes the request's one log line. It never logs secrets, signatures
-// or bodies.
+// Metric names an ingest line publishes (by provider; those marked by
+// reason also by provider and reason).
+const (
+	MetricReceived    = "Received" // every request
+	MetricEnqueued    = "Enqueued"
+	MetricIgnored     = "Ignored"     // an event type this deployment does not reward
+	MetricParked      = "Parked"      // by reason: authenticated but unusable
+	MetricRejected    = "Rejected"    // by reason: 400, 401, 413
+	MetricUnavailable = "Unavailable" // by reason: the sender was told to retry (5xx)
+)
+
+func (r result) metrics() []metrics.Metric {
+	ms := []metrics.Metric{{Name: MetricReceived, Value: 1}}
+	switch r.outcome {
+	case OutcomeEnqueued:
+		ms = append(ms, metrics.Metric{Name: MetricEnqueued, Value: 1})
+	case OutcomeIgnored:
+		ms = append(ms, metrics.Metric{Name: MetricIgnored, Value: 1})
+	case OutcomeParked:
+		ms = append(ms, metrics.Metric{Name: MetricParked, Value: 1, ByReason: true})
+	case OutcomeRetry:
+		ms = append(ms, metrics.Metric{Name: MetricUnavailable, Value: 1, ByReason: true})
+	default: // rejected, too large, bad request
+		ms = append(ms, metrics.Metric{Name: MetricRejected, Value: 1, ByReason: true})
+	}
+	return ms
+}
+
+// log writes the request's one log line, which also carries its metrics
+// (see package metrics). It never logs secrets, signatures or bodies.
 func (h *Handler) log(ctx context.Context, req *events.APIGatewayV2HTTPRequest, r result, took time.Duration) {
 	lg := h.Log
 	if lg == nil {
@@ -43,6 +73,7 @@ func (h *Handler) log(ctx context.Context, req *events.APIGatewayV2HTTPRequest, 
 	case r.status >= 400:
 		level = slog.LevelWarn
 	}
+	level = h.Metrics.Level(ctx, lg, level)
 	attrs := []slog.Attr{
 		slog.String("request_id", req.RequestContext.RequestID),
 		slog.String("provider", h.Name),
@@ -63,5 +94,6 @@ func (h *Handler) log(ctx context.Context, req *events.APIGatewayV2HTTPRequest, 
 	if r.err != nil {
 		attrs = append(attrs, slog.String("error", r.err.Error()))
 	}
+	attrs = append(attrs, h.Metrics.Attrs(r.reason != "", r.metrics()...)...)
 	lg.LogAttrs(ctx, level, "webhook "+r.outcome, attrs...)
 }

@@ -1,0 +1,114 @@
+package metrics
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func line(t *testing.T, e Emitter, lg *slog.Logger, buf *bytes.Buffer, level slog.Level, reason string, ms ...Metric) []byte {
+	t.Helper()
+	buf.Reset()
+	attrs := []slog.Attr{slog.String("provider", "stripe")}
+	if reason != "" {
+		attrs = append(attrs, slog.String("reason", reason))
+	}
+	attrs = append(attrs, e.Attrs(reason != "", ms...)...)
+	lg.LogAttrs(context.Background(), e.Level(context.Background(), lg, level), "m", attrs...)
+	return buf.Bytes()
+}
+
+func TestAttrs(t *testing.T) {
+	at := time.UnixMilli(1763900000123)
+	e := Emitter{Now: func() time.Time { return at }}
+	cases := []struct {
+		name   string
+		reason string
+		ms     []Metric
+		want   []string // name/dims=value unit
+	}{
+		{"one count", "", []Metric{{Name: "Received", Value: 1}},
+			[]string{"Received/provider=1 None"}},
+		{"by reason", "resonance_rejected", []Metric{{Name: "Received", Value: 1}, {Name: "Parked", Value: 1, ByReason: true}},
+			[]string{"Received/provider=1 None", "Parked/provider=1 None", "Parked/provider,reason=1 None"}},
+		{"by reason but the line has no reason", "", []Metric{{Name: "Parked", Value: 1, ByReason: true}},
+			[]string{"Parked/provider=1 None"}},
+		{"latency with unit", "", []Metric{{Name: "Forwarded", Value: 1}, {Name: "ResonanceLatency", Value: 87.5, Unit: Milliseconds}},
+			[]string{"Forwarded/provider=1 None", "ResonanceLatency/provider=87.5 Milliseconds"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			lg := slog.New(slog.NewJSONHandler(&buf, nil))
+			data, err := Extract(line(t, e, lg, &buf, slog.LevelInfo, c.reason, c.ms...))
+			if err != nil {
+				t.Fatalf("%v: %s", err, buf.String())
+			}
+			var got []string
+			for _, d := range data {
+				if d.Namespace != DefaultNamespace || !d.Timestamp.Equal(at) || d.Dimensions["provider"] != "stripe" {
+					t.Fatalf("datum %+v", d)
+				}
+				keys := "provider"
+				if r, ok := d.Dimensions["reason"]; ok {
+					if r != c.reason {
+						t.Fatalf("reason %q, want %q", r, c.reason)
+					}
+					keys += ",reason"
+				}
+				got = append(got, d.Name+"/"+keys+"="+strconv.FormatFloat(d.Value, 'g', -1, 64)+" "+d.Unit)
+			}
+			if strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Fatalf("got %v\nwant %v\nline %s", got, c.want, buf.String())
+			}
+		})
+	}
+}
+
+// TestLevel: with the logger (and so Lambda) at WARN, a metric line is
+// raised to WARN and written; with metrics off it is dropped as before.
+func TestLevel(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		off     bool
+		written bool
+	}{{"metrics on", false, true}, {"metrics off", true, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			lg := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			e := Emitter{Off: c.off}
+			out := line(t, e, lg, &buf, slog.LevelInfo, "", Metric{Name: "Enqueued", Value: 1})
+			if (len(out) > 0) != c.written {
+				t.Fatalf("written = %v, want %v: %s", len(out) > 0, c.written, out)
+			}
+			if c.written && !bytes.Contains(out, []byte(`"level":"WARN"`)) {
+				t.Fatalf("line not raised to WARN: %s", out)
+			}
+			if c.off && bytes.Contains(out, []byte("_aws")) {
+				t.Fatalf("metrics written while off: %s", out)
+			}
+		})
+	}
+}
+
+func TestExtractRejects(t *testing.T) {
+	for name, l := range map[string]string{
+		"no timestamp":          `{"provider":"x","A":1,"_aws":{"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[["provider"]],"Metrics":[{"Name":"A"}]}]}}`,
+		"dimension missing":     `{"A":1,"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[["provider"]],"Metrics":[{"Name":"A"}]}]}}`,
+		"value not a number":    `{"provider":"x","A":"1","_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[["provider"]],"Metrics":[{"Name":"A"}]}]}}`,
+		"no directive":          `{"_aws":{"Timestamp":1,"CloudWatchMetrics":[]}}`,
+		"not an object":         `[1]`,
+		"directive w/o metrics": `{"provider":"x","_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[["provider"]],"Metrics":[]}]}}`,
+	} {
+		if _, err := Extract([]byte(l)); err == nil {
+			t.Errorf("%s: accepted %s", name, l)
+		}
+	}
+	if d, err := Extract([]byte(`{"msg":"plain"}`)); err != nil || d != nil {
+		t.Errorf("plain line: %v %v", d, err)
+	}
+}
