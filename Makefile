@@ -20,7 +20,7 @@ LAMBDA_ARCH ?= arm64
 LAMBDA_ENV   = GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0
 LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 
-.PHONY: help setup build test test-go lint fuzz bench events clean dev send invoke e2e coldstart $(addprefix build-,$(FUNCTIONS))
+.PHONY: help setup build test test-go lint fuzz bench events clean dev send invoke e2e coldstart dlq $(addprefix build-,$(FUNCTIONS))
 
 help:
 	@echo "make setup   install what the tests need (moto_server, cfn-lint) and Go modules"
@@ -34,6 +34,7 @@ help:
 	@echo "make fuzz    each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make bench   verifier benchmarks beside bare HMAC-SHA256, a forwarder batch beside one call"
 	@echo "make events  re-sign the sample events in events/ with the current time"
+	@echo "make dlq ARGS=\"-stack NAME list\"   review, show, replay, redrive or delete dead letters (-local for make dev's)"
 
 # sam build calls build-<LogicalId> with ARTIFACTS_DIR set.
 $(addprefix build-,$(FUNCTIONS)): build-%:
@@ -99,6 +100,11 @@ invoke:
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=<file>" >&2; exit 2; }
 	@$(MAKE) --no-print-directory build-$(FUNCTION) ARTIFACTS_DIR=$(CURDIR)/.aws-sam/invoke/$(FUNCTION) LAMBDA_ARCH=$$($(GO) env GOARCH) >/dev/null
 	$(GO) run ./cmd/invoke -function $(FUNCTION) -event $(EVENT)
+
+# The dead-letter queue tool: make dlq ARGS="-stack my-relay list" (or
+# -local for the stack make dev runs). See README, Operations.
+dlq:
+	@$(GO) run ./cmd/dlq $(ARGS)
 
 clean:
 	rm -rf .aws-sam

@@ -57,6 +57,10 @@ func run(ctx context.Context, template, local, port string) error {
 	go func() { _ = srv.Serve(ln) }()
 
 	base := "http://" + ln.Addr().String()
+	if err := devstack.WriteOutputs(devstack.OutputsFile, stack.Outputs()); err != nil {
+		return err
+	}
+	defer os.Remove(devstack.OutputsFile)
 	fmt.Printf("AWS endpoint   %s\n", stack.Endpoint)
 	if stack.Sandbox != nil {
 		fmt.Println("Resonance      local sandbox (set RESONANCE_API_URL to use a real one)")
@@ -71,7 +75,7 @@ func run(ctx context.Context, template, local, port string) error {
 	for _, r := range routes {
 		fmt.Printf("route          %s%s\n", base, r[len("POST "):])
 	}
-	fmt.Printf("ready: `make send` in another terminal posts the signed samples; Ctrl-C stops\n")
+	fmt.Printf("ready: `make send` in another terminal posts the signed samples, `make dlq ARGS=\"-local list\"` reads the DLQ; Ctrl-C stops\n")
 
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	done := make(chan struct{})

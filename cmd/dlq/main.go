@@ -1,0 +1,261 @@
+// Command dlq reviews and replays the relay's dead-letter queue (make dlq).
+//
+//	dlq [where] list                          counts by reason and provider
+//	dlq [where] show ID                       one message decoded, emails masked
+//	dlq [where] replay ID... | -reason R | -all
+//	                                          back to the events queue, then off the DLQ
+//	dlq [where] redrive                       everything back (SQS message-move task)
+//	dlq [where] delete ID... | -reason R | -all  -yes
+//
+// where is one of:
+//
+//	-stack NAME [-region R]                   a deployed stack (queues from its outputs)
+//	-dlq-url URL -events-url URL              explicit queues
+//	-local                                    the stack `make dev` is running
+//
+// Replaying is safe to repeat: a webhook already rewarded is acknowledged as
+// a duplicate and not paid again.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
+)
+
+const usage = `usage: dlq [-stack NAME [-region R] | -dlq-url URL -events-url URL | -local] COMMAND
+commands:
+  list                                counts by reason and provider
+  show ID                             one message decoded, emails masked
+  replay ID... | -reason R | -all     back to the events queue, then off the DLQ
+  redrive                             everything back to the events queue
+  delete ID... | -reason R | -all     for good (add -yes; without it, says what it would delete)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "dlq:", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("bad usage")
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("dlq", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	stack := fs.String("stack", "", "CloudFormation stack name")
+	region := fs.String("region", "", "AWS region of the stack (default: your AWS configuration's)")
+	dlqURL := fs.String("dlq-url", "", "dead-letter queue URL")
+	eventsURL := fs.String("events-url", "", "events queue URL")
+	local := fs.Bool("local", false, "the stack `make dev` is running")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	tool, where, err := connect(ctx, *stack, *region, *dlqURL, *eventsURL, *local)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "dead-letter queue %s (%s)\n", tool.DLQ, where)
+	cmd, rest := fs.Arg(0), fs.Args()[1:]
+	switch cmd {
+	case "list":
+		return list(ctx, tool, out)
+	case "show":
+		if len(rest) != 1 {
+			return fmt.Errorf("%w: show takes one message id", errUsage)
+		}
+		return show(ctx, tool, rest[0], out)
+	case "replay", "delete":
+		return act(ctx, tool, cmd, rest, out)
+	case "redrive":
+		res, err := tool.Redrive(ctx)
+		if err != nil {
+			return err
+		}
+		if res.TaskHandle != "" {
+			fmt.Fprintf(out, "SQS message-move task started (%s); the DLQ empties at up to 500 messages a second: run list to follow\n", res.TaskHandle)
+			return nil
+		}
+		fmt.Fprintf(out, "message-move task not available (%v);\nmoved %d messages to the events queue one by one instead\n", short(res.Fallback), res.Moved)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+}
+
+// connect finds the queues and builds the tool.
+func connect(ctx context.Context, stack, region, dlqURL, eventsURL string, local bool) (*dlq.Tool, string, error) {
+	n := 0
+	for _, set := range []bool{stack != "", dlqURL != "" || eventsURL != "", local} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, "", fmt.Errorf("%w: give one of -stack, -dlq-url with -events-url, or -local", errUsage)
+	}
+	if local {
+		o, err := devstack.ReadOutputs(devstack.OutputsFile)
+		if err != nil {
+			return nil, "", err
+		}
+		client := sqs.NewFromConfig(devstack.AWSConfig(o.Endpoint))
+		return &dlq.Tool{SQS: client, DLQ: o.DeadLetterQueueURL, Events: o.EventsQueueURL}, "local stack at " + o.Endpoint, nil
+	}
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, "", fmt.Errorf("AWS configuration: %w", err)
+	}
+	where := "given URLs"
+	if stack != "" {
+		where = "stack " + stack
+		res, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+		if err != nil {
+			return nil, "", fmt.Errorf("stack %s: %w", stack, err)
+		}
+		if len(res.Stacks) == 0 {
+			return nil, "", fmt.Errorf("stack %s not found", stack)
+		}
+		for _, o := range res.Stacks[0].Outputs {
+			switch aws.ToString(o.OutputKey) {
+			case "DeadLetterQueueUrl":
+				dlqURL = aws.ToString(o.OutputValue)
+			case "EventsQueueUrl":
+				eventsURL = aws.ToString(o.OutputValue)
+			}
+		}
+	}
+	if dlqURL == "" || eventsURL == "" {
+		return nil, "", fmt.Errorf("%w: need both queues (the stack's outputs DeadLetterQueueUrl and EventsQueueUrl, or -dlq-url and -events-url)", errUsage)
+	}
+	return &dlq.Tool{SQS: sqs.NewFromConfig(cfg), DLQ: dlqURL, Events: eventsURL}, where, nil
+}
+
+func list(ctx context.Context, t *dlq.Tool, out io.Writer) error {
+	msgs, err := t.Read(ctx, 0)
+	defer func() { _ = t.Release(context.WithoutCancel(ctx), msgs) }()
+	if err != nil {
+		return err
+	}
+	_, inFlight, _ := t.Depth(ctx)
+	fmt.Fprintf(out, "%d messages", len(msgs))
+	if inFlight > len(msgs) {
+		fmt.Fprintf(out, " (and about %d held by another reader, not shown)", inFlight-len(msgs))
+	}
+	fmt.Fprintln(out)
+	if len(msgs) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COUNT\tREASON\tPROVIDER\tOLDEST\tNEWEST\tFIRST ID")
+	for _, g := range dlq.Groups(msgs) {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", g.Count, g.Reason, g.Provider, age(g.Oldest), age(g.Newest), g.IDs[0])
+	}
+	return tw.Flush()
+}
+
+func show(ctx context.Context, t *dlq.Tool, id string, out io.Writer) error {
+	msgs, err := t.Read(ctx, 0)
+	defer func() { _ = t.Release(context.WithoutCancel(ctx), msgs) }()
+	if err != nil {
+		return err
+	}
+	chosen, _ := dlq.Select(msgs, []string{id}, "", false)
+	if len(chosen) == 0 {
+		return fmt.Errorf("%s: %w", id, dlq.ErrNotFound)
+	}
+	dlq.Show(out, chosen[0])
+	return nil
+}
+
+func act(ctx context.Context, t *dlq.Tool, cmd string, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	reason := fs.String("reason", "", "every message of this reason")
+	all := fs.Bool("all", false, "every message")
+	yes := fs.Bool("yes", false, "really delete")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	ids := fs.Args()
+	if len(ids) == 0 && *reason == "" && !*all {
+		return fmt.Errorf("%w: %s needs message ids, -reason or -all", errUsage, cmd)
+	}
+	msgs, err := t.Read(ctx, 0)
+	if err != nil {
+		_ = t.Release(context.WithoutCancel(ctx), msgs)
+		return err
+	}
+	chosen, rest := dlq.Select(msgs, ids, *reason, *all)
+	_ = t.Release(context.WithoutCancel(ctx), rest)
+	if len(chosen) == 0 {
+		return fmt.Errorf("nothing matched: %w", dlq.ErrNotFound)
+	}
+	var n int
+	switch {
+	case cmd == "replay":
+		n, err = t.Replay(ctx, chosen)
+		fmt.Fprintf(out, "replayed %d of %d to the events queue\n", n, len(chosen))
+	case !*yes:
+		_ = t.Release(context.WithoutCancel(ctx), chosen)
+		for _, m := range chosen {
+			fmt.Fprintf(out, "would delete %s (%s, %s)\n", m.ID, m.Reason(), m.Provider())
+		}
+		fmt.Fprintln(out, "nothing deleted: add -yes to delete them")
+		return nil
+	default:
+		n, err = t.Delete(ctx, chosen)
+		fmt.Fprintf(out, "deleted %d of %d\n", n, len(chosen))
+	}
+	if err != nil {
+		_ = t.Release(context.WithoutCancel(ctx), chosen[n:])
+	}
+	return err
+}
+
+func age(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return time.Since(t).Round(time.Second).String() + " ago"
+}
+
+// short keeps an SDK error to its first line.
+func short(err error) string {
+	s := fmt.Sprint(err)
+	if i := strings.IndexByte(s, '\n'); i > 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
+)
+
+const parked = "{\"v\":1,\"provider\":\"custom\",\"eventType\":\"purchase\",\"deliveryId\":\"erp-1\",\"receivedAt\":\"2026-11-23T08:13:26.861Z\",\"bodyBytes\":66}\n" +
+	`{"id":"erp-1","type":"purchase","customerEmail":"ana@example.com"}`
+
+// TestCommands runs the command as an operator would, against moto: the
+// queues found from -local (make dev's outputs) or explicit URLs.
+func TestCommands(t *testing.T) {
+	m := awstest.StartMoto(t)
+	m.Env(t)
+	dead := m.CreateQueue(t, "dlq", nil)
+	events := m.CreateQueue(t, "events", nil)
+	q := queue.SQS{Client: sqs.NewFromConfig(m.Config()), URL: dead}
+	for _, reason := range []string{"resonance_rejected", "resonance_rejected", "no_customer_identity"} {
+		if err := q.Send(context.Background(), parked, map[string]string{"reason": reason, "provider": "custom", "source": "forwarder", "http_status": "422", "resonance_response": `{"error":"ana@example.com unknown"}`}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(t.TempDir())
+	if err := devstack.WriteOutputs(devstack.OutputsFile, devstack.Outputs{Endpoint: m.Endpoint, EventsQueueURL: events, DeadLetterQueueURL: dead}); err != nil {
+		t.Fatal(err)
+	}
+	urls := []string{"-dlq-url", dead, "-events-url", events}
+	var firstID string
+	for _, c := range []struct {
+		name    string
+		args    []string
+		want    []string // regular expressions the output must match
+		wantErr error
+	}{
+		{"list, local", []string{"-local", "list"}, []string{`3 messages`, `(?m)^2 +resonance_rejected +custom `, `(?m)^1 +no_customer_identity +custom `}, nil},
+		{"show", append(urls, "show", "FIRST"), []string{`reason +resonance_rejected|reason +no_customer_identity`, `a\*\*\*@example\.com`, `"type": "purchase"`}, nil},
+		{"show, unknown id", append(urls, "show", "nope"), nil, errNotFound},
+		{"delete without -yes deletes nothing", append(urls, "delete", "-reason", "no_customer_identity"), []string{`would delete .* \(no_customer_identity, custom\)`, `nothing deleted`}, nil},
+		{"delete -yes", append(urls, "delete", "-reason", "no_customer_identity", "-yes"), []string{`deleted 1 of 1`}, nil},
+		{"replay by reason", append(urls, "replay", "-reason", "resonance_rejected"), []string{`replayed 2 of 2 to the events queue`}, nil},
+		{"list, empty", append(urls, "list"), []string{`0 messages`}, nil},
+		{"no command", urls, nil, errUsage},
+		{"two places", append([]string{"-local"}, append(urls, "list")...), nil, errUsage},
+		{"replay of nothing chosen", append(urls, "replay"), nil, errUsage},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string(nil), c.args...)
+			for i, a := range args {
+				if a == "FIRST" {
+					args[i] = firstID
+				}
+			}
+			var out bytes.Buffer
+			err := run(context.Background(), args, &out)
+			switch {
+			case c.wantErr == errNotFound && (err == nil || !strings.Contains(err.Error(), "no such message")):
+				t.Fatalf("error %v, want not found", err)
+			case c.wantErr != nil && c.wantErr != errNotFound && !errors.Is(err, c.wantErr):
+				t.Fatalf("error %v, want %v", err, c.wantErr)
+			case c.wantErr == nil && err != nil:
+				t.Fatalf("error %v\n%s", err, out.String())
+			}
+			if strings.Contains(out.String(), "ana@example.com") {
+				t.Fatalf("output leaks an email:\n%s", out.String())
+			}
+			for _, w := range c.want {
+				if !regexp.MustCompile(w).MatchString(out.String()) {
+					t.Fatalf("output lacks %s:\n%s", w, out.String())
+				}
+			}
+			if firstID == "" {
+				if id := regexp.MustCompile(`(?m)^\d+ .* ([0-9a-f-]{36})$`).FindStringSubmatch(out.String()); id != nil {
+					firstID = id[1]
+				}
+			}
+		})
+	}
+	got, err := sqs.NewFromConfig(m.Config()).GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: &events, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
+	})
+	if err != nil || got.Attributes["ApproximateNumberOfMessages"] != "2" {
+		t.Fatalf("events queue holds %v (%v), want the 2 replayed", got.Attributes, err)
+	}
+}
+
+var errNotFound = errors.New("not found")

@@ -1,0 +1,52 @@
+package devstack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// OutputsFile is where `make dev` writes the running local stack's outputs,
+// for the tools that act on it (make dlq -local).
+const OutputsFile = ".aws-sam/dev-outputs.json"
+
+// Outputs is what a tool needs to reach the local stack, named as the
+// template's outputs.
+type Outputs struct {
+	Endpoint           string `json:"AwsEndpoint"`
+	EventsQueueURL     string `json:"EventsQueueUrl"`
+	DeadLetterQueueURL string `json:"DeadLetterQueueUrl"`
+}
+
+// Outputs returns the stack's outputs.
+func (s *Stack) Outputs() Outputs {
+	return Outputs{Endpoint: s.Endpoint, EventsQueueURL: s.Resolver.Refs["EventsQueue"], DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"]}
+}
+
+// WriteOutputs writes o to path.
+func WriteOutputs(path string, o Outputs) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(o, "", "  ")
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ReadOutputs reads what WriteOutputs wrote.
+func ReadOutputs(path string) (Outputs, error) {
+	var o Outputs
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return o, fmt.Errorf("no local stack (%s is missing): start one with make dev", path)
+	}
+	if err != nil {
+		return o, err
+	}
+	if err := json.Unmarshal(b, &o); err != nil || o.Endpoint == "" || o.DeadLetterQueueURL == "" || o.EventsQueueURL == "" {
+		return o, fmt.Errorf("%s: not the local stack's outputs", path)
+	}
+	return o, nil
+}
