@@ -3,10 +3,12 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -127,4 +129,76 @@ func receive(t *testing.T, c *sqs.Client, url string, n int) []types.Message {
 		t.Fatalf("received %d messages from %s, want %d", len(out), url, n)
 	}
 	return out
+}
+
+// TestSecretRotation follows the README's rotation for every provider on a
+// real Secrets Manager (moto): add the new secret before the old one, both
+// are accepted while senders switch, then retire the old one and only the
+// new one is. The functions see each change within SECRETS_TTL.
+func TestSecretRotation(t *testing.T) {
+	moto := awstest.StartMoto(t)
+	moto.Env(t)
+	const oldS, newS = "whsec_b2xkLXNlY3JldC1vbGQ=", "whsec_bmV3LXNlY3JldC1uZXc="
+	doc := func(value string) string {
+		m := map[string]string{}
+		for _, p := range providers.Names {
+			m[p] = value
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	secretARN := moto.CreateSecret(t, "webhook-secrets", doc(oldS))
+	t.Setenv("WEBHOOK_SECRET_ID", secretARN)
+	t.Setenv("EVENTS_QUEUE_URL", moto.CreateQueue(t, "events", nil))
+	t.Setenv("DEAD_LETTER_QUEUE_URL", moto.CreateQueue(t, "dlq", nil))
+	const ttl = 300 * time.Millisecond
+	t.Setenv("SECRETS_TTL", ttl.String())
+	handlers := map[string]*Handler{}
+	for _, p := range providers.Names {
+		h, err := FromEnv(p, providers.ByName[p])
+		if err != nil {
+			t.Fatal(err)
+		}
+		handlers[p] = h
+	}
+	sm := secretsmanager.NewFromConfig(moto.Config())
+	for _, phase := range []struct {
+		name     string
+		secret   string // the document's value for every provider
+		old, new int    // answers to a webhook signed with each
+	}{
+		{"before: the old secret only", oldS, 200, 401},
+		{"overlap: new added first, old kept", newS + "," + oldS, 200, 200},
+		{"after: old retired", newS, 401, 200},
+	} {
+		if _, err := sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+			SecretId: aws.String(secretARN), SecretString: aws.String(doc(phase.secret)),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(ttl + 100*time.Millisecond)
+		for _, p := range providers.Names {
+			for _, c := range []struct {
+				secret string
+				want   int
+			}{{oldS, phase.old}, {newS, phase.new}} {
+				body, headers := sampleDelivery(p)
+				url := "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/" + p
+				signed, err := providers.Sign(p, providers.Delivery{Body: body, URL: url, At: time.Now(), Headers: headers}, c.secret)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, _ := handlers[p].Handle(context.Background(), apigw.Event(apigw.Request{
+					Path: "/webhooks/" + p, Domain: "abc.execute-api.us-east-1.amazonaws.com", Headers: signed, Body: body,
+				}))
+				if resp.StatusCode != c.want {
+					name := "old"
+					if c.secret == newS {
+						name = "new"
+					}
+					t.Errorf("%s: %s signed with the %s secret: %d, want %d", phase.name, p, name, resp.StatusCode, c.want)
+				}
+			}
+		}
+	}
 }
