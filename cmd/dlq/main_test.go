@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -96,3 +98,39 @@ func TestCommands(t *testing.T) {
 }
 
 var errNotFound = errors.New("not found")
+
+// TestStackOutputs: -stack finds the queues from the stack's outputs
+// (a stack created on moto's CloudFormation with the template's output
+// names).
+func TestStackOutputs(t *testing.T) {
+	m := awstest.StartMoto(t)
+	m.Env(t)
+	const tpl = `{"Resources":{"EventsQueue":{"Type":"AWS::SQS::Queue"},"DeadLetterQueue":{"Type":"AWS::SQS::Queue"}},
+"Outputs":{"EventsQueueUrl":{"Value":{"Ref":"EventsQueue"}},"DeadLetterQueueUrl":{"Value":{"Ref":"DeadLetterQueue"}}}}`
+	cf := cloudformation.NewFromConfig(m.Config())
+	if _, err := cf.CreateStack(context.Background(), &cloudformation.CreateStackInput{StackName: aws.String("my-relay"), TemplateBody: aws.String(tpl)}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cf.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String("my-relay")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range res.Stacks[0].Outputs {
+		if aws.ToString(o.OutputKey) == "DeadLetterQueueUrl" {
+			q := queue.SQS{Client: sqs.NewFromConfig(m.Config()), URL: aws.ToString(o.OutputValue)}
+			if err := q.Send(context.Background(), parked, map[string]string{"reason": "resonance_rejected"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-stack", "my-relay", "list"}, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !regexp.MustCompile(`dead-letter queue \S+/my-relay-DeadLetterQueue-\w+ \(stack my-relay\)\n1 messages\n.*\n1 +resonance_rejected +custom`).MatchString(out.String()) {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"-stack", "no-such-stack", "list"}, &out); err == nil {
+		t.Fatal("a missing stack was not reported")
+	}
+}
