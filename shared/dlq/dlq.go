@@ -116,7 +116,7 @@ func (t *Tool) Depth(ctx context.Context) (visible, inFlight int, err error) {
 // the ones not acted on.
 func (t *Tool) Read(ctx context.Context, max int) ([]Message, error) {
 	var out []Message
-	seen := map[string]bool{}
+	seen := map[string]int{} // message id -> index in out
 	for max <= 0 || len(out) < max {
 		n := int32(10)
 		if max > 0 {
@@ -135,16 +135,22 @@ func (t *Tool) Read(ctx context.Context, max int) ([]Message, error) {
 		if err != nil {
 			return out, fmt.Errorf("dlq: receive from the dead-letter queue: %w", err)
 		}
-		if len(res.Messages) == 0 {
-			break
-		}
+		fresh := 0
 		for _, m := range res.Messages {
 			id := aws.ToString(m.MessageId)
-			if seen[id] {
+			if i, ok := seen[id]; ok {
+				// Only the latest receipt handle deletes or releases it.
+				out[i].ReceiptHandle = aws.ToString(m.ReceiptHandle)
 				continue
 			}
-			seen[id] = true
+			seen[id] = len(out)
+			fresh++
 			out = append(out, message(m))
+		}
+		// Empty, or only messages read already (a queue so long that the
+		// first ones became visible again before the end): done.
+		if fresh == 0 {
+			break
 		}
 	}
 	return out, nil
