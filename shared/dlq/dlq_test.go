@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,7 +195,7 @@ func TestListShowReplay(t *testing.T) {
 	}
 	got := []string{}
 	for _, g := range groups {
-		got = append(got, g.Reason+"/"+g.Provider+"="+string(rune('0'+g.Count)))
+		got = append(got, g.Reason+"/"+g.Provider+"="+strconv.Itoa(g.Count))
 	}
 	if want := "resonance_rejected/zupy=2 max_receives_exceeded/shopify=1"; strings.Join(got, " ") != want {
 		t.Fatalf("groups %v, want %s", got, want)

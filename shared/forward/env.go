@@ -2,10 +2,8 @@ package forward
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -60,10 +58,10 @@ func FromEnv() (*Forwarder, error) {
 	secretID, e4 := runtime.Env("RESONANCE_SECRET_ID")
 	brand, e5 := runtime.Env("RESONANCE_BRAND_ID")
 	timeout, e6 := runtime.Duration("RESONANCE_TIMEOUT", DefaultCallTimeout)
-	days, e7 := intEnv("IDEMPOTENCY_RETENTION_DAYS", int(idempotency.DefaultRetention/(24*time.Hour)))
+	days, e7 := runtime.Int("IDEMPOTENCY_RETENTION_DAYS", int(idempotency.DefaultRetention/(24*time.Hour)))
 	ttl, e8 := runtime.Duration("SECRETS_TTL", secrets.DefaultTTL)
-	conc, e9 := intEnv("CONCURRENCY", DefaultConcurrency)
-	maxRecv, e10 := intEnv("MAX_RECEIVE_COUNT", DefaultMaxReceiveCount)
+	conc, e9 := runtime.Int("CONCURRENCY", DefaultConcurrency)
+	maxRecv, e10 := runtime.Int("MAX_RECEIVE_COUNT", DefaultMaxReceiveCount)
 	base, e11 := runtime.Duration("BACKOFF_BASE", DefaultBackoffBase)
 	maxBackoff, e12 := runtime.Duration("BACKOFF_MAX", DefaultBackoffMax)
 	if err := errors.Join(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12); err != nil {
@@ -108,16 +106,4 @@ func FromEnv() (*Forwarder, error) {
 		Log:             runtime.Logger(),
 		Metrics:         metrics.FromEnv(),
 	}, nil
-}
-
-func intEnv(name string, def int) (int, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("environment variable %s: %q is not a positive integer", name, v)
-	}
-	return n, nil
 }

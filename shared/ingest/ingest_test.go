@@ -70,7 +70,7 @@ func newFixture(provider string) *fixture {
 		provider: provider, domain: "abc123.execute-api.us-east-1.amazonaws.com",
 		signedAt: testNow, contentType: "application/json", path: "/webhooks/" + provider,
 	}
-	f.body, f.headers = sampleDelivery(provider)
+	f.body, f.headers = providers.Minimal(provider)
 	f.h = &Handler{
 		Name:        provider,
 		Provider:    providers.ByName[provider],
@@ -82,23 +82,6 @@ func newFixture(provider string) *fixture {
 		Log:         slog.New(slog.NewJSONHandler(f.logs, nil)),
 	}
 	return f
-}
-
-func sampleDelivery(provider string) ([]byte, map[string]string) {
-	switch provider {
-	case "shopify":
-		return []byte(`{"id":820982911946154508,"email":"jon@example.com","total_price":"10.00","currency":"USD"}`),
-			map[string]string{"X-Shopify-Topic": "orders/paid", "X-Shopify-Event-Id": "ev-1", "X-Shopify-Shop-Domain": "s.myshopify.com"}
-	case "stripe":
-		return []byte(`{"id":"evt_1","type":"payment_intent.succeeded","livemode":false}`), nil
-	case "zupy":
-		return []byte(`{"event":"points.earned","transaction":{"transaction_id":"t1"}}`), nil
-	case "loyaltynow":
-		return []byte(`{"hook":"member.added","data":{},"sequence":7}`), nil
-	default:
-		return []byte(`{"id":"c-1","type":"purchase","customerEmail":"a@example.com","data":{}}`),
-			map[string]string{"webhook-id": "msg_1"}
-	}
 }
 
 // request signs f.body and builds the API Gateway event.

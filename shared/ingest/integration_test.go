@@ -182,7 +182,7 @@ func TestSecretRotation(t *testing.T) {
 				secret string
 				want   int
 			}{{oldS, phase.old}, {newS, phase.new}} {
-				body, headers := sampleDelivery(p)
+				body, headers := providers.Minimal(p)
 				url := "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/" + p
 				signed, err := providers.Sign(p, providers.Delivery{Body: body, URL: url, At: time.Now(), Headers: headers}, c.secret)
 				if err != nil {

@@ -25,17 +25,8 @@ import (
 // says otherwise (the template sets it per stack).
 const DefaultNamespace = "ResonanceRelay"
 
-// Dimension keys: the top-level fields every metric line has.
-const (
-	Provider = "provider"
-	Reason   = "reason"
-)
-
-// Units.
-const (
-	Count        = "Count"
-	Milliseconds = "Milliseconds"
-)
+// Milliseconds is the unit of latencies; counts leave the unit out.
+const Milliseconds = "Milliseconds"
 
 // Metric is one metric a line publishes; its value is the line's field of
 // the same name.

@@ -14,25 +14,6 @@ var now = time.Unix(1_750_000_000, 0)
 
 const url = "https://hooks.example.com/webhooks/x"
 
-// sample returns a body and unsigned headers that each provider's Parse
-// accepts.
-func sample(name string) ([]byte, map[string]string) {
-	switch name {
-	case "shopify":
-		return []byte(`{"id":820982911946154508,"email":"jon@example.com","total_price":"10.00"}`),
-			map[string]string{"x-shopify-topic": "orders/paid", "x-shopify-event-id": "ev-1"}
-	case "stripe":
-		return []byte(`{"id":"evt_1","type":"payment_intent.succeeded","livemode":false}`), nil
-	case "zupy":
-		return []byte(`{"event":"points.earned","transaction":{"transaction_id":"t1"}}`), nil
-	case "loyaltynow":
-		return []byte(`{"hook":"member.added","data":{},"sequence":7}`), nil
-	default:
-		return []byte(`{"id":"c-1","type":"purchase","customerEmail":"a@example.com","data":{}}`),
-			map[string]string{"webhook-id": "msg_1"}
-	}
-}
-
 // timestamped lists the providers whose signature covers a time.
 var timestamped = map[string]time.Duration{"stripe": 300 * time.Second, "loyaltynow": 60 * time.Second, "custom": 300 * time.Second}
 
@@ -48,7 +29,7 @@ func TestConformance(t *testing.T) {
 	active := [][]byte{[]byte(newSecret), []byte(oldSecret)}
 	for _, name := range providers.Names {
 		p := providers.ByName[name]
-		body, extra := sample(name)
+		body, extra := providers.Minimal(name)
 		sign := func(at time.Time, b []byte, secrets ...string) map[string]string {
 			h, err := providers.Sign(name, providers.Delivery{Body: b, URL: url, At: at, Headers: extra}, secrets...)
 			if err != nil {
@@ -122,7 +103,7 @@ func TestConformance(t *testing.T) {
 // TestLoyaltyNowSignsTheURL shows the URL is part of the message: a delivery
 // signed for the registered custom domain fails against another URL.
 func TestLoyaltyNowSignsTheURL(t *testing.T) {
-	body, _ := sample("loyaltynow")
+	body, _ := providers.Minimal("loyaltynow")
 	h, _ := providers.Sign("loyaltynow", providers.Delivery{Body: body, URL: "https://rewards.shop.example/hooks", At: now}, "s")
 	for _, c := range []struct {
 		url  string

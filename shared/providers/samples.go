@@ -11,6 +11,25 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
+// Minimal returns, for provider, the smallest body and unsigned headers its
+// Parse accepts (the tests' delivery; Realistic gives full payloads).
+func Minimal(provider string) ([]byte, map[string]string) {
+	switch provider {
+	case "shopify":
+		return []byte(`{"id":820982911946154508,"email":"jon@example.com","total_price":"10.00","currency":"USD"}`),
+			map[string]string{"x-shopify-topic": "orders/paid", "x-shopify-event-id": "ev-1", "x-shopify-shop-domain": "s.myshopify.com"}
+	case "stripe":
+		return []byte(`{"id":"evt_1","type":"payment_intent.succeeded","livemode":false}`), nil
+	case "zupy":
+		return []byte(`{"event":"points.earned","transaction":{"transaction_id":"t1"}}`), nil
+	case "loyaltynow":
+		return []byte(`{"hook":"member.added","data":{},"sequence":7}`), nil
+	default:
+		return []byte(`{"id":"c-1","type":"purchase","customerEmail":"a@example.com","data":{}}`),
+			map[string]string{"webhook-id": "msg_1"}
+	}
+}
+
 // realisticSample names, per provider, the sample in events/ that the
 // benchmarks use.
 var realisticSample = map[string]string{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,4 +90,17 @@ func Duration(name string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("environment variable %s: %q is not a duration such as 5m", name, v)
 	}
 	return d, nil
+}
+
+// Int returns the positive integer in environment variable name, or def.
+func Int(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("environment variable %s: %q is not a positive integer", name, v)
+	}
+	return n, nil
 }
