@@ -333,16 +333,18 @@ func (e *e2e) dlq() map[string][]string {
 	return out
 }
 
-// crashing wraps the forwarder so that an invocation may die at a random
-// point before one of its Resonance calls: from then on nothing it does
-// reaches Resonance or DynamoDB (no release, no completion), and it reports
-// nothing to SQS, so its whole batch comes back. Claims it took stay
+// crashing wraps the forwarder so that an invocation dies before every
+// every-th Resonance call (counted across invocations, so the kills are
+// certain, not a matter of luck on a slow machine): from then on nothing it
+// does reaches Resonance or DynamoDB (no release, no completion), and it
+// reports nothing to SQS, so its whole batch comes back. Claims it took stay
 // INPROGRESS until their lease ends.
-func crashing(fw *forward.Forwarder, chance float64, crashes *atomic.Int64) sqspoll.Handler {
+func crashing(fw *forward.Forwarder, every int64, crashes *atomic.Int64) sqspoll.Handler {
+	calls := &atomic.Int64{}
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		dead := &atomic.Bool{}
 		f := *fw
-		f.Resonance = &dyingSender{next: fw.Resonance, dead: dead, chance: chance}
+		f.Resonance = &dyingSender{next: fw.Resonance, dead: dead, calls: calls, every: every}
 		f.Store = &dyingStore{next: fw.Store, dead: dead}
 		resp, err := f.Handle(ctx, ev)
 		if dead.Load() {
@@ -354,13 +356,14 @@ func crashing(fw *forward.Forwarder, chance float64, crashes *atomic.Int64) sqsp
 }
 
 type dyingSender struct {
-	next   forward.Sender
-	dead   *atomic.Bool
-	chance float64
+	next  forward.Sender
+	dead  *atomic.Bool
+	calls *atomic.Int64
+	every int64
 }
 
 func (d *dyingSender) Send(ctx context.Context, key string, body []byte) (*resonance.Response, error) {
-	if d.dead.Load() || rand.Float64() < d.chance {
+	if d.dead.Load() || d.calls.Add(1)%d.every == 0 {
 		d.dead.Store(true)
 		return nil, errors.New("dead")
 	}
@@ -466,20 +469,22 @@ func TestE2E(t *testing.T) {
 		t.Fatalf("without crashes the relay re-sent %d paid rewards", len(resends))
 	}
 
-	// Run B: the forwarder is killed mid-batch (before 1 in 60 calls) and
-	// restarted.
+	// Run B: the forwarder is killed mid-batch (before every 25th call) until
+	// it has died three times, and then restarted.
 	var crashes atomic.Int64
-	crashy := crashing(fw, 1.0/60, &crashes)
+	crashy := crashing(fw, 25, &crashes)
 	e.handler.Store(&crashy)
 	hooksB, keysB, sibB := makeHooks("b", 40)
 	accB := e.deliver(hooksB, nil)
-	time.Sleep(3 * time.Second)
+	for deadline := time.Now().Add(90 * time.Second); crashes.Load() < 3 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
 	e.handler.Store(&normal) // restarted
+	if crashes.Load() < 3 {
+		t.Fatalf("run B killed the forwarder %d times in 90 s, want 3", crashes.Load())
+	}
 	e.settle(keysB, 3*time.Minute)
 	add(hooksB, keysB, accB, sibB)
-	if crashes.Load() == 0 {
-		t.Fatal("run B killed no forwarder")
-	}
 
 	// Run C: moto stops under the ingest front for 3 s.
 	hooksC, keysC, sibC := makeHooks("c", 40)
