@@ -254,10 +254,7 @@ func bigEvents(body []byte) (ingestEv, fwdEv []byte, err error) {
 	}
 	env := &envelope.Envelope{Version: envelope.Version, Provider: "shopify", EventType: "orders/paid", DeliveryID: "big-1",
 		ReceivedAt: time.Now().UTC(), Headers: map[string]string{"x-shopify-shop-domain": "big.myshopify.com"}, Body: body}
-	msg, err := envelope.Encode(env)
-	if err != nil {
-		return nil, nil, err
-	}
+	msg := envelope.Encode(env)
 	fwdEv, err = json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "big", ReceiptHandle: "big", Body: msg,
 		Attributes: map[string]string{"ApproximateReceiveCount": "1"}, EventSource: "aws:sqs"}}})
 	return ingestEv, fwdEv, err

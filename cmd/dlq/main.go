@@ -36,6 +36,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 )
 
 const usage = `usage: dlq [-stack NAME [-region R] | -dlq-url URL -events-url URL | -local] COMMAND
@@ -123,7 +124,7 @@ func connect(ctx context.Context, stack, region, dlqURL, eventsURL string, local
 		if err != nil {
 			return nil, "", err
 		}
-		client := sqs.NewFromConfig(devstack.AWSConfig(o.Endpoint))
+		client := sqs.NewFromConfig(motoserver.AWSConfig(o.Endpoint))
 		return &dlq.Tool{SQS: client, DLQ: o.DeadLetterQueueURL, Events: o.EventsQueueURL}, "local stack at " + o.Endpoint, nil
 	}
 	var opts []func(*config.LoadOptions) error

@@ -26,6 +26,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
@@ -425,7 +426,7 @@ func TestE2E(t *testing.T) {
 	lf, _ := LoadLocalFile("../../events/local-secrets.json")
 	ws, _ := secrets.ParseWebhookSecrets(string(lf.Secrets["WebhookSecret"]))
 	e := &e2e{t: t, stack: stack, front: httptest.NewServer(stack.Front), secrets: ws, res: res,
-		sqs: sqs.NewFromConfig(AWSConfig(stack.Endpoint)), sendLimit: 60 * time.Second}
+		sqs: sqs.NewFromConfig(motoserver.AWSConfig(stack.Endpoint)), sendLimit: 60 * time.Second}
 	defer e.front.Close()
 
 	fwFunc, _ := stack.Function("ForwarderFunction")

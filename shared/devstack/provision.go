@@ -14,6 +14,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 )
 
 // LocalFile is events/local-secrets.json: secret values by the template's
@@ -146,7 +148,7 @@ func provisionTables(ctx context.Context, cfg aws.Config, t *Template, r *Resolv
 				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(str(ttl["AttributeName"])), Enabled: aws.Bool(true)}})
 		}
 		r.Refs[id] = name
-		r.Attrs[id] = map[string]string{"Arn": "arn:aws:dynamodb:" + Region + ":123456789012:table/" + name}
+		r.Attrs[id] = map[string]string{"Arn": "arn:aws:dynamodb:" + motoserver.Region + ":123456789012:table/" + name}
 	}
 	return nil
 }
@@ -194,7 +196,7 @@ func provisionQueues(ctx context.Context, cfg aws.Config, t *Template, r *Resolv
 			return fmt.Errorf("devstack: queue %s: %w", id, err)
 		}
 		r.Refs[id] = aws.ToString(out.QueueUrl)
-		r.Attrs[id] = map[string]string{"Arn": "arn:aws:sqs:" + Region + ":123456789012:" + name, "QueueName": name}
+		r.Attrs[id] = map[string]string{"Arn": "arn:aws:sqs:" + motoserver.Region + ":123456789012:" + name, "QueueName": name}
 	}
 	return nil
 }

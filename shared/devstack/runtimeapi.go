@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 )
 
 // Invocation is one event run through a bootstrap under RuntimeAPI.
@@ -133,7 +135,7 @@ func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		deadline := time.Now().Add(a.timeout)
 		w.Header().Set("Lambda-Runtime-Aws-Request-Id", a.id)
 		w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(deadline.UnixMilli(), 10))
-		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:"+Region+":123456789012:function:local")
+		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:"+motoserver.Region+":123456789012:function:local")
 		w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(a.event)

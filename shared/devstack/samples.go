@@ -93,12 +93,8 @@ func sqsMessage(provider, name string, ev events.APIGatewayV2HTTPRequest) (event
 	}
 	at := time.UnixMilli(ev.RequestContext.TimeEpoch).UTC()
 	env := &envelope.Envelope{Version: envelope.Version, Provider: provider, EventType: d.EventType, DeliveryID: d.DeliveryID,
-		ReceivedAt: at, RequestID: ev.RequestContext.RequestID, Headers: d.Headers}
-	env.SetBody(body)
-	b, err := envelope.Encode(env)
-	if err != nil {
-		return events.SQSMessage{}, err
-	}
+		ReceivedAt: at, RequestID: ev.RequestContext.RequestID, Headers: d.Headers, Body: body}
+	b := envelope.Encode(env)
 	id := strings.TrimSuffix(name, ".json")
 	return events.SQSMessage{
 		MessageId: "sample-" + id, ReceiptHandle: "sample-receipt-" + id, Body: b,

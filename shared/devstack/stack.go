@@ -34,7 +34,7 @@ type Config struct {
 
 // Stack is a running local stack.
 type Stack struct {
-	Moto      *Moto // nil when an endpoint was given
+	Moto      *motoserver.Moto // nil when an endpoint was given
 	Endpoint  string
 	Resolver  *Resolver
 	Functions []Function
@@ -100,7 +100,7 @@ func Prepare(ctx context.Context, c Config) (*Stack, error) {
 		c.ResonanceURL = s.sandbox.URL
 	}
 	opts.Params["ResonanceApiUrl"] = c.ResonanceURL
-	if s.Resolver, err = Provision(ctx, AWSConfig(s.Endpoint), t, lf, opts); err != nil {
+	if s.Resolver, err = Provision(ctx, motoserver.AWSConfig(s.Endpoint), t, lf, opts); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func Prepare(ctx context.Context, c Config) (*Stack, error) {
 // LambdaEnv is what Lambda's environment gives every function here.
 func (s *Stack) LambdaEnv() map[string]string {
 	return map[string]string{
-		"AWS_REGION": Region, "AWS_DEFAULT_REGION": Region, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_REGION": motoserver.Region, "AWS_DEFAULT_REGION": motoserver.Region, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_SESSION_TOKEN": "", "AWS_ENDPOINT_URL": s.Endpoint,
 	}
 }
@@ -131,7 +131,7 @@ func (s *Stack) Function(id string) (Function, bool) {
 
 func (s *Stack) build(extra map[string]string) error {
 	s.Front = &Front{Routes: map[string]HTTPHandler{}}
-	client := sqs.NewFromConfig(AWSConfig(s.Endpoint))
+	client := sqs.NewFromConfig(motoserver.AWSConfig(s.Endpoint))
 	for _, f := range s.Functions {
 		f.Env = mergeMaps(f.Env, extra)
 		h, err := build(f)

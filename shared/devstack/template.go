@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 )
 
 // Template is the part of template.yaml the local stack reads.
@@ -121,38 +123,44 @@ func (r *Resolver) Resolve(v any) (string, error) {
 			return r.getAtt(s)
 		}
 		if sub, ok := x["Fn::Sub"]; ok {
-			var err error
-			text, vars := fmt.Sprint(sub), map[string]any{}
-			if l, ok := sub.([]any); ok && len(l) == 2 { // [template, {name: value}]
-				text = fmt.Sprint(l[0])
-				vars, _ = l[1].(map[string]any)
-			}
-			out := subRE.ReplaceAllStringFunc(text, func(m string) string {
-				name := m[2 : len(m)-1]
-				var v string
-				var e error
-				if val, ok := vars[name]; ok {
-					v, e = r.Resolve(val)
-				} else if strings.Contains(name, ".") {
-					v, e = r.getAtt(name)
-				} else {
-					v, e = r.ref(name)
-				}
-				if e != nil {
-					err = e
-				}
-				return v
-			})
-			return out, err
+			return r.sub(sub)
 		}
 	}
 	return "", fmt.Errorf("devstack: cannot resolve %v", v)
 }
 
+// sub evaluates Fn::Sub: a template string, or [template, {name: value}].
+func (r *Resolver) sub(v any) (string, error) {
+	text, vars := fmt.Sprint(v), map[string]any{}
+	if l, ok := v.([]any); ok && len(l) == 2 {
+		text = fmt.Sprint(l[0])
+		vars, _ = l[1].(map[string]any)
+	}
+	var err error
+	out := subRE.ReplaceAllStringFunc(text, func(m string) string {
+		name := m[2 : len(m)-1]
+		var s string
+		var e error
+		switch val, ok := vars[name]; {
+		case ok:
+			s, e = r.Resolve(val)
+		case strings.Contains(name, "."):
+			s, e = r.getAtt(name)
+		default:
+			s, e = r.ref(name)
+		}
+		if e != nil {
+			err = e
+		}
+		return s
+	})
+	return out, err
+}
+
 func (r *Resolver) ref(name string) (string, error) {
 	switch name {
 	case "AWS::Region":
-		return "us-east-1", nil
+		return motoserver.Region, nil
 	case "AWS::URLSuffix":
 		return "amazonaws.com", nil
 	case "AWS::AccountId":

@@ -28,6 +28,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 )
 
 // Client is the part of the SQS client the tool uses.
@@ -177,11 +178,9 @@ func message(m types.Message) Message {
 // Release makes messages visible again at once.
 func (t *Tool) Release(ctx context.Context, msgs []Message) error {
 	var errs []error
+	q := queue.SQS{Client: t.SQS, URL: t.DLQ}
 	for _, m := range msgs {
-		_, err := t.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-			QueueUrl: aws.String(t.DLQ), ReceiptHandle: aws.String(m.ReceiptHandle), VisibilityTimeout: 0,
-		})
-		if err != nil {
+		if err := q.ChangeVisibility(ctx, m.ReceiptHandle, 0); err != nil {
 			errs = append(errs, fmt.Errorf("dlq: release %s: %w", m.ID, err))
 		}
 	}
@@ -258,13 +257,10 @@ func Select(msgs []Message, ids []string, reason string, all bool) (chosen, rest
 // failed) is in both queues; the idempotency table makes that harmless.
 func (t *Tool) Replay(ctx context.Context, msgs []Message) (int, error) {
 	done := 0
+	events := queue.SQS{Client: t.SQS, URL: t.Events}
 	for _, m := range msgs {
-		in := &sqs.SendMessageInput{QueueUrl: aws.String(t.Events), MessageBody: aws.String(m.Body),
-			MessageAttributes: map[string]types.MessageAttributeValue{
-				"provider":       stringAttr(m.Provider()),
-				"replayed_after": stringAttr(m.Reason()),
-			}}
-		if _, err := t.SQS.SendMessage(ctx, in); err != nil {
+		attrs := map[string]string{"provider": m.Provider(), "replayed_after": m.Reason()}
+		if err := events.Send(ctx, m.Body, attrs); err != nil {
 			return done, fmt.Errorf("dlq: replay %s to the events queue: %w", m.ID, err)
 		}
 		if err := t.delete(ctx, m); err != nil {
@@ -308,18 +304,9 @@ type Redriven struct {
 // without it, such as moto; or a permission missing), it replays them
 // itself, which has the same effect.
 func (t *Tool) Redrive(ctx context.Context) (Redriven, error) {
-	src, err := t.arn(ctx, t.DLQ)
+	handle, err := t.startMoveTask(ctx)
 	if err == nil {
-		var dst string
-		if dst, err = t.arn(ctx, t.Events); err == nil {
-			var out *sqs.StartMessageMoveTaskOutput
-			out, err = t.SQS.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{
-				SourceArn: aws.String(src), DestinationArn: aws.String(dst),
-			}, func(o *sqs.Options) { o.RetryMaxAttempts = 1 })
-			if err == nil {
-				return Redriven{TaskHandle: aws.ToString(out.TaskHandle)}, nil
-			}
-		}
+		return Redriven{TaskHandle: handle}, nil
 	}
 	if ctx.Err() != nil {
 		return Redriven{}, ctx.Err()
@@ -349,6 +336,26 @@ func (t *Tool) Redrive(ctx context.Context) (Redriven, error) {
 	return res, nil
 }
 
+// startMoveTask asks SQS to move the DLQ's messages to the events queue and
+// returns the task's handle.
+func (t *Tool) startMoveTask(ctx context.Context) (string, error) {
+	src, err := t.arn(ctx, t.DLQ)
+	if err != nil {
+		return "", err
+	}
+	dst, err := t.arn(ctx, t.Events)
+	if err != nil {
+		return "", err
+	}
+	out, err := t.SQS.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{
+		SourceArn: aws.String(src), DestinationArn: aws.String(dst),
+	}, func(o *sqs.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.TaskHandle), nil
+}
+
 func (t *Tool) arn(ctx context.Context, url string) (string, error) {
 	out, err := t.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(url), AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
@@ -357,10 +364,6 @@ func (t *Tool) arn(ctx context.Context, url string) (string, error) {
 		return "", fmt.Errorf("dlq: read %s: %w", url, err)
 	}
 	return out.Attributes[string(types.QueueAttributeNameQueueArn)], nil
-}
-
-func stringAttr(v string) types.MessageAttributeValue {
-	return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 }
 
 var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)

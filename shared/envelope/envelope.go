@@ -67,12 +67,6 @@ type header struct {
 	BodyBytes    int    `json:"bodyBytes"`
 }
 
-// SetBody stores raw as the envelope's body.
-func (e *Envelope) SetBody(raw []byte) { e.Body = raw }
-
-// RawBody returns the webhook's exact bytes.
-func (e *Envelope) RawBody() []byte { return e.Body }
-
 // sqsText reports whether b is valid UTF-8 without U+FFFE and U+FFFF (EF BF
 // BE and EF BF BF), and without the control characters SQS refuses (all
 // below U+0020 but tab, newline and carriage return).
@@ -122,7 +116,7 @@ func noControl(b []byte) bool {
 // Encode returns the message: the header line, a newline, the body. The
 // header is written by hand (it is on every webhook's path); Decode reads it
 // with encoding/json.
-func Encode(e *Envelope) (string, error) {
+func Encode(e *Envelope) string {
 	text := sqsText(e.Body)
 	hdr := make([]byte, 0, 256+32*len(e.Headers))
 	hdr = append(hdr, `{"v":`...)
@@ -172,7 +166,7 @@ func Encode(e *Envelope) (string, error) {
 		_, _ = w.Write(e.Body)
 		_ = w.Close()
 	}
-	return sb.String(), nil
+	return sb.String()
 }
 
 func appendField(b []byte, name, v string) []byte {

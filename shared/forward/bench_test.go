@@ -23,7 +23,7 @@ func BenchmarkMap(b *testing.B) {
 		"CustomWebhookFunction/purchase.json",
 	} {
 		env := envs[name]
-		body := env.RawBody()
+		body := env.Body
 		m, cfg := Mappers[env.Provider], cfgs[env.Provider]
 		b.Run(fmt.Sprintf("%s/%dB/map", env.Provider, len(body)), func(b *testing.B) {
 			b.ReportAllocs()

@@ -79,6 +79,12 @@ const (
 	Retry     = "retry"
 )
 
+// Reasons for Resonance's permanent rejections.
+const (
+	reasonRejected     = "resonance_rejected"
+	reasonAuthRejected = "resonance_auth_rejected" // 401/403: logged as an error
+)
+
 // outcome is what became of one message.
 type outcome struct {
 	status    string
@@ -222,6 +228,7 @@ func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage,
 	total := outcome{status: Duplicate, rewards: len(res.Rewards)}
 	for _, r := range res.Rewards {
 		o := f.reward(ctx, b, m, r)
+		o.key = r.Key
 		total.key, total.latency, total.http = r.Key, total.latency+o.latency, o.http
 		switch o.status {
 		case Forwarded:
@@ -230,15 +237,12 @@ func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage,
 			}
 		case Duplicate:
 		case Parked: // a permanent rejection: park the whole message
-			o.key = r.Key
 			return f.park(ctx, m, env, o)
 		case Retry:
-			if n := receiveCount(m); f.maxReceive() > 0 && n >= f.maxReceive() {
-				o.key = r.Key
+			if receiveCount(m) >= f.maxReceive() {
 				o.reason = "resonance_unavailable: " + o.reason
 				return f.park(ctx, m, env, o)
 			}
-			o.key = r.Key
 			return o
 		}
 	}
@@ -331,9 +335,9 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 		return outcome{status: status, http: resp.Status, latency: latency}
 	default: // a permanent rejection
 		f.release(ctx, r.Key)
-		reason := "resonance_rejected"
+		reason := reasonRejected
 		if resp.Status == 401 || resp.Status == 403 {
-			reason = "resonance_auth_rejected"
+			reason = reasonAuthRejected
 		}
 		return outcome{status: Parked, reason: reason, http: resp.Status, answer: string(resp.Body), latency: latency}
 	}

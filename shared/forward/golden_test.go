@@ -52,8 +52,7 @@ func sampleEnvelopes(t testing.TB) map[string]*envelope.Envelope {
 				t.Fatalf("%s: %v", f, err)
 			}
 			env := &envelope.Envelope{Version: 1, Provider: p, EventType: d.EventType, DeliveryID: d.DeliveryID,
-				ReceivedAt: time.UnixMilli(ev.RequestContext.TimeEpoch).UTC(), RequestID: ev.RequestContext.RequestID, Headers: d.Headers}
-			env.SetBody(body)
+				ReceivedAt: time.UnixMilli(ev.RequestContext.TimeEpoch).UTC(), RequestID: ev.RequestContext.RequestID, Headers: d.Headers, Body: body}
 			out[filepath.Join(providers.FunctionIDs[p], filepath.Base(f))] = env
 		}
 	}

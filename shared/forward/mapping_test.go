@@ -12,9 +12,7 @@ import (
 )
 
 func env(provider, eventType, body string, headers map[string]string) *envelope.Envelope {
-	e := &envelope.Envelope{Version: 1, Provider: provider, EventType: eventType, DeliveryID: "d-1", Headers: headers}
-	e.SetBody([]byte(body))
-	return e
+	return &envelope.Envelope{Version: 1, Provider: provider, EventType: eventType, DeliveryID: "d-1", Headers: headers, Body: []byte(body)}
 }
 
 // TestMappingEdges covers what the golden samples do not: test orders,

@@ -93,11 +93,9 @@ func ms3(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func (f *Forwarder) logOutcome(ctx context.Context, requestID string, m *events.SQSMessage, o outcome) {
 	level := slog.LevelInfo
 	switch {
-	case o.status == Parked && (o.reason == "resonance_auth_rejected"):
+	case o.status == Parked && o.reason == reasonAuthRejected:
 		level = slog.LevelError
-	case o.status == Parked:
-		level = slog.LevelWarn
-	case o.status == Retry || o.err != nil:
+	case o.status == Parked || o.status == Retry || o.err != nil:
 		level = slog.LevelWarn
 	}
 	lg := f.log()
@@ -134,7 +132,7 @@ func (f *Forwarder) logOutcome(ctx context.Context, requestID string, m *events.
 	}
 	attrs = append(attrs, f.Metrics.Attrs(o.reason != "", o.metrics()...)...)
 	msg := "message " + o.status
-	if o.reason == "resonance_auth_rejected" {
+	if o.reason == reasonAuthRejected {
 		msg = "Resonance refused our credentials (401/403): check RESONANCE_AUTH, the API key and the brand id"
 	}
 	lg.LogAttrs(ctx, level, msg, attrs...)

@@ -178,10 +178,7 @@ func (h *Handler) park(ctx context.Context, env *envelope.Envelope, pe *webhook.
 // send encodes env and sends it; it returns nil on success or the result to
 // answer.
 func (h *Handler) send(ctx context.Context, q queue.Sender, env *envelope.Envelope, attrs map[string]string) *result {
-	msg, err := envelope.Encode(env)
-	if err != nil {
-		return &result{status: 500, outcome: OutcomeRetry, reason: "encode_failed", err: err}
-	}
+	msg := envelope.Encode(env)
 	if len(msg)+queue.AttributesSize(attrs) > envelope.MaxSQSMessageBytes {
 		return &result{status: 413, outcome: OutcomeTooLarge, reason: "envelope_too_large"}
 	}

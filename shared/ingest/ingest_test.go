@@ -162,7 +162,7 @@ func TestHandle(t *testing.T) {
 					if err != nil {
 						t.Fatalf("queued message is not an envelope: %v", err)
 					}
-					if !bytes.Equal(env.RawBody(), f.body) || env.Provider != provider || env.RequestID != "req-1" || !env.ReceivedAt.Equal(testNow) {
+					if !bytes.Equal(env.Body, f.body) || env.Provider != provider || env.RequestID != "req-1" || !env.ReceivedAt.Equal(testNow) {
 						t.Fatalf("envelope %+v does not carry the exact request", env)
 					}
 					if m.attrs["provider"] != provider {

@@ -84,8 +84,8 @@ func TestIntegrationMoto(t *testing.T) {
 		if err != nil {
 			t.Fatalf("message is not an envelope: %v", err)
 		}
-		if !bytes.Equal(env.RawBody(), want[env.DeliveryID]) {
-			t.Fatalf("%s envelope body %q, want %q", env.DeliveryID, env.RawBody(), want[env.DeliveryID])
+		if !bytes.Equal(env.Body, want[env.DeliveryID]) {
+			t.Fatalf("%s envelope body %q, want %q", env.DeliveryID, env.Body, want[env.DeliveryID])
 		}
 		delete(want, env.DeliveryID)
 	}
@@ -94,7 +94,7 @@ func TestIntegrationMoto(t *testing.T) {
 	}
 	parked := receive(t, client, dlqURL, 1)
 	env, err := envelope.Decode([]byte(*parked[0].Body))
-	if err != nil || !bytes.Equal(env.RawBody(), unusableBody) {
+	if err != nil || !bytes.Equal(env.Body, unusableBody) {
 		t.Fatalf("parked envelope %v, %v does not carry the exact bytes", env, err)
 	}
 	if r := parked[0].MessageAttributes["reason"]; r.StringValue == nil || *r.StringValue != "missing_event_type" {

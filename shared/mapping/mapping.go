@@ -5,6 +5,7 @@
 package mapping
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -232,7 +233,7 @@ func Lookup(doc any, paths string) string {
 
 // DecodeBody decodes the envelope's body with numbers kept exact.
 func DecodeBody(env *envelope.Envelope, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(env.RawBody())))
+	dec := json.NewDecoder(bytes.NewReader(env.Body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		return &ParkError{Reason: ReasonInvalidPayload, Detail: err.Error()}

@@ -36,7 +36,7 @@ func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
 			return nil, err
 		}
 		rawKey := body[i+1 : end-1]
-		if containsByte(rawKey, '\\') {
+		if bytes.IndexByte(rawKey, '\\') >= 0 {
 			var key string
 			if json.Unmarshal(body[i:end], &key) != nil {
 				return nil, malformed(i, "a valid key")
@@ -82,7 +82,7 @@ func String(raw []byte) string {
 	if len(raw) < 2 || raw[0] != '"' {
 		return ""
 	}
-	if !containsByte(raw, '\\') {
+	if bytes.IndexByte(raw, '\\') < 0 {
 		return string(raw[1 : len(raw)-1])
 	}
 	var s string
@@ -121,15 +121,6 @@ func skipSpace(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-func containsByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 // skipString returns the index just past the string starting at b[i] == '"'.
