@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,12 +112,12 @@ type hook struct {
 	body     []byte
 	headers  map[string]string
 	key      string
+	accepted atomic.Bool // answered 200 at least once
 }
 
 // makeHooks builds n webhooks per provider tagged run; Stripe's are n/2
 // payments each delivered as a checkout session and a payment intent.
-func makeHooks(run string, n int) (hooks []hook, keys map[string]bool, siblings int) {
-	keys = map[string]bool{}
+func makeHooks(run string, n int) (hooks []*hook, siblings int) {
 	shop := "e2e.myshopify.com"
 	for i := range n {
 		id := fmt.Sprintf("%s%05d", run, i)
@@ -124,15 +125,15 @@ func makeHooks(run string, n int) (hooks []hook, keys map[string]bool, siblings 
 		offset := map[string]int{"a": 100_000, "b": 200_000, "c": 300_000}[run]
 		num := strconv.Itoa(7_000_000_000_000_000_000 + offset + i) // beyond 2^53
 		hooks = append(hooks,
-			hook{"shopify", []byte(`{"id":` + num + `,"email":"` + email + `","total_price":"12.50","currency":"USD","line_items":[{"quantity":1}]}`),
-				map[string]string{"x-shopify-topic": "orders/paid", "x-shopify-shop-domain": shop, "x-shopify-event-id": "ev-" + id, "content-type": "application/json"},
-				"shopify:" + shop + ":order:" + num},
-			hook{"zupy", []byte(`{"event":"points.earned","customer":{"member_id":"m` + id + `","email":"` + email + `"},"transaction":{"transaction_id":"tx` + id + `","order_value":10.5}}`),
-				map[string]string{"x-zupy-event": "points.earned", "content-type": "application/json"}, "zupy:transaction:tx" + id},
-			hook{"loyaltynow", []byte(`{"hook":"transaction.confirmed","data":{"transactionId":"ln` + id + `","email":"` + email + `","amount":7,"currency":"AUD"},"sequence":` + strconv.Itoa(offset+i) + `}`),
-				map[string]string{"content-type": "application/json"}, "loyaltynow:transaction:ln" + id},
-			hook{"custom", []byte(`{"id":"cu` + id + `","type":"purchase","customerEmail":"` + email + `","data":{"order_id":"` + id + `","order_value":3}}`),
-				map[string]string{"content-type": "application/json", "webhook-id": "msg_" + id}, "custom:cu" + id},
+			&hook{provider: "shopify", body: []byte(`{"id":` + num + `,"email":"` + email + `","total_price":"12.50","currency":"USD","line_items":[{"quantity":1}]}`),
+				headers: map[string]string{"x-shopify-topic": "orders/paid", "x-shopify-shop-domain": shop, "x-shopify-event-id": "ev-" + id, "content-type": "application/json"},
+				key:     "shopify:" + shop + ":order:" + num},
+			&hook{provider: "zupy", body: []byte(`{"event":"points.earned","customer":{"member_id":"m` + id + `","email":"` + email + `"},"transaction":{"transaction_id":"tx` + id + `","order_value":10.5}}`),
+				headers: map[string]string{"x-zupy-event": "points.earned", "content-type": "application/json"}, key: "zupy:transaction:tx" + id},
+			&hook{provider: "loyaltynow", body: []byte(`{"hook":"transaction.confirmed","data":{"transactionId":"ln` + id + `","email":"` + email + `","amount":7,"currency":"AUD"},"sequence":` + strconv.Itoa(offset+i) + `}`),
+				headers: map[string]string{"content-type": "application/json"}, key: "loyaltynow:transaction:ln" + id},
+			&hook{provider: "custom", body: []byte(`{"id":"cu` + id + `","type":"purchase","customerEmail":"` + email + `","data":{"order_id":"` + id + `","order_value":3}}`),
+				headers: map[string]string{"content-type": "application/json", "webhook-id": "msg_" + id}, key: "custom:cu" + id},
 		)
 		if i%2 == 0 {
 			pi := "pi_" + id
@@ -140,47 +141,66 @@ func makeHooks(run string, n int) (hooks []hook, keys map[string]bool, siblings 
 				return []byte(`{"id":"evt_` + typ[:3] + id + `","type":"` + typ + `","livemode":true,"data":{"object":` + obj + `}}`)
 			}
 			hooks = append(hooks,
-				hook{"stripe", ev("checkout.session.completed", `{"id":"cs_`+id+`","payment_status":"paid","payment_intent":"`+pi+`","amount_total":4999,"currency":"usd","customer_details":{"email":"`+email+`"}}`),
-					map[string]string{"content-type": "application/json"}, "stripe:payment:" + pi},
-				hook{"stripe", ev("payment_intent.succeeded", `{"id":"`+pi+`","amount_received":4999,"currency":"usd","receipt_email":"`+email+`"}`),
-					map[string]string{"content-type": "application/json"}, "stripe:payment:" + pi},
+				&hook{provider: "stripe", body: ev("checkout.session.completed", `{"id":"cs_`+id+`","payment_status":"paid","payment_intent":"`+pi+`","amount_total":4999,"currency":"usd","customer_details":{"email":"`+email+`"}}`),
+					headers: map[string]string{"content-type": "application/json"}, key: "stripe:payment:" + pi},
+				&hook{provider: "stripe", body: ev("payment_intent.succeeded", `{"id":"`+pi+`","amount_received":4999,"currency":"usd","receipt_email":"`+email+`"}`),
+					headers: map[string]string{"content-type": "application/json"}, key: "stripe:payment:" + pi},
 			)
 			siblings++
 		}
 	}
-	for _, h := range hooks {
-		keys[h.key] = true
-	}
-	return hooks, keys, siblings
+	return hooks, siblings
 }
 
+// e2e drives the stack as the providers would and watches it. It has no
+// wall-clock limits of its own: a watchdog ends the test, with a report of
+// where every webhook is, when nothing has moved for the stall time (or
+// when go test's -timeout is near), and prints a progress line every few
+// seconds meanwhile.
 type e2e struct {
-	t         *testing.T
-	stack     *Stack
-	front     *httptest.Server
-	secrets   secrets.WebhookSecrets
-	res       *faultyResonance
-	sqs       *sqs.Client
-	attempts  atomic.Int64
-	rejected  atomic.Int64 // 401s: must stay 0
-	handler   atomic.Pointer[sqspoll.Handler]
-	fw        *forward.Forwarder
-	sendLimit time.Duration
+	t        *testing.T
+	stack    *Stack
+	front    *httptest.Server
+	secrets  secrets.WebhookSecrets
+	res      *faultyResonance
+	sqs      *sqs.Client
+	console  io.Writer // the real stdout: the Lambda handlers' JSON logs go to a file
+	window   int       // most accepted webhooks not yet paid or parked before senders wait
+	attempts atomic.Int64
+	rejected atomic.Int64 // 401s: must stay 0
+	crashes  atomic.Int64
+	handler  atomic.Pointer[sqspoll.Handler]
+
+	ctx   context.Context // ends when the watchdog gives up
+	abort context.CancelCauseFunc
+	start time.Time
+
+	mu    sync.Mutex
+	hooks []*hook
+	phase string
 }
+
+func (e *e2e) setPhase(p string) {
+	e.mu.Lock()
+	e.phase = p
+	e.mu.Unlock()
+	fmt.Fprintf(e.console, "e2e: %6s %s\n", e.elapsed(), p)
+}
+
+func (e *e2e) elapsed() string { return time.Since(e.start).Round(time.Second).String() }
 
 // send delivers h as a provider would: signed afresh on every attempt,
-// retried on anything but 2xx (a 401 is a test failure). It reports whether
-// the webhook was answered 200.
-func (e *e2e) send(h hook) bool {
-	deadline := time.Now().Add(e.sendLimit)
-	for time.Now().Before(deadline) {
+// retried with a pause on anything but 2xx (a 401 is a test failure), until
+// it is answered 200 or the watchdog ends the test.
+func (e *e2e) send(h *hook) {
+	for e.ctx.Err() == nil {
 		e.attempts.Add(1)
 		headers, err := providers.Sign(h.provider, providers.Delivery{Body: h.body, URL: "https://" + strings.TrimPrefix(e.front.URL, "http://") + "/webhooks/" + h.provider, At: time.Now(), Headers: h.headers}, string(e.secrets[h.provider][0]))
 		if err != nil {
 			e.t.Error(err)
-			return false
+			return
 		}
-		req, _ := http.NewRequest("POST", e.front.URL+"/webhooks/"+h.provider, strings.NewReader(string(h.body)))
+		req, _ := http.NewRequestWithContext(e.ctx, "POST", e.front.URL+"/webhooks/"+h.provider, strings.NewReader(string(h.body)))
 		for k, v := range headers {
 			req.Header.Set(k, v)
 		}
@@ -190,28 +210,61 @@ func (e *e2e) send(h hook) bool {
 			resp.Body.Close()
 			switch resp.StatusCode {
 			case 200:
-				return true
+				h.accepted.Store(true)
+				return
 			case 401:
 				e.rejected.Add(1)
-				return false
+				return
 			}
 		}
-		time.Sleep(time.Duration(200+rand.IntN(300)) * time.Millisecond)
+		e.sleep(time.Duration(200+rand.IntN(300)) * time.Millisecond)
 	}
-	return false
+}
+
+func (e *e2e) sleep(d time.Duration) {
+	select {
+	case <-e.ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// outstanding counts the reward keys of accepted webhooks that Resonance
+// has neither paid nor rejected yet: what is queued or in flight.
+func (e *e2e) outstanding() int {
+	e.mu.Lock()
+	hooks := e.hooks
+	e.mu.Unlock()
+	seen := map[string]bool{}
+	for _, h := range hooks {
+		if h.accepted.Load() && !seen[h.key] {
+			seen[h.key] = true
+		}
+	}
+	n := 0
+	e.res.mu.Lock()
+	for k := range seen {
+		if e.res.awards[k] == 0 && e.res.rejected[k] == 0 {
+			n++
+		}
+	}
+	e.res.mu.Unlock()
+	return n
 }
 
 // deliver sends every hook with 16 senders; one in five is delivered a
-// second time, half of those at the same moment as the first.
-func (e *e2e) deliver(hooks []hook, during func(sent int)) (accepted map[string]bool) {
+// second time, half of those at the same moment as the first. Senders wait
+// while more than e.window accepted webhooks are still unpaid, so that the
+// queue the emulated SQS scans on every call stays short: the pace follows
+// the pipeline's progress, whatever the machine's speed.
+func (e *e2e) deliver(hooks []*hook, during func(sent int)) {
+	e.mu.Lock()
+	e.hooks = append(e.hooks, hooks...)
+	e.mu.Unlock()
 	type job struct {
-		h    hook
+		h    *hook
 		twin bool
 	}
 	jobs := make(chan job)
-	var mu sync.Mutex
-	accepted = map[string]bool{}
-	var later []hook
 	var wg sync.WaitGroup
 	var sent atomic.Int64
 	for range 16 {
@@ -219,25 +272,29 @@ func (e *e2e) deliver(hooks []hook, during func(sent int)) (accepted map[string]
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				ok := e.send(j.h)
+				for e.ctx.Err() == nil && e.outstanding() >= e.window {
+					e.sleep(50 * time.Millisecond)
+				}
 				if j.twin {
-					var inner sync.WaitGroup
-					inner.Add(1)
-					go func() { defer inner.Done(); e.send(j.h) }()
-					inner.Wait()
+					var twin sync.WaitGroup
+					twin.Add(1)
+					go func() { defer twin.Done(); e.send(j.h) }()
+					e.send(j.h)
+					twin.Wait()
+				} else {
+					e.send(j.h)
 				}
-				mu.Lock()
-				if ok {
-					accepted[string(j.h.body)] = true
-				}
-				mu.Unlock()
 				if during != nil {
 					during(int(sent.Add(1)))
 				}
 			}
 		}()
 	}
+	var later []*hook
 	for i, h := range hooks {
+		if e.ctx.Err() != nil {
+			break
+		}
 		switch {
 		case i%10 == 3:
 			jobs <- job{h, true}
@@ -249,11 +306,13 @@ func (e *e2e) deliver(hooks []hook, during func(sent int)) (accepted map[string]
 		}
 	}
 	for _, h := range later {
+		if e.ctx.Err() != nil {
+			break
+		}
 		jobs <- job{h, false}
 	}
 	close(jobs)
 	wg.Wait()
-	return accepted
 }
 
 // poll runs the forwarder's event source mapping with two workers until ctx
@@ -278,37 +337,177 @@ func (e *e2e) poll(ctx context.Context, ps *PollerSet) *sync.WaitGroup {
 	return &wg
 }
 
-// settle waits until every expected key is paid or was rejected and the
-// events queue is empty.
-func (e *e2e) settle(keys map[string]bool, limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		awards, _ := e.res.snapshot()
-		done := 0
-		for k := range keys {
-			if awards[k] > 0 || rejectsForGood(k) {
-				done++
-			}
+// until waits for cond, checked every 200 ms, and ends the test with the
+// report if the watchdog gives up first.
+func (e *e2e) until(cond func() bool) {
+	e.t.Helper()
+	for !cond() {
+		if e.ctx.Err() != nil {
+			e.fail()
 		}
-		if done == len(keys) && e.depth() == 0 {
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
+		e.sleep(200 * time.Millisecond)
 	}
-	e.t.Fatalf("not settled after %s: %d messages left in the events queue", limit, e.depth())
 }
 
-func (e *e2e) depth() int {
+// settled reports whether every key of hooks is paid or rejected for good
+// and the events queue is empty.
+func (e *e2e) settled(hooks []*hook) bool {
+	awards, _ := e.res.snapshot()
+	for _, h := range hooks {
+		if awards[h.key] == 0 && !rejectsForGood(h.key) {
+			return false
+		}
+	}
+	q, err := e.queue("EventsQueue")
+	return err == nil && q.total() == 0
+}
+
+// queueState is an SQS queue's approximate counts.
+type queueState struct{ visible, inFlight, delayed int }
+
+func (q queueState) total() int { return q.visible + q.inFlight + q.delayed }
+
+func (e *e2e) queue(id string) (queueState, error) {
 	out, err := e.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(e.stack.Resolver.Refs["EventsQueue"]), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll},
+		QueueUrl: aws.String(e.stack.Resolver.Refs[id]), AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed},
 	})
 	if err != nil {
-		return -1
+		return queueState{}, err
 	}
 	a, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
 	b, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
 	c, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesDelayed"])
-	return a + b + c
+	return queueState{a, b, c}, nil
+}
+
+// progress is everything that moves when the pipeline does.
+type progress struct {
+	attempts, accepted, calls, paid, rejected, kills int64
+	events, dlq                                      queueState
+}
+
+func (e *e2e) progress() progress {
+	e.mu.Lock()
+	hooks := e.hooks
+	e.mu.Unlock()
+	p := progress{attempts: e.attempts.Load(), calls: e.res.calls.Load(), kills: e.crashes.Load()}
+	for _, h := range hooks {
+		if h.accepted.Load() {
+			p.accepted++
+		}
+	}
+	e.res.mu.Lock()
+	p.paid, p.rejected = int64(len(e.res.awards)), int64(len(e.res.rejected))
+	e.res.mu.Unlock()
+	p.events, _ = e.queue("EventsQueue")
+	p.dlq, _ = e.queue("DeadLetterQueue")
+	return p
+}
+
+// watch prints a progress line every interval and aborts the test when
+// nothing has moved for stall, or at deadline (zero: none).
+func (e *e2e) watch(done <-chan struct{}, every, stall time.Duration, deadline time.Time) {
+	last, moved := e.progress(), time.Now()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		p := e.progress()
+		e.mu.Lock()
+		phase, sent := e.phase, len(e.hooks)
+		e.mu.Unlock()
+		fmt.Fprintf(e.console, "e2e: %6s %-26s webhooks %d, accepted %d (%d deliveries) | queue %d visible, %d in flight, %d delayed | paid %d, rejected %d, DLQ %d | %d Resonance calls, %d kills | moto %s\n",
+			e.elapsed(), phase, sent, p.accepted, p.attempts, p.events.visible, p.events.inFlight, p.events.delayed,
+			p.paid, p.rejected, p.dlq.total(), p.calls, p.kills, e.motoCPU())
+		now := time.Now()
+		if p != last {
+			last, moved = p, now
+		}
+		switch {
+		case now.Sub(moved) >= stall:
+			e.abort(fmt.Errorf("nothing moved for %s (E2E_STALL)", stall))
+			return
+		case !deadline.IsZero() && now.After(deadline):
+			e.abort(errors.New("go test's -timeout is near"))
+			return
+		}
+	}
+}
+
+// fail ends the test with where every webhook is.
+func (e *e2e) fail() {
+	e.t.Helper()
+	e.mu.Lock()
+	hooks, phase := e.hooks, e.phase
+	e.mu.Unlock()
+	awards, _ := e.res.snapshot()
+	parked := e.dlq()
+	type count struct{ notAccepted, waiting, paid, rejected, parked int }
+	byProvider := map[string]*count{}
+	var stuck []string
+	seen := map[string]bool{}
+	for _, h := range hooks {
+		c := byProvider[h.provider]
+		if c == nil {
+			c = &count{}
+			byProvider[h.provider] = c
+		}
+		switch {
+		case !h.accepted.Load():
+			c.notAccepted++
+			if len(stuck) < 10 {
+				stuck = append(stuck, h.key+" (never answered 200)")
+			}
+		case seen[h.key]:
+			// the second event of a payment: counted with the first
+		case awards[h.key] > 0:
+			c.paid++
+		case len(parked[h.key]) > 0:
+			c.parked++
+		case rejectsForGood(h.key):
+			c.rejected++
+			if len(stuck) < 10 {
+				stuck = append(stuck, h.key+" (rejected by Resonance, not in the DLQ)")
+			}
+		default:
+			c.waiting++
+			if len(stuck) < 10 {
+				stuck = append(stuck, h.key+" (accepted, not paid)")
+			}
+		}
+		seen[h.key] = true
+	}
+	events, _ := e.queue("EventsQueue")
+	var b strings.Builder
+	fmt.Fprintf(&b, "e2e: stopped in %q after %s: %v\n", phase, e.elapsed(), context.Cause(e.ctx))
+	fmt.Fprintf(&b, "e2e: events queue: %d visible (queued), %d in flight, %d delayed (retry backoff); Resonance calls %d, forwarder kills %d\n",
+		events.visible, events.inFlight, events.delayed, e.res.calls.Load(), e.crashes.Load())
+	fmt.Fprintf(&b, "e2e: %-10s %12s %20s %6s %22s %7s\n", "provider", "not accepted", "accepted, not paid", "paid", "rejected, not parked", "parked")
+	for _, p := range providers.Names {
+		if c := byProvider[p]; c != nil {
+			fmt.Fprintf(&b, "e2e: %-10s %12d %20d %6d %22d %7d\n", p, c.notAccepted, c.waiting, c.paid, c.rejected, c.parked)
+		}
+	}
+	for _, s := range stuck {
+		fmt.Fprintf(&b, "e2e:   %s\n", s)
+	}
+	fmt.Fprint(e.console, b.String())
+	e.t.Fatalf("%s", b.String())
+}
+
+// motoCPU is the CPU time the moto servers have used so far.
+func (e *e2e) motoCPU() string {
+	d, ok := motoserver.CPUTime(e.stack.Motos...)
+	if !ok {
+		return "cpu n/a"
+	}
+	return "cpu " + d.Round(100*time.Millisecond).String()
 }
 
 // dlq drains the dead-letter queue: reward key -> reasons.
@@ -321,7 +520,8 @@ func (e *e2e) dlq() map[string][]string {
 			MessageAttributeNames: []string{"All"}, VisibilityTimeout: 600,
 		})
 		if err != nil {
-			e.t.Fatal(err)
+			e.t.Errorf("read the DLQ: %v", err)
+			return out
 		}
 		if len(r.Messages) == 0 {
 			empty++
@@ -397,41 +597,95 @@ func (d *dyingStore) Release(ctx context.Context, key string) error {
 	return d.next.Release(ctx, key)
 }
 
+// envDuration reads a duration setting of the test, or def.
+func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", name, v, err)
+	}
+	return d
+}
+
+// envInt reads an integer setting of the test, or def.
+func envInt(t *testing.T, name string, def int64) int64 {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: not a positive integer", name, v)
+	}
+	return n
+}
+
 // TestE2E: webhooks from all five providers through the local HTTP front,
 // SQS and DynamoDB (moto) and the forwarder into a faulty Resonance. Run A
 // injects Resonance faults; run B also kills the forwarder mid-batch; run C
 // stops moto under the ingest front. From the stub's own record: every
 // reward that should be paid is paid exactly once, the DLQ holds exactly
 // the permanently rejected ones, nothing answered 200 is lost.
+//
+// It has no time limit of its own: it ends when nothing has moved for
+// E2E_STALL (default 3m), or a minute before go test's -timeout, with a
+// report of where every webhook is. It prints progress every E2E_EVERY
+// (default 5s). The handlers' JSON logs go to E2E_LOG (default
+// $TMPDIR/resonance-relay-e2e.log).
 func TestE2E(t *testing.T) {
+	stall := envDuration(t, "E2E_STALL", 3*time.Minute)
+	every := envDuration(t, "E2E_EVERY", 5*time.Second)
+	logPath := os.Getenv("E2E_LOG")
+	if logPath == "" {
+		logPath = filepath.Join(os.TempDir(), "resonance-relay-e2e.log")
+	}
+	logs, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	// The handlers log to stdout, as in Lambda: here, to the log file, so
+	// that the console shows the progress lines.
+	console := os.Stdout
+	os.Stdout = logs
+	defer func() { os.Stdout = console }()
+
 	start := time.Now()
 	res := &faultyResonance{awards: map[string]int{}, rejected: map[string]int{}, resends: map[string]int{}, rng: rand.New(rand.NewPCG(1, 2))}
 	rsrv := httptest.NewServer(res)
 	defer rsrv.Close()
 	stack, err := Prepare(context.Background(), Config{
 		Template: "../../template.yaml", LocalFile: "../../events/local-secrets.json", ResonanceURL: rsrv.URL, Out: io.Discard,
-		Options: Options{Prefix: "e2e", VisibilityTimeout: 3},
+		// The events queue's visibility is twice the forwarder's time-out
+		// (the template has 6x), so a slow batch is never handed out twice,
+		// and a killed one comes back after 10 s.
+		Options: Options{Prefix: "e2e", VisibilityTimeout: 10},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stack.Close()
-	// Faster clocks than production for a bounded test; everything else is
-	// the template's.
-	if err := stack.build(map[string]string{
-		"BACKOFF_BASE": "1s", "BACKOFF_MAX": "3s", "RESONANCE_TIMEOUT": "1s", "SQS_SEND_TIMEOUT": "1s", "AWS_LAMBDA_LOG_LEVEL": "ERROR",
-	}); err != nil {
+	// Faster backoff than production's for a bounded test; everything else
+	// is the template's.
+	fast := map[string]string{"BACKOFF_BASE": "1s", "BACKOFF_MAX": "3s", "RESONANCE_TIMEOUT": "1s", "AWS_LAMBDA_LOG_LEVEL": "ERROR"}
+	if err := stack.build(fast); err != nil {
 		t.Fatal(err)
 	}
 	lf, _ := LoadLocalFile("../../events/local-secrets.json")
 	ws, _ := secrets.ParseWebhookSecrets(string(lf.Secrets["WebhookSecret"]))
-	e := &e2e{t: t, stack: stack, front: httptest.NewServer(stack.Front), secrets: ws, res: res,
-		sqs: sqs.NewFromConfig(motoserver.AWSConfig(stack.Endpoint)), sendLimit: 60 * time.Second}
+	e := &e2e{t: t, stack: stack, front: httptest.NewServer(stack.Front), secrets: ws, res: res, console: console, window: int(envInt(t, "E2E_WINDOW", 40)),
+		sqs: sqs.NewFromConfig(stack.Endpoints.Config(motoserver.SQS)), start: start}
 	defer e.front.Close()
+	e.ctx, e.abort = context.WithCancelCause(context.Background())
+	defer e.abort(nil)
+	fmt.Fprintf(console, "e2e: moto %+v, handlers' logs in %s; progress every %s, gives up after %s without progress\n", stack.Endpoints, logPath, every, stall)
 
 	fwFunc, _ := stack.Function("ForwarderFunction")
 	var fw *forward.Forwarder
-	if err := withEnv(mergeMaps(fwFunc.Env, map[string]string{"BACKOFF_BASE": "1s", "BACKOFF_MAX": "3s", "RESONANCE_TIMEOUT": "1s", "AWS_LAMBDA_LOG_LEVEL": "ERROR"}), func() (err error) {
+	if err := withEnv(mergeMaps(fwFunc.Env, fast), func() (err error) {
 		fw, err = forward.FromEnv()
 		return err
 	}); err != nil {
@@ -443,68 +697,90 @@ func TestE2E(t *testing.T) {
 	e.handler.Store(&normal)
 	ctx, cancel := context.WithCancel(context.Background())
 	pollers := e.poll(ctx, ps)
+	defer func() { cancel(); pollers.Wait() }()
 
-	totalSent, totalAccepted, totalSiblings := 0, 0, 0
-	allKeys := map[string]bool{}
-	add := func(hooks []hook, keys map[string]bool, accepted map[string]bool, siblings int) {
-		totalSent += len(hooks)
-		totalAccepted += len(accepted)
+	var deadline time.Time
+	if d, ok := t.Deadline(); ok {
+		deadline = d.Add(-time.Minute)
+	}
+	watching := make(chan struct{})
+	go e.watch(watching, every, stall, deadline)
+	defer close(watching)
+
+	var all []*hook
+	totalSiblings := 0
+	run := func(name string, hooks []*hook, siblings int, during func(int)) {
+		all = append(all, hooks...)
 		totalSiblings += siblings
-		for k := range keys {
-			allKeys[k] = true
+		e.setPhase(name + ": delivering")
+		e.deliver(hooks, during)
+		if e.ctx.Err() != nil {
+			e.fail()
 		}
-		if len(accepted) != len(hooks) {
-			t.Fatalf("%d of %d webhooks were never answered 200", len(hooks)-len(accepted), len(hooks))
-		}
+	}
+	settle := func(name string, hooks []*hook) {
+		e.setPhase(name + ": settling")
+		e.until(func() bool { return e.settled(hooks) })
 	}
 
 	// Run A: Resonance faults only.
-	hooksA, keysA, sibA := makeHooks("a", 180)
+	hooksA, sibA := makeHooks("a", 180)
 	ingestStart := time.Now()
-	accA := e.deliver(hooksA, nil)
+	run("run A", hooksA, sibA, nil)
 	ingestTook := time.Since(ingestStart)
-	e.settle(keysA, 4*time.Minute)
+	settle("run A", hooksA)
 	runATook := time.Since(ingestStart)
-	add(hooksA, keysA, accA, sibA)
 	if _, resends := res.snapshot(); len(resends) != 0 {
 		t.Fatalf("without crashes the relay re-sent %d paid rewards", len(resends))
 	}
 
 	// Run B: the forwarder is killed mid-batch (before every 25th call) until
 	// it has died three times, and then restarted.
-	var crashes atomic.Int64
-	crashy := crashing(fw, 25, &crashes)
+	crashy := crashing(fw, 25, &e.crashes)
 	e.handler.Store(&crashy)
-	hooksB, keysB, sibB := makeHooks("b", 40)
-	accB := e.deliver(hooksB, nil)
-	for deadline := time.Now().Add(90 * time.Second); crashes.Load() < 3 && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
-	}
+	hooksB, sibB := makeHooks("b", 40)
+	run("run B", hooksB, sibB, nil)
+	e.setPhase("run B: killing")
+	e.until(func() bool {
+		if e.crashes.Load() >= 3 {
+			return true
+		}
+		if e.settled(hooksB) {
+			t.Fatalf("run B settled with %d forwarder kills, want 3", e.crashes.Load())
+		}
+		return false
+	})
 	e.handler.Store(&normal) // restarted
-	if crashes.Load() < 3 {
-		t.Fatalf("run B killed the forwarder %d times in 90 s, want 3", crashes.Load())
-	}
-	e.settle(keysB, 3*time.Minute)
-	add(hooksB, keysB, accB, sibB)
+	settle("run B", hooksB)
 
 	// Run C: moto stops under the ingest front for 3 s.
-	hooksC, keysC, sibC := makeHooks("c", 40)
+	hooksC, sibC := makeHooks("c", 40)
 	var paused atomic.Bool
-	accC := e.deliver(hooksC, func(sent int) {
+	run("run C", hooksC, sibC, func(sent int) {
 		if sent == 60 && paused.CompareAndSwap(false, true) {
 			_ = stack.Moto.Pause()
 			time.AfterFunc(3*time.Second, func() { _ = stack.Moto.Resume() })
 		}
 	})
-	e.settle(keysC, 3*time.Minute)
-	add(hooksC, keysC, accC, sibC)
+	settle("run C", hooksC)
 
+	e.setPhase("checking")
 	time.Sleep(4 * time.Second) // anything still to come would show now
 	cancel()
 	pollers.Wait()
 
 	awards, resends := res.snapshot()
 	parked := e.dlq()
+	allKeys := map[string]bool{}
+	totalAccepted := 0
+	for _, h := range all {
+		allKeys[h.key] = true
+		if h.accepted.Load() {
+			totalAccepted++
+		} else {
+			t.Errorf("%s was never answered 200", h.key)
+		}
+	}
 	forwarded, duplicated, lost, parkedKeys := 0, 0, 0, 0
 	for k := range allKeys {
 		switch {
@@ -551,12 +827,16 @@ func TestE2E(t *testing.T) {
 		resent += n
 	}
 	took := time.Since(start)
-	summary := fmt.Sprintf("e2e: %d sent, %d accepted, %d forwarded once, %d parked, %d lost, %d duplicated", totalSent, totalAccepted, forwarded, parkedKeys, lost, duplicated)
-	fmt.Println(summary)
-	fmt.Printf("e2e: %d deliveries (duplicates and retries included), %d skipped as second events of a payment, %d Resonance calls, %d forwarder kills, %d re-sends after a kill answered 409 by Resonance\n",
-		e.attempts.Load(), skipped, res.calls.Load(), crashes.Load(), resent)
-	fmt.Printf("e2e: run A %d webhooks ingested in %s (%.0f/s), all settled in %s; whole test %s\n",
-		len(hooksA), ingestTook.Round(time.Millisecond), float64(len(hooksA))/ingestTook.Seconds(), runATook.Round(time.Millisecond), took.Round(time.Second))
+	summary := fmt.Sprintf("e2e: %d sent, %d accepted, %d forwarded once, %d parked, %d lost, %d duplicated", len(all), totalAccepted, forwarded, parkedKeys, lost, duplicated)
+	fmt.Fprintln(console, summary)
+	fmt.Fprintf(console, "e2e: %d deliveries (duplicates and retries included), %d skipped as second events of a payment, %d Resonance calls, %d forwarder kills, %d re-sends after a kill answered 409 by Resonance\n",
+		e.attempts.Load(), skipped, res.calls.Load(), e.crashes.Load(), resent)
+	cpu := "n/a"
+	if d, ok := motoserver.CPUTime(stack.Motos...); ok {
+		cpu = fmt.Sprintf("%.1f ms per webhook (%s in all)", float64(d.Milliseconds())/float64(len(all)), d.Round(100*time.Millisecond))
+	}
+	fmt.Fprintf(console, "e2e: run A %d webhooks ingested in %s (%.0f/s), all settled in %s; whole test %s; moto CPU %s\n",
+		len(hooksA), ingestTook.Round(time.Millisecond), float64(len(hooksA))/ingestTook.Seconds(), runATook.Round(time.Millisecond), took.Round(time.Second), cpu)
 	if out := os.Getenv("E2E_SUMMARY"); out != "" {
 		_ = os.WriteFile(out, []byte(summary+"\n"), 0o644)
 	}

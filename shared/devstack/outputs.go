@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 )
 
 // OutputsFile is where `make dev` writes the running local stack's outputs,
@@ -16,14 +20,35 @@ const OutputsFile = ".aws-sam/dev-outputs.json"
 // Outputs is what a tool needs to reach the local stack, named as the
 // template's outputs.
 type Outputs struct {
-	Endpoint           string `json:"AwsEndpoint"`
-	EventsQueueURL     string `json:"EventsQueueUrl"`
-	DeadLetterQueueURL string `json:"DeadLetterQueueUrl"`
+	Endpoint           string               `json:"AwsEndpoint"` // SQS's
+	Endpoints          motoserver.Endpoints `json:"AwsEndpoints"`
+	EventsQueueURL     string               `json:"EventsQueueUrl"`
+	DeadLetterQueueURL string               `json:"DeadLetterQueueUrl"`
+	ResonanceURL       string               `json:"ResonanceUrl"`
+	Prefix             string               `json:"Prefix"` // of the resources' names
+	Pid                int                  `json:"Pid"`    // of the make dev process
 }
 
 // Outputs returns the stack's outputs.
 func (s *Stack) Outputs() Outputs {
-	return Outputs{Endpoint: s.Endpoint, EventsQueueURL: s.Resolver.Refs["EventsQueue"], DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"]}
+	return Outputs{Endpoint: s.Endpoint, Endpoints: s.Endpoints, EventsQueueURL: s.Resolver.Refs["EventsQueue"],
+		DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"], ResonanceURL: s.Resolver.Params["ResonanceApiUrl"], Prefix: s.prefix, Pid: os.Getpid()}
+}
+
+// Running reads the outputs of the make dev stack that is running, if one
+// is: the file is there, its process lives, and its SQS endpoint answers.
+func Running(path string) (Outputs, bool) {
+	o, err := ReadOutputs(path)
+	if err != nil || o.Endpoints.SQS == "" || !motoserver.Alive(o.Pid) {
+		return o, false
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(o.Endpoints.SQS + "/moto-api/")
+	if err != nil {
+		return o, false
+	}
+	resp.Body.Close()
+	return o, true
 }
 
 // WriteOutputs writes o to path.

@@ -57,10 +57,10 @@ type Options struct {
 	VisibilityTimeout int               // seconds; 0 keeps the template's
 }
 
-// Provision creates in the AWS endpoint of cfg the queues, tables and
+// Provision creates at the endpoints the queues, tables and
 // secrets the template declares, seeds the secrets from lf, and returns a
 // Resolver that knows their names, URLs and ARNs.
-func Provision(ctx context.Context, cfg aws.Config, t *Template, lf *LocalFile, o Options) (*Resolver, error) {
+func Provision(ctx context.Context, eps motoserver.Endpoints, t *Template, lf *LocalFile, o Options) (*Resolver, error) {
 	prefix := o.Prefix
 	if prefix == "" {
 		prefix = "local"
@@ -78,13 +78,13 @@ func Provision(ctx context.Context, cfg aws.Config, t *Template, lf *LocalFile, 
 	for _, id := range t.IDs("AWS::Logs::LogGroup") {
 		r.Refs[id] = prefix + "-" + id
 	}
-	if err := provisionSecrets(ctx, cfg, t, lf, r, prefix); err != nil {
+	if err := provisionSecrets(ctx, eps.Config(motoserver.SecretsManager), t, lf, r, prefix); err != nil {
 		return nil, err
 	}
-	if err := provisionTables(ctx, cfg, t, r, prefix); err != nil {
+	if err := provisionTables(ctx, eps.Config(motoserver.DynamoDB), t, r, prefix); err != nil {
 		return nil, err
 	}
-	if err := provisionQueues(ctx, cfg, t, r, prefix, o.VisibilityTimeout); err != nil {
+	if err := provisionQueues(ctx, eps.Config(motoserver.SQS), t, r, prefix, o.VisibilityTimeout); err != nil {
 		return nil, err
 	}
 	return r, nil

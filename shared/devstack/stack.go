@@ -21,8 +21,11 @@ import (
 type Config struct {
 	Template  string // path of template.yaml
 	LocalFile string // path of events/local-secrets.json
-	// Endpoint is an AWS endpoint to use; empty starts a moto_server.
-	Endpoint string
+	// Endpoint is an AWS endpoint to use for every service, and Endpoints
+	// one per service (a running make dev stack's); with neither, moto
+	// servers are started (motoserver.StartServices).
+	Endpoint  string
+	Endpoints motoserver.Endpoints
 	// ResonanceURL is where rewards go; empty starts the local sandbox.
 	ResonanceURL string
 	// Env is added to every function's environment (after the template's).
@@ -34,14 +37,17 @@ type Config struct {
 
 // Stack is a running local stack.
 type Stack struct {
-	Moto      *motoserver.Moto // nil when an endpoint was given
-	Endpoint  string
+	Moto      *motoserver.Moto   // the SQS one; nil when an endpoint was given
+	Motos     []*motoserver.Moto // all that were started
+	Endpoint  string             // SQS's (the one the DLQ tool needs)
+	Endpoints motoserver.Endpoints
 	Resolver  *Resolver
 	Functions []Function
 	Front     *Front
 	Pollers   []*PollerSet
 	Sandbox   *Sandbox // nil when ResonanceURL was given
 	sandbox   *httptest.Server
+	prefix    string
 }
 
 // PollerSet is a queue-triggered function's event source mapping.
@@ -79,12 +85,15 @@ func Prepare(ctx context.Context, c Config) (*Stack, error) {
 	if out == nil {
 		out = os.Stdout
 	}
-	s := &Stack{Endpoint: c.Endpoint}
+	s := &Stack{Endpoint: c.Endpoint, Endpoints: motoserver.Same(c.Endpoint)}
+	if c.Endpoints.SQS != "" {
+		s.Endpoint, s.Endpoints = c.Endpoints.SQS, c.Endpoints
+	}
 	if s.Endpoint == "" {
-		if s.Moto, err = motoserver.Start(c.MotoLogs); err != nil {
+		if s.Endpoints, s.Motos, err = motoserver.StartServices(c.MotoLogs); err != nil {
 			return nil, err
 		}
-		s.Endpoint = s.Moto.Endpoint
+		s.Moto, s.Endpoint = s.Motos[0], s.Endpoints.SQS
 	}
 	// What Lambda's environment gives every function, for the handlers
 	// built in this process.
@@ -100,7 +109,11 @@ func Prepare(ctx context.Context, c Config) (*Stack, error) {
 		c.ResonanceURL = s.sandbox.URL
 	}
 	opts.Params["ResonanceApiUrl"] = c.ResonanceURL
-	if s.Resolver, err = Provision(ctx, motoserver.AWSConfig(s.Endpoint), t, lf, opts); err != nil {
+	s.prefix = opts.Prefix
+	if s.prefix == "" {
+		s.prefix = "local"
+	}
+	if s.Resolver, err = Provision(ctx, s.Endpoints, t, lf, opts); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -113,10 +126,10 @@ func Prepare(ctx context.Context, c Config) (*Stack, error) {
 
 // LambdaEnv is what Lambda's environment gives every function here.
 func (s *Stack) LambdaEnv() map[string]string {
-	return map[string]string{
+	return mergeMaps(map[string]string{
 		"AWS_REGION": motoserver.Region, "AWS_DEFAULT_REGION": motoserver.Region, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-		"AWS_SESSION_TOKEN": "", "AWS_ENDPOINT_URL": s.Endpoint,
-	}
+		"AWS_SESSION_TOKEN": "",
+	}, s.Endpoints.Env())
 }
 
 // Function returns the function with the logical id.
@@ -131,7 +144,7 @@ func (s *Stack) Function(id string) (Function, bool) {
 
 func (s *Stack) build(extra map[string]string) error {
 	s.Front = &Front{Routes: map[string]HTTPHandler{}}
-	client := sqs.NewFromConfig(motoserver.AWSConfig(s.Endpoint))
+	client := sqs.NewFromConfig(s.Endpoints.Config(motoserver.SQS))
 	for _, f := range s.Functions {
 		f.Env = mergeMaps(f.Env, extra)
 		h, err := build(f)
@@ -184,8 +197,8 @@ func (s *Stack) Close() {
 	if s.sandbox != nil {
 		s.sandbox.Close()
 	}
-	if s.Moto != nil {
-		s.Moto.Stop()
+	for _, m := range s.Motos {
+		m.Stop()
 	}
 }
 

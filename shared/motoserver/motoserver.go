@@ -1,15 +1,25 @@
 // Package motoserver starts moto_server (a real HTTP server speaking the SQS,
 // DynamoDB and Secrets Manager APIs) on loopback, for the local stack and the
 // integration tests.
+//
+// A moto_server never outlives what started it: on Linux it gets a
+// parent-death signal (SIGKILL when its parent dies, however it dies);
+// elsewhere a small sh watchdog between the two kills it when the pipe from
+// the parent closes. Each carries OwnerEnv=<parent pid> in its environment,
+// so that Start finds one left behind by an earlier run (whose parent is
+// gone) and kills it; none is ever reused, each run starts its own on a
+// fresh port.
 package motoserver
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -20,12 +30,20 @@ import (
 // Region is the region the local stack uses.
 const Region = "us-east-1"
 
+// OwnerEnv marks a moto_server started here with its parent's pid.
+const OwnerEnv = "RESONANCE_RELAY_MOTO_OWNER"
+
 // Moto is a moto_server child process on loopback.
 type Moto struct {
 	Endpoint string
 	cmd      *exec.Cmd
 	done     chan struct{}
+	keep     io.Closer // the watchdog's pipe, where there is one
 }
+
+// useWatchdog makes Start use the portable watchdog even where a
+// parent-death signal exists (for its test).
+var useWatchdog = !hasParentDeathSignal
 
 // Start starts moto_server (from PATH, or $MOTO_SERVER) on a free
 // 127.0.0.1 port and waits until it answers.
@@ -36,23 +54,44 @@ func Start(logTo *os.File) (*Moto, error) {
 	}
 	path, err := exec.LookPath(bin)
 	if err != nil {
-		return nil, fmt.Errorf("moto_server not found (%v): run `make setup`, or set AWS_ENDPOINT_URL to a running one", err)
+		return nil, fmt.Errorf("moto_server not found (%v): run `make setup` (it installs moto with pip), or set AWS_ENDPOINT_URL to a running one", err)
+	}
+	for _, s := range KillStale() {
+		fmt.Fprintf(os.Stderr, "motoserver: killed a moto_server left by an earlier run (pid %d, its parent %d is gone)\n", s.Pid, s.Owner)
 	}
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	args := []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}
+	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{})}
+	var cmd *exec.Cmd
+	if useWatchdog {
+		// sh reads its stdin, a pipe whose only writer is this process:
+		// when this process dies the read ends, and sh kills moto_server.
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		cmd = exec.Command("/bin/sh", append([]string{"-c", `"$0" "$@" <&- & m=$!; trap 'kill -9 $m 2>/dev/null; exit 0' TERM INT HUP; while read _; do :; done; kill -9 $m 2>/dev/null`, path}, args...)...)
+		cmd.Stdin = r
+		defer r.Close()
+		m.keep = w
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	} else {
+		cmd = exec.Command(path, args...)
+		cmd.SysProcAttr = parentDeathAttr()
+	}
+	cmd.Env = append(os.Environ(), OwnerEnv+"="+strconv.Itoa(os.Getpid()))
 	if logTo != nil {
 		cmd.Stdout, cmd.Stderr = logTo, logTo
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+	m.cmd = cmd
 	go func() { _ = cmd.Wait(); close(m.done) }()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(m.Endpoint + "/moto-api/")
 		if err == nil {
@@ -66,11 +105,15 @@ func Start(logTo *os.File) (*Moto, error) {
 		}
 		if time.Now().After(deadline) {
 			m.Stop()
-			return nil, fmt.Errorf("moto_server not ready after 30 s: %w", err)
+			return nil, fmt.Errorf("moto_server not ready after 60 s: %w", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Pid is the process id of the child this package started (moto_server, or
+// its watchdog); the process group has the same id.
+func (m *Moto) Pid() int { return m.cmd.Process.Pid }
 
 // Stop kills moto_server and waits for it. Safe to call twice.
 func (m *Moto) Stop() {
@@ -78,6 +121,9 @@ func (m *Moto) Stop() {
 		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
 	}
 	<-m.done
+	if m.keep != nil {
+		_ = m.keep.Close()
+	}
 }
 
 // Pause stops moto_server without losing its state (SIGSTOP); Resume goes on.

@@ -3,6 +3,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,7 +46,10 @@ func Logger() *slog.Logger {
 // gives every function: AWS_REGION and the execution role's credentials in
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (valid for
 // the life of the execution environment). AWS_ENDPOINT_URL, when set, points
-// every client at another endpoint (moto in tests and locally).
+// every client at another endpoint (moto in tests and locally), and
+// AWS_ENDPOINT_URL_<SERVICE> (AWS_ENDPOINT_URL_SQS, _DYNAMODB,
+// _SECRETS_MANAGER: the SDK's own names) one service's clients, as the AWS
+// SDKs and CLI read them.
 //
 // It deliberately does not use config.LoadDefaultConfig: that links the
 // SSO, STS and IMDS credential chains, 2 MB of binary and cold-start work a
@@ -63,11 +67,28 @@ func AWSConfig() (aws.Config, error) {
 		Region:           region,
 		Credentials:      aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN"))),
 		RetryMaxAttempts: 3,
+		ConfigSources:    []any{serviceEndpoints{}},
 	}
 	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
 		cfg.BaseEndpoint = aws.String(ep)
 	}
 	return cfg, nil
+}
+
+// serviceEndpoints gives each service client its AWS_ENDPOINT_URL_<SERVICE>:
+// the clients ask their configuration's sources for it by the service's SDK
+// id ("SQS", "DynamoDB", "Secrets Manager") when that variable is set.
+type serviceEndpoints struct{}
+
+func (serviceEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+	v := os.Getenv(ServiceEndpointEnv(sdkID))
+	return v, v != "", nil
+}
+
+// ServiceEndpointEnv is the variable that holds a service's endpoint, from
+// its SDK id: upper case, spaces as underscores.
+func ServiceEndpointEnv(sdkID string) string {
+	return "AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_"))
 }
 
 // Env returns the environment variable name, or an error when it is unset.

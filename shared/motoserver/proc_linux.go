@@ -1,0 +1,116 @@
+package motoserver
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const hasParentDeathSignal = true
+
+// parentDeathAttr puts the child in its own process group (so that Stop
+// and Pause reach all of it) and has the kernel SIGKILL it when its parent
+// dies. Go never ends the thread that forked unless a goroutine locked to
+// it exits, which this package never does.
+func parentDeathAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// Stale is a moto_server started by an earlier run whose parent is gone.
+type Stale struct{ Pid, Owner int }
+
+// KillStale finds the processes marked with OwnerEnv whose owner is no
+// longer running and kills their process groups.
+func KillStale() []Stale {
+	var out []Stale
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	marker := []byte(OwnerEnv + "=")
+	for _, d := range dirs {
+		pid, _ := strconv.Atoi(filepath.Base(d))
+		if pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile(d + "/environ")
+		if err != nil || !bytes.Contains(env, marker) {
+			continue
+		}
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			v, ok := bytes.CutPrefix(kv, marker)
+			if !ok {
+				continue
+			}
+			owner, err := strconv.Atoi(string(v))
+			if err != nil || Alive(owner) {
+				break
+			}
+			pgid, _ := syscall.Getpgid(pid)
+			if pgid == pid {
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
+			} else {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+			out = append(out, Stale{Pid: pid, Owner: owner})
+			break
+		}
+	}
+	return out
+}
+
+// Alive reports whether pid is a running process (not gone, not a zombie).
+func Alive(pid int) bool {
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
+// CPUTime is the CPU time (user and system) used so far by the process
+// groups of the servers given; false where it cannot be read.
+func CPUTime(ms ...*Moto) (time.Duration, bool) {
+	groups := map[int]bool{}
+	for _, m := range ms {
+		if m != nil && m.cmd != nil && m.cmd.Process != nil {
+			groups[m.cmd.Process.Pid] = true
+		}
+	}
+	if len(groups) == 0 {
+		return 0, false
+	}
+	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	found := false
+	for _, d := range dirs {
+		stat, err := os.ReadFile(d)
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		// after the command: state ppid pgrp ... utime(12th) stime(13th)
+		if len(f) < 13 {
+			continue
+		}
+		pgrp, _ := strconv.Atoi(f[2])
+		if !groups[pgrp] {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + s
+		found = true
+	}
+	// USER_HZ is 100 on every Linux architecture Go supports.
+	return time.Duration(ticks) * 10 * time.Millisecond, found
+}
