@@ -26,6 +26,10 @@ type result struct {
 
 func main() {
 	goals := flag.String("goals", "", "comma-separated prefix=ratio goals, e.g. BenchmarkIngest=2,BenchmarkBatch=1.5")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: make bench   (go test -bench ... | go run ./cmd/benchratio [flags])")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	goal := map[string]float64{}
 	for g := range strings.SplitSeq(*goals, ",") {

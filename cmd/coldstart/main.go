@@ -48,6 +48,10 @@ type stats struct {
 
 func main() {
 	runs := flag.Int("runs", 15, "cold starts per function")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: make coldstart [RUNS=n]   (go run ./cmd/coldstart [flags])")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if err := run(*runs); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)

@@ -3,7 +3,9 @@
 // queues, table and secrets template.yaml declares, the HTTP API's routes on
 // 127.0.0.1:$PORT (default 3000), the forwarder fed from the events queue as
 // Lambda's event source mapping would, and, unless RESONANCE_API_URL is set,
-// a local Resonance sandbox that prints each award. Ctrl-C stops it all.
+// a local Resonance sandbox that prints each award. The console shows one
+// line per webhook and per award; the functions' JSON logs go to
+// .aws-sam/dev.log (-v shows them here too). Ctrl-C stops it all and exits 0.
 package main
 
 import (
@@ -11,11 +13,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"syscall"
 	"time"
@@ -23,36 +27,73 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 )
 
+// LogFile is where the functions' JSON logs go.
+const LogFile = ".aws-sam/dev.log"
+
 func main() {
 	template := flag.String("template", "template.yaml", "SAM template")
 	local := flag.String("local", "events/local-secrets.json", "local development secrets and parameters")
+	verbose := flag.Bool("v", false, "show the functions' JSON logs on the console too")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: make dev [PORT=3000] [V=1]   (go run ./cmd/dev [flags])")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "3000"
 	}
+	// Ctrl-C reaches this process alone, so that make and go run see it
+	// end well rather than being interrupted themselves.
+	restore := foreground()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *template, *local, port); err != nil {
-		fmt.Fprintln(os.Stderr, "dev:", err)
+	err := run(ctx, *template, *local, port, *verbose)
+	stop()
+	restore()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "make dev:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, template, local, port string) error {
+func run(ctx context.Context, template, local, port string, verbose bool) error {
+	// The port first: a busy one is the commonest failure, and it should
+	// not wait for moto to start.
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("port %s is in use (another make dev?): stop that one, or choose another port with make dev PORT=3001", port)
+		}
+		return err
+	}
+	defer ln.Close()
+
+	console := os.Stdout
+	if !verbose {
+		// The handlers log to stdout, as in Lambda: here, to the log file.
+		if err := os.MkdirAll(filepath.Dir(LogFile), 0o755); err != nil {
+			return err
+		}
+		logs, err := os.Create(LogFile)
+		if err != nil {
+			return err
+		}
+		defer logs.Close()
+		os.Stdout = logs
+		defer func() { os.Stdout = console }()
+	}
 	stack, err := devstack.Start(ctx, devstack.Config{
-		Template: template, LocalFile: local,
+		Template: template, LocalFile: local, Out: console,
 		Endpoint: os.Getenv("AWS_ENDPOINT_URL"), ResonanceURL: os.Getenv("RESONANCE_API_URL"),
 	})
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
-
-	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
-	if err != nil {
-		return err
+	stack.Front.Observe = func(r devstack.Request) {
+		fmt.Fprintf(console, "%s webhook  %-10s %d %-9s %s\n", time.Now().Format("15:04:05"), r.Route, r.Status, r.Outcome, r.Took.Round(time.Millisecond))
 	}
+
 	srv := &http.Server{Handler: stack.Front, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 
@@ -61,11 +102,14 @@ func run(ctx context.Context, template, local, port string) error {
 		return err
 	}
 	defer os.Remove(devstack.OutputsFile)
-	fmt.Printf("AWS endpoint   %s\n", stack.Endpoint)
+	fmt.Fprintf(console, "AWS endpoints  SQS %s, DynamoDB %s, Secrets Manager %s\n", stack.Endpoints.SQS, stack.Endpoints.DynamoDB, stack.Endpoints.SecretsManager)
 	if stack.Sandbox != nil {
-		fmt.Println("Resonance      local sandbox (set RESONANCE_API_URL to use a real one)")
+		fmt.Fprintln(console, "Resonance      local sandbox (set RESONANCE_API_URL to use a real one)")
 	} else {
-		fmt.Printf("Resonance      %s\n", os.Getenv("RESONANCE_API_URL"))
+		fmt.Fprintf(console, "Resonance      %s\n", os.Getenv("RESONANCE_API_URL"))
+	}
+	if !verbose {
+		fmt.Fprintf(console, "logs           %s (the functions' JSON logs; make dev V=1 shows them here)\n", LogFile)
 	}
 	routes := make([]string, 0, len(stack.Front.Routes))
 	for r := range stack.Front.Routes {
@@ -73,11 +117,11 @@ func run(ctx context.Context, template, local, port string) error {
 	}
 	sort.Strings(routes)
 	for _, r := range routes {
-		fmt.Printf("route          %s%s\n", base, r[len("POST "):])
+		fmt.Fprintf(console, "route          %s%s\n", base, r[len("POST "):])
 	}
-	fmt.Printf("ready: `make send` in another terminal posts the signed samples, `make dlq ARGS=\"-local list\"` reads the DLQ; Ctrl-C stops\n")
+	fmt.Fprintln(console, "ready: `make send` in another terminal posts the signed samples, `make invoke` runs one function against this stack, `make dlq ARGS=\"-local list\"` reads the DLQ; Ctrl-C stops")
 
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := slog.New(slog.NewJSONHandler(io.Writer(os.Stdout), nil))
 	done := make(chan struct{})
 	go func() { stack.RunPollers(ctx, log); close(done) }()
 	<-ctx.Done()
@@ -85,9 +129,6 @@ func run(ctx context.Context, template, local, port string) error {
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
 	<-done
-	fmt.Println("stopped")
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return nil
-	}
-	return ctx.Err()
+	fmt.Fprintln(console, "stopped")
+	return nil
 }

@@ -39,7 +39,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 )
 
-const usage = `usage: dlq [-stack NAME [-region R] | -dlq-url URL -events-url URL | -local] COMMAND
+const usage = `usage: make dlq ARGS="[-stack NAME [-region R] | -dlq-url URL -events-url URL | -local] COMMAND"
 commands:
   list                                counts by reason and provider
   show ID                             one message decoded, emails masked
@@ -82,6 +82,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "dead-letter queue %s (%s)\n", tool.DLQ, where)
+	tool.Progress = progress(os.Stderr, fs.Arg(0))
 	cmd, rest := fs.Arg(0), fs.Args()[1:]
 	switch cmd {
 	case "list":
@@ -240,6 +241,19 @@ func act(ctx context.Context, t *dlq.Tool, cmd string, args []string, out io.Wri
 		_ = t.Release(context.WithoutCancel(ctx), chosen[n:])
 	}
 	return err
+}
+
+// progress prints how far a long replay, delete or redrive has come: at
+// most once a second, and when it ends.
+func progress(w io.Writer, verb string) func(done, total int) {
+	var last time.Time
+	return func(done, total int) {
+		if total < 20 || (done < total && time.Since(last) < time.Second) {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(w, "%s: %d of %d\n", verb, done, total)
+	}
 }
 
 func age(t time.Time) string {

@@ -1,9 +1,13 @@
 // Command invoke is the Docker-free twin of `sam local invoke` (make invoke
 // FUNCTION=<LogicalId> EVENT=<file>): it runs a function's bootstrap, built
 // as sam build builds it, under a local Lambda Runtime API, with the
-// function's environment from template.yaml, against moto (started here, or
-// AWS_ENDPOINT_URL) and the local Resonance sandbox (or RESONANCE_API_URL),
-// and prints the function's answer.
+// function's environment from template.yaml, and prints the function's
+// answer. It runs against the make dev stack when one is running (its
+// queues, table, secrets and sandbox: the forwarder there then pays what an
+// ingest function queues, on make dev's console), and otherwise against a
+// stack of its own (moto started here, or AWS_ENDPOINT_URL, and the local
+// Resonance sandbox, or RESONANCE_API_URL). An ingest function's sample is
+// signed afresh at use, so that the checked-in samples never expire.
 package main
 
 import (
@@ -17,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 
 func main() {
@@ -25,9 +30,14 @@ func main() {
 	bootstrap := flag.String("bootstrap", "", "bootstrap to run (default .aws-sam/invoke/<function>/bootstrap)")
 	template := flag.String("template", "template.yaml", "SAM template")
 	local := flag.String("local", "events/local-secrets.json", "local development secrets and parameters")
+	fresh := flag.Bool("sign", true, "sign an ingest function's sample afresh (with the local secrets) before the invocation")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: make invoke FUNCTION=<LogicalId> EVENT=<file>   (go run ./cmd/invoke -function ID -event FILE [flags])")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if *function == "" || *event == "" {
-		fmt.Fprintln(os.Stderr, "usage: invoke -function <LogicalId> -event <file>")
+		flag.Usage()
 		os.Exit(2)
 	}
 	if *bootstrap == "" {
@@ -35,21 +45,41 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *function, *event, *bootstrap, *template, *local); err != nil {
-		fmt.Fprintln(os.Stderr, "invoke:", err)
+	if err := run(ctx, *function, *event, *bootstrap, *template, *local, *fresh); err != nil {
+		fmt.Fprintln(os.Stderr, "make invoke:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, function, eventFile, bootstrap, template, local string) error {
+func run(ctx context.Context, function, eventFile, bootstrap, template, local string, fresh bool) error {
 	event, err := os.ReadFile(eventFile)
 	if err != nil {
 		return err
 	}
-	stack, err := devstack.Prepare(ctx, devstack.Config{
+	for name, id := range providers.FunctionIDs {
+		if id == function && fresh {
+			secret, err := devstack.SecretFor(eventFile, name, local)
+			if err != nil {
+				return err
+			}
+			if event, err = devstack.SignEvent(eventFile, name, secret, time.Now()); err != nil {
+				return fmt.Errorf("%s: %w", eventFile, err)
+			}
+			fmt.Fprintf(os.Stderr, "signed %s afresh (%s)\n", eventFile, map[bool]string{true: "with the wrong secret: it is a forged one", false: "with the local secret"}[secret == devstack.ForgedSecret])
+		}
+	}
+	cfg := devstack.Config{
 		Template: template, LocalFile: local, Out: os.Stderr,
 		Endpoint: os.Getenv("AWS_ENDPOINT_URL"), ResonanceURL: os.Getenv("RESONANCE_API_URL"),
-	})
+	}
+	if o, ok := devstack.Running(devstack.OutputsFile); ok && cfg.Endpoint == "" && cfg.ResonanceURL == "" {
+		cfg.Endpoints, cfg.ResonanceURL = o.Endpoints, o.ResonanceURL
+		cfg.Options.Prefix = o.Prefix
+		fmt.Fprintf(os.Stderr, "using the running make dev stack (SQS %s): what this queues is forwarded there, and awards print on its console\n", o.Endpoints.SQS)
+	} else if cfg.Endpoint == "" {
+		fmt.Fprintln(os.Stderr, "no make dev stack is running: starting a stack of its own (moto and the Resonance sandbox), gone when this ends")
+	}
+	stack, err := devstack.Prepare(ctx, cfg)
 	if err != nil {
 		return err
 	}

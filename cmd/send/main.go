@@ -30,6 +30,10 @@ func main() {
 	secretsFile := flag.String("secrets", "events/local-secrets.json", "file whose WebhookSecret signs the samples")
 	dir := flag.String("events", "events", "samples folder")
 	lnURL := flag.String("loyaltynow-url", os.Getenv("LOYALTYNOW_SIGNED_URL"), "URL Loyalty Now signs, if not the request's")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: make send [BASE_URL=https://...]   (go run ./cmd/send [flags])")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if err := run(*base, *secretsFile, *dir, *lnURL); err != nil {
 		fmt.Fprintln(os.Stderr, "send:", err)

@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -16,6 +18,16 @@ import (
 // becomes the payload 2.0 event AWS sends, handed to the route's function.
 type Front struct {
 	Routes map[string]HTTPHandler // "POST /webhooks/shopify" -> handler
+	// Observe, when set, is told of every request the routes answered.
+	Observe func(Request)
+}
+
+// Request is one request the front answered, for a console line.
+type Request struct {
+	Route   string // the path's last part: shopify, stripe, ...
+	Status  int
+	Outcome string // the handler's {"status": ...}, or the status text
+	Took    time.Duration
 }
 
 // maxPayload is API Gateway HTTP API's payload limit.
@@ -39,6 +51,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, vs := range r.Header {
 		headers[k] = strings.Join(vs, ",")
 	}
+	began := time.Now()
 	var id [9]byte
 	_, _ = rand.Read(id[:])
 	ev := apigw.Event(apigw.Request{
@@ -66,4 +79,14 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b, _ = base64.StdEncoding.DecodeString(resp.Body)
 	}
 	_, _ = w.Write(b)
+	if f.Observe != nil {
+		var answer struct {
+			Status string `json:"status"`
+		}
+		outcome := http.StatusText(status)
+		if json.Unmarshal(b, &answer) == nil && answer.Status != "" {
+			outcome = answer.Status
+		}
+		f.Observe(Request{Route: path.Base(r.URL.Path), Status: status, Outcome: outcome, Took: time.Since(began)})
+	}
 }

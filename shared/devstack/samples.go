@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,6 +23,62 @@ import (
 
 // ForgedSecret signs the forged samples; it is in no configuration.
 const ForgedSecret = "whsec_Zm9yZ2VkLW5vdC1hLXJlYWwtc2VjcmV0"
+
+// SampleTime is when the checked-in samples in events/ are signed. They stay
+// as they are (signing is deterministic, and a test regenerates them at this
+// time and compares); what needs a fresh signature signs a copy at use:
+// make invoke in memory, make events into .aws-sam/events/.
+var SampleTime = time.UnixMilli(1795421606861).UTC()
+
+// CopySamples copies the samples folder from to the folder to (created),
+// for signing there.
+func CopySamples(from, to string) error {
+	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		target := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
+
+// SignEvent re-signs the sample API Gateway event in file for provider at
+// when with secret (ForgedSecret for a forged one), in memory.
+func SignEvent(file, provider, secret string, when time.Time) ([]byte, error) {
+	_, tidy, err := signEvent(file, provider, secret, when)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(tidy)
+}
+
+// SecretFor is the secret a sample file is signed with: ForgedSecret for
+// forged*.json, else the provider's first local secret in localFile.
+func SecretFor(file, provider, localFile string) (string, error) {
+	if strings.HasPrefix(filepath.Base(file), "forged") {
+		return ForgedSecret, nil
+	}
+	lf, err := LoadLocalFile(localFile)
+	if err != nil {
+		return "", err
+	}
+	ws, err := secrets.ParseWebhookSecrets(string(lf.Secrets["WebhookSecret"]))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", localFile, err)
+	}
+	if len(ws[provider]) == 0 {
+		return "", fmt.Errorf("%s: no secret for %s", localFile, provider)
+	}
+	return string(ws[provider][0]), nil
+}
 
 // SignSamples re-signs every ingest sample under dir (events/) at when
 // with the local development secrets, forged*.json with ForgedSecret, and
@@ -121,24 +178,34 @@ func writeJSON(path string, v any) error {
 }
 
 func signFile(path, provider, secret string, when time.Time) (events.APIGatewayV2HTTPRequest, error) {
-	var ev events.APIGatewayV2HTTPRequest
-	raw, err := os.ReadFile(path)
+	ev, tidy, err := signEvent(path, provider, secret, when)
 	if err != nil {
 		return ev, err
 	}
+	return ev, writeJSON(path, tidy)
+}
+
+// signEvent returns the event in path signed at when, and the same as a
+// map without the empty client-certificate block.
+func signEvent(path, provider, secret string, when time.Time) (events.APIGatewayV2HTTPRequest, map[string]any, error) {
+	var ev events.APIGatewayV2HTTPRequest
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return ev, nil, err
+	}
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		return ev, err
+		return ev, nil, err
 	}
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
-			return ev, err
+			return ev, nil, err
 		}
 	}
 	url := "https://" + ev.RequestContext.DomainName + ev.RawPath
 	headers, err := providers.Sign(provider, providers.Delivery{Body: body, URL: url, At: when, Headers: ev.Headers}, secret)
 	if err != nil {
-		return ev, err
+		return ev, nil, err
 	}
 	out := apigw.Event(apigw.Request{
 		Method: ev.RequestContext.HTTP.Method, Path: ev.RawPath, Query: ev.RawQueryString,
@@ -149,12 +216,12 @@ func signFile(path, provider, secret string, when time.Time) (events.APIGatewayV
 	// sends without mutual TLS; drop it so the samples read as AWS's do.
 	b, err := json.Marshal(out)
 	if err != nil {
-		return ev, err
+		return ev, nil, err
 	}
 	var tidy map[string]any
 	if err := json.Unmarshal(b, &tidy); err != nil {
-		return ev, err
+		return ev, nil, err
 	}
 	delete(tidy["requestContext"].(map[string]any), "authentication")
-	return out, writeJSON(path, tidy)
+	return out, tidy, nil
 }

@@ -58,6 +58,15 @@ type Tool struct {
 	DLQ    string // dead-letter queue URL
 	Events string // events queue URL
 	Hold   time.Duration
+	// Progress, when set, is told how far a replay, delete or redrive has
+	// come, after each message.
+	Progress func(done, total int)
+}
+
+func (t *Tool) report(done, total int) {
+	if t.Progress != nil {
+		t.Progress(done, total)
+	}
 }
 
 // Message is one dead-lettered webhook.
@@ -267,6 +276,7 @@ func (t *Tool) Replay(ctx context.Context, msgs []Message) (int, error) {
 			return done, fmt.Errorf("dlq: %s replayed but still in the dead-letter queue (replaying it again is harmless): %w", m.ID, err)
 		}
 		done++
+		t.report(done, len(msgs))
 	}
 	return done, nil
 }
@@ -279,6 +289,7 @@ func (t *Tool) Delete(ctx context.Context, msgs []Message) (int, error) {
 			return done, err
 		}
 		done++
+		t.report(done, len(msgs))
 	}
 	return done, nil
 }
@@ -317,6 +328,11 @@ func (t *Tool) Redrive(ctx context.Context) (Redriven, error) {
 	visible, inFlight, err := t.Depth(ctx)
 	if err != nil {
 		return res, err
+	}
+	total := visible + inFlight
+	if outer := t.Progress; outer != nil {
+		t.Progress = func(done, _ int) { outer(res.Moved+done, total) }
+		defer func() { t.Progress = outer }()
 	}
 	for res.Moved < visible+inFlight {
 		msgs, err := t.Read(ctx, min(100, visible+inFlight-res.Moved))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -210,7 +211,15 @@ func TestListShowReplay(t *testing.T) {
 	var out bytes.Buffer
 	dlq.Show(&out, zupy[0])
 	shown := out.String()
-	for _, want := range []string{"reason              resonance_rejected", "resonance status    422", "m***@example.com", "provider            zupy", "parked by           forwarder", "body ("} {
+	// Every field's value starts in one column, past the longest name
+	// ("header x-zupy-event" here).
+	const col = len("header x-zupy-event  ")
+	for _, f := range [][2]string{{"reason", "resonance_rejected"}, {"resonance status", "422"}, {"provider", "zupy"}, {"parked by", "forwarder"}, {"header x-zupy-event", zupy[0].Envelope.EventType}} {
+		if line := f[0] + strings.Repeat(" ", col-len(f[0])) + f[1] + "\n"; !strings.Contains(shown, "\n"+line) {
+			t.Errorf("show lacks the aligned line %q:\n%s", line, shown)
+		}
+	}
+	for _, want := range []string{"m***@example.com", "body ("} {
 		if !strings.Contains(shown, want) {
 			t.Errorf("show lacks %q:\n%s", want, shown)
 		}
@@ -222,7 +231,14 @@ func TestListShowReplay(t *testing.T) {
 	// The fix: Resonance accepts Zupy's members again. Replay by reason,
 	// and the Shopify one by id.
 	r.resonant.failing.Store("")
-	if n, err := r.tool.Replay(ctx, zupy); err != nil || n != 2 {
+	var steps []string
+	r.tool.Progress = func(done, total int) { steps = append(steps, fmt.Sprintf("%d/%d", done, total)) }
+	n, err := r.tool.Replay(ctx, zupy)
+	r.tool.Progress = nil
+	if got := strings.Join(steps, " "); got != "1/2 2/2" {
+		t.Errorf("replay reported progress %q, want 1/2 2/2", got)
+	}
+	if err != nil || n != 2 {
 		t.Fatalf("replayed %d (%v), want 2", n, err)
 	}
 	if n, err := r.tool.Replay(ctx, rest); err != nil || n != 1 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -14,11 +15,27 @@ import (
 // Resonance answered, the envelope's header and the webhook's body, with
 // every email address masked.
 func Show(w io.Writer, m Message) {
+	// Fields are gathered first so that their values line up past the
+	// longest name (header names vary).
+	var fields [][2]string
+	var body string
 	p := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "%-19s %s\n", k, MaskEmails(v))
+			fields = append(fields, [2]string{k, MaskEmails(v)})
 		}
 	}
+	defer func() {
+		width := 0
+		for _, f := range fields {
+			width = max(width, len(f[0]))
+		}
+		for _, f := range fields {
+			fmt.Fprintf(w, "%-*s  %s\n", width, f[0], strings.ReplaceAll(f[1], "\n", "\n"+strings.Repeat(" ", width+2)))
+		}
+		if body != "" {
+			fmt.Fprint(w, body)
+		}
+	}()
 	p("message", m.ID)
 	p("reason", m.Reason())
 	p("detail", m.Attrs["detail"])
@@ -48,7 +65,7 @@ func Show(w io.Writer, m Message) {
 	for _, k := range keys {
 		p("header "+k, env.Headers[k])
 	}
-	fmt.Fprintf(w, "body (%d bytes):\n%s\n", len(env.Body), MaskEmails(describe(env.Body)))
+	body = fmt.Sprintf("body (%d bytes):\n%s\n", len(env.Body), MaskEmails(describe(env.Body)))
 }
 
 // describe returns a body indented when it is JSON, as it is when it is
