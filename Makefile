@@ -72,7 +72,7 @@ lint:
 
 test-go:
 	$(SETUP) -need moto
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # The end-to-end fault test: 1,300 webhooks through the local stack into a
 # faulty Resonance (a minute on a quiet 2-core machine, longer on a busy

@@ -45,6 +45,7 @@ func RunBootstrap(ctx context.Context, path string, env map[string]string, event
 	defer srv.Close()
 
 	cmd := exec.CommandContext(ctx, path)
+	cmd.SysProcAttr = motoserver.ChildAttr() // dies with this process, however it ends
 	cmd.Env = os.Environ()
 	for k, v := range map[string]string{
 		"AWS_LAMBDA_RUNTIME_API":          ln.Addr().String(),

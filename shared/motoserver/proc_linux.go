@@ -20,6 +20,11 @@ func parentDeathAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
+// ChildAttr is parentDeathAttr for the other children the local tools
+// start (make invoke's bootstrap): their own process group, and SIGKILL
+// when their parent dies.
+func ChildAttr() *syscall.SysProcAttr { return parentDeathAttr() }
+
 // Stale is a moto_server started by an earlier run whose parent is gone.
 type Stale struct{ Pid, Owner int }
 

@@ -11,6 +11,10 @@ const hasParentDeathSignal = false
 
 func parentDeathAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
+// ChildAttr puts a child in its own process group; there is no
+// parent-death signal here.
+func ChildAttr() *syscall.SysProcAttr { return parentDeathAttr() }
+
 // Stale is a moto_server started by an earlier run whose parent is gone.
 type Stale struct{ Pid, Owner int }
 
