@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -41,6 +42,8 @@ type Moto struct {
 	keep     io.Closer // the watchdog's pipe, where there is one
 }
 
+var warnUnmarked sync.Once
+
 // useWatchdog makes Start use the portable watchdog even where a
 // parent-death signal exists (for its test).
 var useWatchdog = !hasParentDeathSignal
@@ -59,6 +62,11 @@ func Start(logTo *os.File) (*Moto, error) {
 	for _, s := range KillStale() {
 		fmt.Fprintf(os.Stderr, "motoserver: killed a moto_server left by an earlier run (pid %d, its parent %d is gone)\n", s.Pid, s.Owner)
 	}
+	warnUnmarked.Do(func() {
+		for _, pid := range Unmarked() {
+			fmt.Fprintf(os.Stderr, "motoserver: a moto_server with no parent is running (pid %d), probably left by an older run; it is not used here, and `kill %d` stops it\n", pid, pid)
+		}
+	})
 	port, err := FreePort()
 	if err != nil {
 		return nil, err

@@ -130,3 +130,46 @@ func TestStaleServerIsFoundAndKilled(t *testing.T) {
 		t.Fatal("a process whose parent is alive was killed")
 	}
 }
+
+// TestUnmarkedOrphanIsNamed: a moto_server without the marker whose parent
+// is gone (what runs from before the marker left) is listed, to be named to
+// the user; one whose parent lives is not.
+func TestUnmarkedOrphanIsNamed(t *testing.T) {
+	// sh starts the fake server in the background and exits: the fake is
+	// adopted, as an orphaned moto_server would be.
+	out, err := exec.Command("sh", "-c", `bash -c 'exec -a moto_server sleep 600' >/dev/null 2>&1 & echo $!`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	t.Cleanup(func() { _ = syscall.Kill(orphan, syscall.SIGKILL) })
+	child := exec.Command("bash", "-c", "exec -a moto_server sleep 600")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	var ppid string
+	for range 100 { // the adoption happens as sh exits
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(orphan) + "/stat")
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 {
+			if f := strings.Fields(string(b[i+1:])); len(f) > 1 && adopted(f[1]) {
+				ppid = f[1]
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	found := map[int]bool{}
+	for _, pid := range Unmarked() {
+		found[pid] = true
+	}
+	if ppid == "" {
+		t.Fatalf("the orphan %d was not adopted by init or systemd here; Unmarked cannot tell it from a live child", orphan)
+	}
+	if !found[orphan] {
+		t.Errorf("Unmarked %v lacks the orphaned moto_server %d (adopted by %s)", Unmarked(), orphan, ppid)
+	}
+	if found[child.Process.Pid] {
+		t.Errorf("Unmarked lists %d, whose parent (this test) lives", child.Process.Pid)
+	}
+}

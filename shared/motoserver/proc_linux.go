@@ -65,6 +65,45 @@ func KillStale() []Stale {
 	return out
 }
 
+// Unmarked lists moto_server processes without OwnerEnv whose parent is
+// gone (adopted by init, or by a systemd that reaps orphans): most likely
+// left by a run from before these safeguards. Start names them but does not kill them: one may be a server
+// somebody started by hand on purpose.
+func Unmarked() []int {
+	var out []int
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		cmdline, err := os.ReadFile(d + "/cmdline")
+		if err != nil || !bytes.Contains(cmdline, []byte("moto_server")) {
+			continue
+		}
+		if env, err := os.ReadFile(d + "/environ"); err != nil || bytes.Contains(env, []byte(OwnerEnv+"=")) {
+			continue
+		}
+		stat, err := os.ReadFile(d + "/stat")
+		i := bytes.LastIndexByte(stat, ')')
+		if err != nil || i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) > 1 && f[0] != "Z" && adopted(f[1]) {
+			pid, _ := strconv.Atoi(filepath.Base(d))
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// adopted reports whether ppid is where orphans go: init, or a systemd
+// acting as the session's subreaper.
+func adopted(ppid string) bool {
+	if ppid == "1" {
+		return true
+	}
+	comm, _ := os.ReadFile("/proc/" + ppid + "/comm")
+	return strings.TrimSpace(string(comm)) == "systemd"
+}
+
 // Alive reports whether pid is a running process (not gone, not a zombie).
 func Alive(pid int) bool {
 	if pid <= 0 || syscall.Kill(pid, 0) != nil {
