@@ -25,11 +25,12 @@ LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 # are found without changing the user's PATH.
 PIP_BINS := $(shell python3 -c 'import site, sysconfig; print(sysconfig.get_path("scripts") + ":" + site.getuserbase() + "/bin")' 2>/dev/null)
 export PATH := $(PATH):$(PIP_BINS):$(HOME)/.local/bin:$(shell $(GO) env GOPATH 2>/dev/null)/bin
-# Small tools are built and run (not go run, which adds its own "exit status").
-TOOL  = $(GO) build -o .aws-sam/tools/$(1) ./cmd/$(1) && .aws-sam/tools/$(1)
+# Small tools are built and run (not go run, which adds its own "exit status"),
+# with exec, so that make is their parent: make dev stops when make is killed.
+TOOL  = $(GO) build -o .aws-sam/tools/$(1) ./cmd/$(1) && exec .aws-sam/tools/$(1)
 SETUP = @$(call TOOL,setup)
 
-.PHONY: help setup build test test-go lint fuzz bench events clean dev send invoke e2e coldstart dlq deploy $(addprefix build-,$(FUNCTIONS))
+.PHONY: help setup tools build test test-go lint fuzz bench events clean dev send invoke e2e coldstart dlq deploy $(addprefix build-,$(FUNCTIONS))
 
 help:
 	@echo "make dev     the whole pipeline on 127.0.0.1:\$$PORT (3000) with moto and a local Resonance sandbox (V=1: JSON logs too)"
@@ -42,7 +43,7 @@ help:
 	@echo "make lint    gofmt, go vet, cfn-lint template.yaml"
 	@echo "make fuzz    each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make bench   verifier benchmarks beside bare HMAC-SHA256, a forwarder batch beside one call"
-	@echo "make events  freshly signed copies of the samples under $(BUILD_DIR)/events/ (for sam local invoke -e)"
+	@echo "make events  freshly signed copies of the samples under .aws-sam/events/ (for sam local invoke -e)"
 	@echo "make dlq ARGS=\"-stack NAME list\"   review, show, replay, redrive or delete dead letters (-local for make dev's)"
 	@echo "make deploy  check the SAM CLI, AWS credentials and region, then sam build and sam deploy"
 
@@ -81,11 +82,14 @@ test-go:
 # fixed time. The -timeout is only a backstop.
 e2e:
 	$(SETUP) -need moto
-	$(GO) test -tags e2e -count=1 -v -run '^TestE2E$$' -timeout 80m ./shared/devstack/
+	E2E_OWNER=$$PPID $(GO) test -tags e2e -count=1 -v -run '^TestE2E$$' -timeout 80m ./shared/devstack/
 
-test:
+# In order (prerequisites run left to right), in this make: no sub-make that
+# would outlive a killed make.
+test: tools lint test-go e2e build
+
+tools:
 	$(SETUP)
-	@$(MAKE) --no-print-directory lint test-go e2e build
 
 fuzz:
 	@for p in $$($(GO) list ./...); do \
@@ -99,7 +103,7 @@ bench:
 		| $(GO) run ./cmd/benchratio -goals BenchmarkIngest=2,BenchmarkBatch=1.5
 
 events:
-	@$(call TOOL,sign-events) -out $(BUILD_DIR)/events
+	@$(call TOOL,sign-events) -out .aws-sam/events
 
 coldstart:
 	@$(call TOOL,coldstart) $(if $(RUNS),-runs $(RUNS))
@@ -109,7 +113,7 @@ dev:
 	@$(call TOOL,dev) $(if $(V),-v)
 
 send:
-	@$(call TOOL,send) $(if $(BASE_URL),-base $(BASE_URL))
+	@$(call TOOL,send) $(if $(BASE_URL),-base $(BASE_URL),$(if $(PORT),-base http://127.0.0.1:$(PORT)))
 
 # The same build as sam build's, for this machine's architecture so that it
 # runs here (Lambda runs the arm64 one).

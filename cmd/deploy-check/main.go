@@ -8,8 +8,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -59,9 +61,14 @@ func main() {
 			cfg.Region = "us-east-1" // STS answers in any region; the deploy region is checked below
 		}
 		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		if err != nil {
+		var netErr *net.OpError
+		var dnsErr *net.DNSError
+		switch {
+		case errors.As(err, &dnsErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded):
+			missing = append(missing, fmt.Sprintf("AWS could not be reached to check the credentials from %s (%v).\n  Check the network (and HTTPS_PROXY if you use one), then try again.", creds.Source, short(err)))
+		case err != nil:
 			missing = append(missing, fmt.Sprintf("AWS did not accept the credentials from %s (%v).\n  Renew them (aws sso login, or new keys with aws configure) and try again.", creds.Source, short(err)))
-		} else {
+		default:
 			fmt.Printf("ok  AWS credentials of %s (account %s, from %s)\n", aws.ToString(id.Arn), aws.ToString(id.Account), creds.Source)
 		}
 	}

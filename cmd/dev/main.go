@@ -25,10 +25,17 @@ import (
 	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 )
 
-// LogFile is where the functions' JSON logs go.
-const LogFile = ".aws-sam/dev.log"
+// stateDir holds dev-outputs.json (how the tools find this stack) and
+// dev.log; RELAY_DEV_DIR moves both (the tests run their own make dev).
+func stateDir() string {
+	if d := os.Getenv("RELAY_DEV_DIR"); d != "" {
+		return d
+	}
+	return filepath.Dir(devstack.OutputsFile)
+}
 
 func main() {
 	template := flag.String("template", "template.yaml", "SAM template")
@@ -45,9 +52,12 @@ func main() {
 	}
 	// Ctrl-C reaches this process alone, so that make and go run see it
 	// end well rather than being interrupted themselves.
-	restore := foreground()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, end := context.WithCancel(ctx)
+	restore := foreground(end)   // the terminal closed: stop as on SIGHUP
+	motoserver.WhenOrphaned(end) // make killed: stop as on SIGTERM
 	err := run(ctx, *template, *local, port, *verbose)
+	end()
 	stop()
 	restore()
 	if err != nil {
@@ -57,7 +67,13 @@ func main() {
 }
 
 func run(ctx context.Context, template, local, port string, verbose bool) error {
-	// The port first: a busy one is the commonest failure, and it should
+	// One make dev at a time: the tools (make dlq -local, make invoke) find
+	// it by its outputs file, and it owns .aws-sam/dev.log.
+	outputsFile, logFile := filepath.Join(stateDir(), filepath.Base(devstack.OutputsFile)), filepath.Join(stateDir(), "dev.log")
+	if o, ok := devstack.Running(outputsFile); ok {
+		return fmt.Errorf("make dev is already running (pid %d, %s): use that one, or stop it first", o.Pid, o.BaseURL)
+	}
+	// The port next: a busy one is the commonest failure, and it should
 	// not wait for moto to start.
 	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
 	if err != nil {
@@ -71,10 +87,10 @@ func run(ctx context.Context, template, local, port string, verbose bool) error 
 	console := os.Stdout
 	if !verbose {
 		// The handlers log to stdout, as in Lambda: here, to the log file.
-		if err := os.MkdirAll(filepath.Dir(LogFile), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
 			return err
 		}
-		logs, err := os.Create(LogFile)
+		logs, err := os.Create(logFile)
 		if err != nil {
 			return err
 		}
@@ -87,6 +103,10 @@ func run(ctx context.Context, template, local, port string, verbose bool) error 
 		Endpoint: os.Getenv("AWS_ENDPOINT_URL"), ResonanceURL: os.Getenv("RESONANCE_API_URL"),
 	})
 	if err != nil {
+		if ctx.Err() != nil { // Ctrl-C while it was starting
+			fmt.Fprintln(console, "stopped before it was ready")
+			return nil
+		}
 		return err
 	}
 	defer stack.Close()
@@ -98,10 +118,12 @@ func run(ctx context.Context, template, local, port string, verbose bool) error 
 	go func() { _ = srv.Serve(ln) }()
 
 	base := "http://" + ln.Addr().String()
-	if err := devstack.WriteOutputs(devstack.OutputsFile, stack.Outputs()); err != nil {
+	outputs := stack.Outputs()
+	outputs.BaseURL = base
+	if err := devstack.WriteOutputs(outputsFile, outputs); err != nil {
 		return err
 	}
-	defer os.Remove(devstack.OutputsFile)
+	defer os.Remove(outputsFile)
 	fmt.Fprintf(console, "AWS endpoints  SQS %s, DynamoDB %s, Secrets Manager %s\n", stack.Endpoints.SQS, stack.Endpoints.DynamoDB, stack.Endpoints.SecretsManager)
 	if stack.Sandbox != nil {
 		fmt.Fprintln(console, "Resonance      local sandbox (set RESONANCE_API_URL to use a real one)")
@@ -109,7 +131,7 @@ func run(ctx context.Context, template, local, port string, verbose bool) error 
 		fmt.Fprintf(console, "Resonance      %s\n", os.Getenv("RESONANCE_API_URL"))
 	}
 	if !verbose {
-		fmt.Fprintf(console, "logs           %s (the functions' JSON logs; make dev V=1 shows them here)\n", LogFile)
+		fmt.Fprintf(console, "logs           %s (the functions' JSON logs; make dev V=1 shows them here)\n", logFile)
 	}
 	routes := make([]string, 0, len(stack.Front.Routes))
 	for r := range stack.Front.Routes {

@@ -2,4 +2,4 @@
 
 package main
 
-func foreground() (restore func()) { return func() {} }
+func foreground(hangup func()) (restore func()) { return func() {} }

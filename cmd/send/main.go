@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -138,6 +140,9 @@ func send(c *http.Client, base *url.URL, provider, file string, keys [][]byte, l
 		req.Header.Set(k, v)
 	}
 	resp, err := c.Do(req)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return 0, "", fmt.Errorf("nothing listens at %s: start make dev (make send PORT=... if it runs on another port), or give BASE_URL=https://... for a deployed stack", base.Host)
+	}
 	if err != nil {
 		return 0, "", err
 	}

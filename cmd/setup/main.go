@@ -64,10 +64,11 @@ func ensure(t tool, install bool) string {
 	if t.name == "moto" && os.Getenv("AWS_ENDPOINT_URL") != "" {
 		return "" // the stack uses that endpoint, not a moto_server of its own
 	}
-	if t.name == "moto" && os.Getenv("MOTO_SERVER") != "" {
-		if _, err := exec.LookPath(os.Getenv("MOTO_SERVER")); err == nil {
-			return ""
+	if ms := os.Getenv("MOTO_SERVER"); t.name == "moto" && ms != "" {
+		if _, err := exec.LookPath(ms); err != nil {
+			return fmt.Sprintf("MOTO_SERVER=%s is not a program that can be run (%v).\n  Point it at a moto_server, or unset it to use the one on PATH.", ms, err)
 		}
+		return ""
 	}
 	if _, err := exec.LookPath(t.bin); err == nil {
 		return ""

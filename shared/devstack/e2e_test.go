@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -367,8 +366,14 @@ type queueState struct{ visible, inFlight, delayed int }
 
 func (q queueState) total() int { return q.visible + q.inFlight + q.delayed }
 
+// callLimit bounds each of the test's own calls to moto, so that a hung
+// moto cannot hang the watchdog (it then sees no progress and reports).
+const callLimit = 10 * time.Second
+
 func (e *e2e) queue(id string) (queueState, error) {
-	out, err := e.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+	ctx, cancel := context.WithTimeout(context.Background(), callLimit)
+	defer cancel()
+	out, err := e.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(e.stack.Resolver.Refs[id]), AttributeNames: []sqstypes.QueueAttributeName{
 			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
 			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed},
@@ -386,6 +391,7 @@ func (e *e2e) queue(id string) (queueState, error) {
 type progress struct {
 	attempts, accepted, calls, paid, rejected, kills int64
 	events, dlq                                      queueState
+	unreachable                                      bool // moto did not answer within callLimit
 }
 
 func (e *e2e) progress() progress {
@@ -401,8 +407,10 @@ func (e *e2e) progress() progress {
 	e.res.mu.Lock()
 	p.paid, p.rejected = int64(len(e.res.awards)), int64(len(e.res.rejected))
 	e.res.mu.Unlock()
-	p.events, _ = e.queue("EventsQueue")
-	p.dlq, _ = e.queue("DeadLetterQueue")
+	var err1, err2 error
+	p.events, err1 = e.queue("EventsQueue")
+	p.dlq, err2 = e.queue("DeadLetterQueue")
+	p.unreachable = err1 != nil || err2 != nil
 	return p
 }
 
@@ -422,9 +430,12 @@ func (e *e2e) watch(done <-chan struct{}, every, stall time.Duration, deadline t
 		e.mu.Lock()
 		phase, sent := e.phase, len(e.hooks)
 		e.mu.Unlock()
-		fmt.Fprintf(e.console, "e2e: %6s %-26s webhooks %d, accepted %d (%d deliveries) | queue %d visible, %d in flight, %d delayed | paid %d, rejected %d, DLQ %d | %d Resonance calls, %d kills | moto %s\n",
-			e.elapsed(), phase, sent, p.accepted, p.attempts, p.events.visible, p.events.inFlight, p.events.delayed,
-			p.paid, p.rejected, p.dlq.total(), p.calls, p.kills, e.motoCPU())
+		queue := fmt.Sprintf("queue %d visible, %d in flight, %d delayed", p.events.visible, p.events.inFlight, p.events.delayed)
+		if p.unreachable {
+			queue = "queue: SQS (moto) did not answer in " + callLimit.String()
+		}
+		fmt.Fprintf(e.console, "e2e: %6s %-26s webhooks %d, accepted %d (%d deliveries) | %s | paid %d, rejected %d, DLQ %d | %d Resonance calls, %d kills | moto %s\n",
+			e.elapsed(), phase, sent, p.accepted, p.attempts, queue, p.paid, p.rejected, p.dlq.total(), p.calls, p.kills, e.motoCPU())
 		now := time.Now()
 		if p != last {
 			last, moved = p, now
@@ -515,10 +526,12 @@ func (e *e2e) dlq() map[string][]string {
 	out := map[string][]string{}
 	empty := 0
 	for empty < 2 {
-		r, err := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		ctx, cancel := context.WithTimeout(context.Background(), callLimit)
+		r, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(e.stack.Resolver.Refs["DeadLetterQueue"]), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
 			MessageAttributeNames: []string{"All"}, VisibilityTimeout: 600,
 		})
+		cancel()
 		if err != nil {
 			e.t.Errorf("read the DLQ: %v", err)
 			return out
@@ -633,20 +646,29 @@ func envInt(t *testing.T, name string, def int64) int64 {
 // It has no time limit of its own: it ends when nothing has moved for
 // E2E_STALL (default 3m), or a minute before go test's -timeout, with a
 // report of where every webhook is. It prints progress every E2E_EVERY
-// (default 5s). The handlers' JSON logs go to E2E_LOG (default
-// $TMPDIR/resonance-relay-e2e.log).
+// (default 5s). The handlers' JSON logs go to E2E_LOG (default a file of
+// its own in $TMPDIR, kept when the test fails).
 func TestE2E(t *testing.T) {
 	stall := envDuration(t, "E2E_STALL", 3*time.Minute)
 	every := envDuration(t, "E2E_EVERY", 5*time.Second)
-	logPath := os.Getenv("E2E_LOG")
-	if logPath == "" {
-		logPath = filepath.Join(os.TempDir(), "resonance-relay-e2e.log")
+	var logs *os.File
+	var err error
+	if path := os.Getenv("E2E_LOG"); path != "" {
+		logs, err = os.Create(path)
+	} else {
+		// One file per run, kept only when the test fails.
+		logs, err = os.CreateTemp("", "resonance-relay-e2e-*.log")
+		defer func() {
+			if !t.Failed() {
+				_ = os.Remove(logs.Name())
+			}
+		}()
 	}
-	logs, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logs.Close()
+	logPath := logs.Name()
 	// The handlers log to stdout, as in Lambda: here, to the log file, so
 	// that the console shows the progress lines.
 	console := os.Stdout
@@ -706,6 +728,20 @@ func TestE2E(t *testing.T) {
 	watching := make(chan struct{})
 	go e.watch(watching, every, stall, deadline)
 	defer close(watching)
+	// make e2e passes its own pid: killed, even with SIGKILL, it cannot
+	// stop this process, so this process stops itself.
+	if owner, _ := strconv.Atoi(os.Getenv("E2E_OWNER")); owner > 1 {
+		go func() {
+			for motoserver.Alive(owner) {
+				select {
+				case <-watching:
+					return
+				case <-time.After(500 * time.Millisecond):
+				}
+			}
+			e.abort(fmt.Errorf("make (pid %d), which started this test, is gone", owner))
+		}()
+	}
 
 	var all []*hook
 	totalSiblings := 0

@@ -25,8 +25,9 @@ type Outputs struct {
 	EventsQueueURL     string               `json:"EventsQueueUrl"`
 	DeadLetterQueueURL string               `json:"DeadLetterQueueUrl"`
 	ResonanceURL       string               `json:"ResonanceUrl"`
-	Prefix             string               `json:"Prefix"` // of the resources' names
-	Pid                int                  `json:"Pid"`    // of the make dev process
+	Prefix             string               `json:"Prefix"`  // of the resources' names
+	Pid                int                  `json:"Pid"`     // of the make dev process
+	BaseURL            string               `json:"BaseUrl"` // where make dev serves the webhooks
 }
 
 // Outputs returns the stack's outputs.

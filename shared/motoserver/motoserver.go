@@ -125,7 +125,9 @@ func (m *Moto) Pid() int { return m.cmd.Process.Pid }
 
 // Stop kills moto_server and waits for it. Safe to call twice.
 func (m *Moto) Stop() {
-	if m.cmd.Process != nil {
+	select {
+	case <-m.done: // reaped: its pid (and group id) may belong to another process now
+	default:
 		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
 	}
 	<-m.done
@@ -156,4 +158,18 @@ func FreePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// WhenOrphaned calls stop once, as soon as this process's parent is gone
+// (the process is adopted and its parent pid changes), checking twice a
+// second: for the long-running tools make starts (make dev), so that
+// killing make, even with SIGKILL, ends them and the moto servers they own.
+func WhenOrphaned(stop func()) {
+	ppid := os.Getppid()
+	go func() {
+		for os.Getppid() == ppid {
+			time.Sleep(500 * time.Millisecond)
+		}
+		stop()
+	}()
 }
