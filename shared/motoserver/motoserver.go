@@ -108,6 +108,7 @@ func Start(logTo *os.File) (*Moto, error) {
 		}
 		select {
 		case <-m.done:
+			m.Stop() // closes the watchdog's pipe
 			return nil, errors.New("moto_server exited at start")
 		default:
 		}
