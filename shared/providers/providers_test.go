@@ -55,6 +55,13 @@ func TestConformance(t *testing.T) {
 			{"no signature header", without(sign(now, body, newSecret), sigHeader[name]), body, active, webhook.ErrMissingSignature},
 			{"garbage signature", with(sign(now, body, newSecret), sigHeader[name], "!!not a signature!!"), body, active, webhook.ErrMalformedSignature},
 		}
+		if base64Sig[name] {
+			genuine := sign(now, body, newSecret)
+			cases = append(cases,
+				tc{"the genuine signature with a line break inside", with(genuine, sigHeader[name], respell(genuine[sigHeader[name]], lineBreak)), body, active, webhook.ErrMalformedSignature},
+				tc{"the genuine signature with the last letter's unused bits set", with(genuine, sigHeader[name], respell(genuine[sigHeader[name]], unusedBits)), body, active, webhook.ErrMalformedSignature},
+			)
+		}
 		if name == "stripe" || name == "custom" {
 			cases = append(cases, tc{"one signature per secret, the old one first", sign(now, body, "whsec_d3Jvbmctc2VjcmV0", oldSecret), body, active, nil})
 		}
@@ -98,6 +105,30 @@ func TestConformance(t *testing.T) {
 			}
 		})
 	}
+}
+
+// base64Sig lists the providers whose MAC is sent in base64: each MAC must
+// have one spelling only (encoding/base64 would skip line breaks and the
+// unused bits of the last letter; a fuzz run found the first).
+var base64Sig = map[string]bool{"shopify": true, "loyaltynow": true, "custom": true}
+
+// respell applies change to the base64 MAC in a signature header value
+// ("<b64>", or custom's "v1,<b64>").
+func respell(v string, change func(string) string) string {
+	if prefix, b64, ok := strings.Cut(v, ","); ok {
+		return prefix + "," + change(b64)
+	}
+	return change(v)
+}
+
+func lineBreak(b64 string) string { return b64[:20] + "\n" + b64[20:] }
+
+// unusedBits sets the lowest bit of the last letter before the padding of a
+// 32-byte MAC (43 letters and one "="): that bit carries no data.
+func unusedBits(b64 string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	i := strings.IndexByte(alphabet, b64[42])
+	return b64[:42] + string(alphabet[i|1]) + b64[43:]
 }
 
 // TestLoyaltyNowSignsTheURL shows the URL is part of the message: a delivery

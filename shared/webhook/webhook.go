@@ -6,6 +6,7 @@ package webhook
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"hash"
@@ -137,6 +138,18 @@ func MatchAny(secrets [][]byte, candidates [][]byte, write func(hash.Hash)) bool
 		}
 	}
 	return false
+}
+
+// DecodeBase64 decodes a base64 (standard alphabet, padded) signature, and
+// only its one canonical spelling: encoding/base64 skips CR and LF anywhere
+// in its input and, unless strict, ignores the unused bits of the last
+// character, so "abc\nd=" and a last letter off by one would otherwise
+// decode to the genuine MAC and be accepted as a second spelling of it.
+func DecodeBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errors.New("webhook: line break in base64")
+	}
+	return base64.StdEncoding.Strict().DecodeString(s)
 }
 
 // Sum returns HMAC-SHA256(key, msg) where write feeds msg; a helper for the

@@ -78,7 +78,7 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 		if !ok {
 			continue // other schemes (v1a) are not supported
 		}
-		if sig, err := base64.StdEncoding.DecodeString(b64); err == nil && len(sig) == 32 && len(sigs) < 8 {
+		if sig, err := webhook.DecodeBase64(b64); err == nil && len(sig) == 32 && len(sigs) < 8 {
 			sigs = append(sigs, sig)
 		}
 	}

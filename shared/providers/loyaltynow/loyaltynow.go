@@ -49,7 +49,7 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	if v == "" || date == "" {
 		return webhook.ErrMissingSignature
 	}
-	sig, err := base64.StdEncoding.DecodeString(v)
+	sig, err := webhook.DecodeBase64(v)
 	if err != nil || len(sig) != 32 {
 		return fmt.Errorf("%w: %s is not a base64 SHA-256 MAC", webhook.ErrMalformedSignature, HeaderSignature)
 	}

@@ -45,7 +45,7 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 	if v == "" {
 		return webhook.ErrMissingSignature
 	}
-	sig, err := base64.StdEncoding.DecodeString(v)
+	sig, err := webhook.DecodeBase64(v)
 	if err != nil || len(sig) != 32 {
 		return fmt.Errorf("%w: %s is not a base64 SHA-256 MAC", webhook.ErrMalformedSignature, HeaderHMAC)
 	}
