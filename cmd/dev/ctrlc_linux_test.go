@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -57,6 +58,13 @@ type terminal struct {
 }
 
 func startTerminal(t *testing.T, dir string, env []string, name string, args ...string) *terminal {
+	// A terminal's programs start with Ctrl-C's signal at its default.
+	// This test may run with SIGINT ignored (a background job of a script,
+	// as in .ci/run), which exec would pass on, and then make would ignore
+	// Ctrl-C whatever make dev does. Catching it here makes exec reset it.
+	sigint := make(chan os.Signal, 1)
+	signal.Notify(sigint, os.Interrupt)
+	t.Cleanup(func() { signal.Stop(sigint) })
 	master, slave := openPTY(t)
 	cmd := exec.Command(name, args...)
 	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
@@ -150,30 +158,43 @@ func TestCtrlCEndsMakeDevCleanly(t *testing.T) {
 }
 
 // TestCtrlZSuspendsMakeDev: in an interactive shell, Ctrl-Z on make dev
-// gives the prompt back with the job stopped, fg brings it back, and Ctrl-C
-// then ends it with status 0.
+// gives the prompt back with the job stopped and fg brings it back; so does
+// Ctrl-Z, bg, then fg; and Ctrl-C then ends it with status 0.
 func TestCtrlZSuspendsMakeDev(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	state := t.TempDir()
 	term := startTerminal(t, root, []string{"RELAY_DEV_DIR=" + state, "PS1=$ "}, "bash", "--norc", "--noprofile", "-i")
 	term.press("make --no-print-directory dev PORT=0\n")
 	at := term.waitFor("ready:", 0)
+	o, err := devstack.ReadOutputs(filepath.Join(state, filepath.Base(devstack.OutputsFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fg continues make's group and gives it the terminal; make dev then
+	// takes the terminal again. Ctrl-C is for make dev once it has.
+	foreground := func() {
+		deadline := time.Now().Add(limit)
+		for term.foreground() != o.Pid && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if term.foreground() != o.Pid {
+			t.Fatalf("make dev (pid %d) never took the terminal back:\n%s", o.Pid, term.shown())
+		}
+	}
 	term.press("\x1a") // Ctrl-Z
 	at = term.waitFor("Stopped", at)
 	term.press("echo prompt-$((40+2))\n")
 	at = term.waitFor("prompt-42", at)
 	term.press("fg\n")
-	at = term.waitFor("make", at)
-	// fg continues make's group and gives it the terminal; make dev then
-	// takes the terminal again. Ctrl-C is for make dev once it has.
-	o, err := devstack.ReadOutputs(filepath.Join(state, filepath.Base(devstack.OutputsFile)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(limit)
-	for term.foreground() != o.Pid && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	foreground()
+	term.press("\x1a")
+	at = term.waitFor("Stopped", at)
+	term.press("bg\n")
+	at = term.waitFor("&", at)
+	term.press("echo prompt-$((40+3))\n")
+	at = term.waitFor("prompt-43", at)
+	term.press("fg\n")
+	foreground()
 	term.press("\x03")
 	at = term.waitFor("stopped", at)
 	term.press("echo status-$?\n")

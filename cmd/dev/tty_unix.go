@@ -51,13 +51,26 @@ func foreground(hangup func()) (restore func()) {
 	signal.Notify(stops, syscall.SIGTSTP)
 	quit := make(chan struct{})
 	go func() {
-		for {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		reclaim := false // suspended and continued, the terminal not taken back yet
+		for n := 0; ; n++ {
 			select {
 			case <-quit:
 				return
 			case <-stops:
-				suspend(fd, theirs, mine)
-			case <-time.After(time.Second):
+				suspend(fd, theirs)
+				reclaim = true
+			case <-tick.C:
+			}
+			// After fg (at once, or after a bg), the shell hands the
+			// terminal to make's group: take it back, so that Ctrl-C
+			// reaches this process again.
+			var fg int32
+			if reclaim && ioctl(fd, syscall.TIOCGPGRP, &fg) == nil && fg == theirs && !stopped(int(theirs)) {
+				reclaim = ioctl(fd, syscall.TIOCSPGRP, &mine) != nil
+			}
+			if n%10 == 0 {
 				if t, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err != nil {
 					hangup()
 					return
@@ -79,9 +92,9 @@ func foreground(hangup func()) (restore func()) {
 // process stayed in make's group: it gives the terminal back to make's
 // group and stops that group (the shell then shows the job as stopped and
 // prompts), and stops this process. A small watcher wakes it when make's
-// group is continued (fg or bg) or gone; after fg it takes the terminal
-// again.
-func suspend(fd uintptr, theirs, mine int32) {
+// group is continued (fg or bg) or gone; foreground's loop takes the
+// terminal back once the shell gives it to make's group (fg).
+func suspend(fd uintptr, theirs int32) {
 	_ = ioctl(fd, syscall.TIOCSPGRP, &theirs)
 	_ = syscall.Kill(-int(theirs), syscall.SIGTSTP)
 	for range 50 { // until make has stopped, so the watcher does not see it running
@@ -100,10 +113,6 @@ kill -CONT "$2"`, "watch", strconv.Itoa(int(theirs)), strconv.Itoa(os.Getpid()))
 	}
 	_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
 	_ = w.Wait()
-	var fg int32
-	if ioctl(fd, syscall.TIOCGPGRP, &fg) == nil && fg == theirs {
-		_ = ioctl(fd, syscall.TIOCSPGRP, &mine)
-	}
 }
 
 // stopped reports whether pid is stopped (or gone).

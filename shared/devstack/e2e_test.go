@@ -679,7 +679,10 @@ func TestE2E(t *testing.T) {
 	res := &faultyResonance{awards: map[string]int{}, rejected: map[string]int{}, resends: map[string]int{}, rng: rand.New(rand.NewPCG(1, 2))}
 	rsrv := httptest.NewServer(res)
 	defer rsrv.Close()
-	stack, err := Prepare(context.Background(), Config{
+	// Provisioning has no progress to watch: it gets the stall time whole.
+	prep, cancelPrep := context.WithTimeout(context.Background(), stall)
+	defer cancelPrep()
+	stack, err := Prepare(prep, Config{
 		Template: "../../template.yaml", LocalFile: "../../events/local-secrets.json", ResonanceURL: rsrv.URL, Out: io.Discard,
 		// The events queue's visibility is twice the forwarder's time-out
 		// (the template has 6x), so a slow batch is never handed out twice,
@@ -687,7 +690,7 @@ func TestE2E(t *testing.T) {
 		Options: Options{Prefix: "e2e", VisibilityTimeout: 10},
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the local stack could not be provisioned (within E2E_STALL, %s): %v", stall, err)
 	}
 	defer stack.Close()
 	// Faster backoff than production's for a bounded test; everything else
