@@ -91,12 +91,14 @@ test: tools lint test-go e2e build
 tools:
 	$(SETUP)
 
+# Every target runs, even after one fails; the failures are listed at the end.
 fuzz:
-	@for p in $$($(GO) list ./...); do \
+	@failed=""; for p in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
-			echo "$$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+			echo "$$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || failed="$$failed $$p.$$f"; \
 		done; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (the failing inputs are under each package's testdata/fuzz/)" >&2; exit 1; fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/providers/ ./shared/ingest/ ./shared/forward/ \

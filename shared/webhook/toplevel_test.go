@@ -57,8 +57,8 @@ func FuzzTopLevel(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := TopLevel(body, "id", "type")
 		var m map[string]json.RawMessage
-		if json.Unmarshal(body, &m) != nil || !json.Valid(body) {
-			return
+		if json.Unmarshal(body, &m) != nil || m == nil || !json.Valid(body) {
+			return // not a JSON object: `null` unmarshals into a nil map without error
 		}
 		if err != nil {
 			t.Fatalf("TopLevel failed on a valid object %q: %v", body, err)
