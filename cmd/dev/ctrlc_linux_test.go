@@ -260,11 +260,8 @@ func TestMakeKilledEndsMakeDev(t *testing.T) {
 // owned lists the processes marked as started by owner.
 func owned(owner int) []int {
 	var out []int
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, d := range dirs {
-		env, _ := os.ReadFile(d + "/environ")
-		if bytes.Contains(env, []byte(motoserver.OwnerEnv+"="+strconv.Itoa(owner)+"\x00")) {
-			pid, _ := strconv.Atoi(filepath.Base(d))
+	for pid, o := range motoserver.Marked() {
+		if o == owner {
 			out = append(out, pid)
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -143,7 +142,7 @@ func run(ctx context.Context, template, local, port string, verbose bool) error 
 	}
 	fmt.Fprintln(console, "ready: `make send` in another terminal posts the signed samples, `make invoke` runs one function against this stack, `make dlq ARGS=\"-local list\"` reads the DLQ; Ctrl-C stops")
 
-	log := slog.New(slog.NewJSONHandler(io.Writer(os.Stdout), nil))
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	done := make(chan struct{})
 	go func() { stack.RunPollers(ctx, log); close(done) }()
 	<-ctx.Done()

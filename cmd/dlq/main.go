@@ -125,8 +125,8 @@ func connect(ctx context.Context, stack, region, dlqURL, eventsURL string, local
 		if err != nil {
 			return nil, "", err
 		}
-		client := sqs.NewFromConfig(motoserver.AWSConfig(o.Endpoint))
-		return &dlq.Tool{SQS: client, DLQ: o.DeadLetterQueueURL, Events: o.EventsQueueURL}, "local stack at " + o.Endpoint, nil
+		client := sqs.NewFromConfig(o.Endpoints.Config(motoserver.SQS))
+		return &dlq.Tool{SQS: client, DLQ: o.DeadLetterQueueURL, Events: o.EventsQueueURL}, "local stack at " + o.Endpoints.SQS, nil
 	}
 	var opts []func(*config.LoadOptions) error
 	if region != "" {

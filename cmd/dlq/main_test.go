@@ -16,6 +16,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 )
 
@@ -36,7 +37,7 @@ func TestCommands(t *testing.T) {
 		}
 	}
 	t.Chdir(t.TempDir())
-	if err := devstack.WriteOutputs(devstack.OutputsFile, devstack.Outputs{Endpoint: m.Endpoint, EventsQueueURL: events, DeadLetterQueueURL: dead}); err != nil {
+	if err := devstack.WriteOutputs(devstack.OutputsFile, devstack.Outputs{Endpoints: motoserver.Same(m.Endpoint), EventsQueueURL: events, DeadLetterQueueURL: dead}); err != nil {
 		t.Fatal(err)
 	}
 	urls := []string{"-dlq-url", dead, "-events-url", events}

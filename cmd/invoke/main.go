@@ -65,7 +65,11 @@ func run(ctx context.Context, function, eventFile, bootstrap, template, local st
 			if event, err = devstack.SignEvent(eventFile, name, secret, time.Now()); err != nil {
 				return fmt.Errorf("%s: %w", eventFile, err)
 			}
-			fmt.Fprintf(os.Stderr, "signed %s afresh (%s)\n", eventFile, map[bool]string{true: "with the wrong secret: it is a forged one", false: "with the local secret"}[secret == devstack.ForgedSecret])
+			with := "the local secret"
+			if secret == devstack.ForgedSecret {
+				with = "the wrong secret: it is a forged one"
+			}
+			fmt.Fprintf(os.Stderr, "signed %s afresh with %s\n", eventFile, with)
 		}
 	}
 	cfg := devstack.Config{

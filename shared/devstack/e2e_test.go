@@ -29,6 +29,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/sqspoll"
 )
@@ -235,7 +236,7 @@ func (e *e2e) outstanding() int {
 	e.mu.Unlock()
 	seen := map[string]bool{}
 	for _, h := range hooks {
-		if h.accepted.Load() && !seen[h.key] {
+		if h.accepted.Load() {
 			seen[h.key] = true
 		}
 	}
@@ -610,32 +611,6 @@ func (d *dyingStore) Release(ctx context.Context, key string) error {
 	return d.next.Release(ctx, key)
 }
 
-// envDuration reads a duration setting of the test, or def.
-func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		t.Fatalf("%s=%q: %v", name, v, err)
-	}
-	return d
-}
-
-// envInt reads an integer setting of the test, or def.
-func envInt(t *testing.T, name string, def int64) int64 {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: not a positive integer", name, v)
-	}
-	return n
-}
-
 // TestE2E: webhooks from all five providers through the local HTTP front,
 // SQS and DynamoDB (moto) and the forwarder into a faulty Resonance. Run A
 // injects Resonance faults; run B also kills the forwarder mid-batch; run C
@@ -649,8 +624,12 @@ func envInt(t *testing.T, name string, def int64) int64 {
 // (default 5s). The handlers' JSON logs go to E2E_LOG (default a file of
 // its own in $TMPDIR, kept when the test fails).
 func TestE2E(t *testing.T) {
-	stall := envDuration(t, "E2E_STALL", 3*time.Minute)
-	every := envDuration(t, "E2E_EVERY", 5*time.Second)
+	stall, err1 := runtime.Duration("E2E_STALL", 3*time.Minute)
+	every, err2 := runtime.Duration("E2E_EVERY", 5*time.Second)
+	window, err3 := runtime.Int("E2E_WINDOW", 40)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
 	var logs *os.File
 	var err error
 	if path := os.Getenv("E2E_LOG"); path != "" {
@@ -701,7 +680,7 @@ func TestE2E(t *testing.T) {
 	}
 	lf, _ := LoadLocalFile("../../events/local-secrets.json")
 	ws, _ := secrets.ParseWebhookSecrets(string(lf.Secrets["WebhookSecret"]))
-	e := &e2e{t: t, stack: stack, front: httptest.NewServer(stack.Front), secrets: ws, res: res, console: console, window: int(envInt(t, "E2E_WINDOW", 40)),
+	e := &e2e{t: t, stack: stack, front: httptest.NewServer(stack.Front), secrets: ws, res: res, console: console, window: window,
 		sqs: sqs.NewFromConfig(stack.Endpoints.Config(motoserver.SQS)), start: start}
 	defer e.front.Close()
 	e.ctx, e.abort = context.WithCancelCause(context.Background())

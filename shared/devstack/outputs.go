@@ -20,7 +20,6 @@ const OutputsFile = ".aws-sam/dev-outputs.json"
 // Outputs is what a tool needs to reach the local stack, named as the
 // template's outputs.
 type Outputs struct {
-	Endpoint           string               `json:"AwsEndpoint"` // SQS's
 	Endpoints          motoserver.Endpoints `json:"AwsEndpoints"`
 	EventsQueueURL     string               `json:"EventsQueueUrl"`
 	DeadLetterQueueURL string               `json:"DeadLetterQueueUrl"`
@@ -32,7 +31,7 @@ type Outputs struct {
 
 // Outputs returns the stack's outputs.
 func (s *Stack) Outputs() Outputs {
-	return Outputs{Endpoint: s.Endpoint, Endpoints: s.Endpoints, EventsQueueURL: s.Resolver.Refs["EventsQueue"],
+	return Outputs{Endpoints: s.Endpoints, EventsQueueURL: s.Resolver.Refs["EventsQueue"],
 		DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"], ResonanceURL: s.Resolver.Params["ResonanceApiUrl"], Prefix: s.prefix, Pid: os.Getpid()}
 }
 
@@ -71,7 +70,7 @@ func ReadOutputs(path string) (Outputs, error) {
 	if err != nil {
 		return o, err
 	}
-	if err := json.Unmarshal(b, &o); err != nil || o.Endpoint == "" || o.DeadLetterQueueURL == "" || o.EventsQueueURL == "" {
+	if err := json.Unmarshal(b, &o); err != nil || o.Endpoints.SQS == "" || o.DeadLetterQueueURL == "" || o.EventsQueueURL == "" {
 		return o, fmt.Errorf("%s: not the local stack's outputs", path)
 	}
 	return o, nil

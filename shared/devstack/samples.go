@@ -85,14 +85,7 @@ func SecretFor(file, provider, localFile string) (string, error) {
 // writes dir/ForwarderFunction/ from the genuine ones. It returns how many
 // files it wrote.
 func SignSamples(dir string, when time.Time) (int, error) {
-	lf, err := LoadLocalFile(filepath.Join(dir, "local-secrets.json"))
-	if err != nil {
-		return 0, err
-	}
-	webhook, err := secrets.ParseWebhookSecrets(string(lf.Secrets["WebhookSecret"]))
-	if err != nil {
-		return 0, fmt.Errorf("local-secrets.json: %w", err)
-	}
+	local := filepath.Join(dir, "local-secrets.json")
 	n := 0
 	var forwarder []events.SQSMessage
 	if err := os.MkdirAll(filepath.Join(dir, "ForwarderFunction"), 0o755); err != nil {
@@ -103,12 +96,9 @@ func SignSamples(dir string, when time.Time) (int, error) {
 	for _, p := range names {
 		files, _ := filepath.Glob(filepath.Join(dir, providers.FunctionIDs[p], "*.json"))
 		for _, f := range files {
-			secret := ForgedSecret
-			if !strings.HasPrefix(filepath.Base(f), "forged") {
-				if len(webhook[p]) == 0 {
-					return n, fmt.Errorf("no local secret for %s", p)
-				}
-				secret = string(webhook[p][0])
+			secret, err := SecretFor(f, p, local)
+			if err != nil {
+				return n, err
 			}
 			ev, err := signFile(f, p, secret, when)
 			if err != nil {

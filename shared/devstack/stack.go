@@ -39,7 +39,6 @@ type Config struct {
 type Stack struct {
 	Moto      *motoserver.Moto   // the SQS one; nil when an endpoint was given
 	Motos     []*motoserver.Moto // all that were started
-	Endpoint  string             // SQS's (the one the DLQ tool needs)
 	Endpoints motoserver.Endpoints
 	Resolver  *Resolver
 	Functions []Function
@@ -85,15 +84,15 @@ func Prepare(ctx context.Context, c Config) (*Stack, error) {
 	if out == nil {
 		out = os.Stdout
 	}
-	s := &Stack{Endpoint: c.Endpoint, Endpoints: motoserver.Same(c.Endpoint)}
+	s := &Stack{Endpoints: motoserver.Same(c.Endpoint)}
 	if c.Endpoints.SQS != "" {
-		s.Endpoint, s.Endpoints = c.Endpoints.SQS, c.Endpoints
+		s.Endpoints = c.Endpoints
 	}
-	if s.Endpoint == "" {
+	if s.Endpoints.SQS == "" {
 		if s.Endpoints, s.Motos, err = motoserver.StartServices(c.MotoLogs); err != nil {
 			return nil, err
 		}
-		s.Moto, s.Endpoint = s.Motos[0], s.Endpoints.SQS
+		s.Moto = s.Motos[0]
 	}
 	// What Lambda's environment gives every function, for the handlers
 	// built in this process.

@@ -88,7 +88,7 @@ func Start(logTo *os.File) (*Moto, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	} else {
 		cmd = exec.Command(path, args...)
-		cmd.SysProcAttr = parentDeathAttr()
+		cmd.SysProcAttr = ChildAttr()
 	}
 	cmd.Env = append(os.Environ(), OwnerEnv+"="+strconv.Itoa(os.Getpid()))
 	if logTo != nil {

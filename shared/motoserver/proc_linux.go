@@ -12,55 +12,55 @@ import (
 
 const hasParentDeathSignal = true
 
-// parentDeathAttr puts the child in its own process group (so that Stop
-// and Pause reach all of it) and has the kernel SIGKILL it when its parent
-// dies. Go never ends the thread that forked unless a goroutine locked to
+// ChildAttr puts a child (moto_server, make invoke's bootstrap) in its own
+// process group (so that Stop and Pause reach all of it) and has the kernel
+// SIGKILL it when its parent dies. Go never ends the thread that forked unless a goroutine locked to
 // it exits, which this package never does.
-func parentDeathAttr() *syscall.SysProcAttr {
+func ChildAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
-
-// ChildAttr is parentDeathAttr for the other children the local tools
-// start (make invoke's bootstrap): their own process group, and SIGKILL
-// when their parent dies.
-func ChildAttr() *syscall.SysProcAttr { return parentDeathAttr() }
 
 // Stale is a moto_server started by an earlier run whose parent is gone.
 type Stale struct{ Pid, Owner int }
 
-// KillStale finds the processes marked with OwnerEnv whose owner is no
-// longer running and kills their process groups.
-func KillStale() []Stale {
-	var out []Stale
+// Marked maps each live process marked with OwnerEnv (a moto_server or
+// watchdog started here) to its owner's pid.
+func Marked() map[int]int {
+	out := map[int]int{}
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	marker := []byte(OwnerEnv + "=")
 	for _, d := range dirs {
 		pid, _ := strconv.Atoi(filepath.Base(d))
-		if pid == os.Getpid() {
-			continue
-		}
 		env, err := os.ReadFile(d + "/environ")
-		if err != nil || !bytes.Contains(env, marker) {
+		if err != nil || pid == os.Getpid() || !bytes.Contains(env, marker) || !Alive(pid) {
 			continue
 		}
 		for _, kv := range bytes.Split(env, []byte{0}) {
-			v, ok := bytes.CutPrefix(kv, marker)
-			if !ok {
-				continue
-			}
-			owner, err := strconv.Atoi(string(v))
-			if err != nil || Alive(owner) {
+			if v, ok := bytes.CutPrefix(kv, marker); ok {
+				if owner, err := strconv.Atoi(string(v)); err == nil {
+					out[pid] = owner
+				}
 				break
 			}
-			pgid, _ := syscall.Getpgid(pid)
-			if pgid == pid {
-				_ = syscall.Kill(-pid, syscall.SIGKILL)
-			} else {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-			out = append(out, Stale{Pid: pid, Owner: owner})
-			break
 		}
+	}
+	return out
+}
+
+// KillStale kills the process groups of the marked processes whose owner
+// is no longer running.
+func KillStale() []Stale {
+	var out []Stale
+	for pid, owner := range Marked() {
+		if Alive(owner) {
+			continue
+		}
+		if pgid, _ := syscall.Getpgid(pid); pgid == pid {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		} else {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		out = append(out, Stale{Pid: pid, Owner: owner})
 	}
 	return out
 }

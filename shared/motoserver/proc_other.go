@@ -9,14 +9,15 @@ import (
 
 const hasParentDeathSignal = false
 
-func parentDeathAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
-
 // ChildAttr puts a child in its own process group; there is no
 // parent-death signal here.
-func ChildAttr() *syscall.SysProcAttr { return parentDeathAttr() }
+func ChildAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
 // Stale is a moto_server started by an earlier run whose parent is gone.
 type Stale struct{ Pid, Owner int }
+
+// Marked finds nothing where there is no /proc.
+func Marked() map[int]int { return nil }
 
 // KillStale finds nothing where there is no /proc: the watchdog is what
 // keeps moto_server from outliving its parent there.

@@ -140,6 +140,8 @@ func MatchAny(secrets [][]byte, candidates [][]byte, write func(hash.Hash)) bool
 	return false
 }
 
+var strictBase64 = base64.StdEncoding.Strict()
+
 // DecodeBase64 decodes a base64 (standard alphabet, padded) signature, and
 // only its one canonical spelling: encoding/base64 skips CR and LF anywhere
 // in its input and, unless strict, ignores the unused bits of the last
@@ -149,7 +151,7 @@ func DecodeBase64(s string) ([]byte, error) {
 	if strings.ContainsAny(s, "\r\n") {
 		return nil, errors.New("webhook: line break in base64")
 	}
-	return base64.StdEncoding.Strict().DecodeString(s)
+	return strictBase64.DecodeString(s)
 }
 
 // Sum returns HMAC-SHA256(key, msg) where write feeds msg; a helper for the
