@@ -124,7 +124,7 @@ func sampleBatch(t testing.TB) events.SQSEvent {
 }
 
 // TestSampleBatch: the forwarder's sample event pays one reward per distinct
-// key (the Stripe checkout and its payment intent share one) and acknowledges
+// key (the Stripe checkout and its charge share one) and acknowledges
 // every message.
 func TestSampleBatch(t *testing.T) {
 	s := &stub{}
@@ -252,7 +252,7 @@ func TestMetrics(t *testing.T) {
 		status int
 		want   map[string]float64
 	}{
-		{"all paid; the checkout and its payment intent share a key", 200,
+		{"all paid; the checkout and its charge share a key", 200,
 			map[string]float64{"Forwarded": 9, "Duplicates": 1, "ResonanceLatency": 9}},
 		{"all already rewarded", 409,
 			map[string]float64{"Duplicates": 10, "ResonanceLatency": 9}},

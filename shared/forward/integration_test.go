@@ -216,7 +216,7 @@ func samples(t *testing.T) map[string]*envelope.Envelope { return sampleEnvelope
 const (
 	orderSample    = "ShopifyWebhookFunction/orders-paid.json"
 	checkoutSample = "StripeWebhookFunction/checkout-session-completed.json"
-	piSample       = "StripeWebhookFunction/payment-intent-succeeded.json"
+	chargeSample   = "StripeWebhookFunction/charge-succeeded.json"
 )
 
 func TestIntegrationForwarding(t *testing.T) {
@@ -234,8 +234,8 @@ func TestIntegrationForwarding(t *testing.T) {
 		}
 	})
 
-	t.Run("a checkout session and its payment intent forward once", func(t *testing.T) {
-		h.enqueue(t, s[checkoutSample], s[piSample])
+	t.Run("a checkout session and its charge forward once", func(t *testing.T) {
+		h.enqueue(t, s[checkoutSample], s[chargeSample])
 		h.drain(t, 20*time.Second)
 		if got := h.stub.paid()[payKey]; got != 1 {
 			t.Fatalf("paid %d times, want 1", got)
