@@ -43,19 +43,19 @@ func TestMappingEdges(t *testing.T) {
 			"shopify:s.myshopify.com:order:4", `"userEmail":"shopify_77@rsnc.network"`, "", ""},
 		{"shopify price not a decimal parks", "", env("shopify", "orders/paid", `{"id":5,"email":"a@x.io","total_price":"1e3","currency":"USD"}`, shop), "", "", "", mapping.ReasonInvalidPayload},
 		{"shopify topic mapped away", `{"shopify":{"events":{"orders/paid":""}}}`, env("shopify", "orders/paid", `{"id":6}`, shop), "", "", "event_not_mapped", ""},
-		{"stripe checkout unpaid skipped", "", env("stripe", "checkout.session.completed", stripeEv("checkout.session.completed", `{"id":"cs_1","payment_status":"unpaid","amount_total":100,"currency":"usd","customer_details":{"email":"a@x.io"}}`), nil), "", "", "session_not_paid", ""},
+		{"stripe checkout unpaid skipped", "", env("stripe", "checkout.session.completed", stripeEv("checkout.session.completed", `{"id":"cs_1","mode":"payment","payment_status":"unpaid","amount_total":100,"currency":"usd","customer_details":{"email":"a@x.io"}}`), nil), "", "", "session_not_paid", ""},
 		{"stripe test mode skipped", "", env("stripe", "charge.succeeded", `{"id":"evt_1","type":"charge.succeeded","livemode":false,"data":{"object":{"id":"ch_1"}}}`, nil), "", "", "test_mode", ""},
-		{"stripe JPY has no decimals", "", env("stripe", "payment_intent.succeeded", stripeEv("payment_intent.succeeded", `{"id":"pi_1","amount_received":5000,"currency":"jpy","receipt_email":"a@x.io"}`), nil),
+		{"stripe JPY has no decimals", "", env("stripe", "charge.succeeded", stripeEv("charge.succeeded", `{"id":"ch_0","payment_intent":"pi_1","captured":true,"amount":5000,"currency":"jpy","receipt_email":"a@x.io"}`), nil),
 			"stripe:payment:pi_1", `"currency":"JPY","order_id":"pi_1","order_value":5000`, "", ""},
-		{"stripe KWD has three", "", env("stripe", "charge.succeeded", stripeEv("charge.succeeded", `{"id":"ch_1","payment_intent":"pi_2","amount":1234,"currency":"kwd","billing_details":{"email":"a@x.io"}}`), nil),
+		{"stripe KWD has three", "", env("stripe", "charge.succeeded", stripeEv("charge.succeeded", `{"id":"ch_1","payment_intent":"pi_2","captured":true,"amount":1234,"currency":"kwd","billing_details":{"email":"a@x.io"}}`), nil),
 			"stripe:payment:pi_2", `"order_value":1.234`, "", ""},
-		{"stripe expanded payment intent", "", env("stripe", "checkout.session.completed", stripeEv("checkout.session.completed", `{"id":"cs_2","payment_status":"paid","payment_intent":{"id":"pi_3"},"amount_total":5,"currency":"usd","customer_details":{"email":"a@x.io"}}`), nil),
+		{"stripe expanded payment intent", "", env("stripe", "checkout.session.completed", stripeEv("checkout.session.completed", `{"id":"cs_2","mode":"payment","payment_status":"paid","payment_intent":{"id":"pi_3"},"amount_total":5,"currency":"usd","customer_details":{"email":"a@x.io"}}`), nil),
 			"stripe:payment:pi_3", `"order_value":0.05`, "", ""},
-		{"stripe invoice with payments list", "", env("stripe", "invoice.paid", stripeEv("invoice.paid", `{"id":"in_1","amount_paid":2000,"currency":"eur","customer_email":"a@x.io","payments":{"data":[{"payment":{"payment_intent":"pi_4"}}]}}`), nil),
+		{"stripe invoice with payments list", `{"stripe":{"events":{"invoice.paid":"purchase","charge.succeeded":"","charge.captured":"","checkout.session.completed":"","checkout.session.async_payment_succeeded":""}}}`, env("stripe", "invoice.paid", stripeEv("invoice.paid", `{"id":"in_1","amount_paid":2000,"currency":"eur","customer_email":"a@x.io","payments":{"data":[{"payment":{"payment_intent":"pi_4"}}]}}`), nil),
 			"stripe:payment:pi_4", `"order_value":20.00`, "", ""},
-		{"stripe subscription session without payment intent keys on itself", "", env("stripe", "checkout.session.completed", stripeEv("checkout.session.completed", `{"id":"cs_3","payment_status":"paid","payment_intent":null,"amount_total":900,"currency":"usd","customer_details":{"email":"a@x.io"}}`), nil),
-			"stripe:payment:cs_3", `"order_value":9.00`, "", ""},
-		{"stripe payment intent without email parks", "", env("stripe", "payment_intent.succeeded", stripeEv("payment_intent.succeeded", `{"id":"pi_5","amount_received":100,"currency":"usd","receipt_email":null,"customer":"cus_1"}`), nil), "", "", "", mapping.ReasonNoIdentity},
+		{"stripe subscription session is paid by its invoice's charge", "", env("stripe", "checkout.session.completed", stripeEv("checkout.session.completed", `{"id":"cs_3","mode":"subscription","payment_status":"paid","payment_intent":null,"amount_total":900,"currency":"usd","customer_details":{"email":"a@x.io"}}`), nil),
+			"", "", "session_paid_by_invoice", ""},
+		{"stripe payment intent without email parks", `{"stripe":{"events":{"payment_intent.succeeded":"purchase"}}}`, env("stripe", "payment_intent.succeeded", stripeEv("payment_intent.succeeded", `{"id":"pi_5","amount_received":100,"currency":"usd","receipt_email":null,"customer":"cus_1"}`), nil), "", "", "", mapping.ReasonNoIdentity},
 		{"stripe customer.created", "", env("stripe", "customer.created", stripeEv("customer.created", `{"id":"cus_9","email":"a@x.io"}`), nil),
 			"stripe:customer:cus_9", `"eventType":"signup"`, "", ""},
 		{"zupy WhatsApp-only member, synthetic identity", `{"zupy":{"syntheticEmail":true}}`, env("zupy", "points.earned", `{"customer":{"member_id":"m1","whatsapp":"+55"},"transaction":{"transaction_id":"t9","order_value":10}}`, nil),
@@ -114,7 +114,7 @@ func TestLoadRejectsBadOverrides(t *testing.T) {
 
 func TestFromMinorUnits(t *testing.T) {
 	for _, c := range []struct{ amount, cur, want string }{
-		{"4999", "usd", "49.99"}, {"5", "eur", "0.05"}, {"-250", "gbp", "-2.50"}, {"5000", "JPY", "5000"},
+		{"4999", "usd", "49.99"}, {"5", "eur", "0.05"}, {"250", "gbp", "2.50"}, {"5000", "JPY", "5000"},
 		{"1234", "kwd", "1.234"}, {"1", "bhd", "0.001"}, {"9223372036854775807", "usd", "92233720368547758.07"},
 	} {
 		got, err := stripe.FromMinorUnits(jsonNumber(c.amount), c.cur)

@@ -7,7 +7,7 @@ import "strings"
 // events by default.
 var DefaultEventTypes = map[string]string{
 	"shopify":    "orders/paid,customers/create",
-	"stripe":     "checkout.session.completed,checkout.session.async_payment_succeeded,payment_intent.succeeded,charge.succeeded,invoice.paid,customer.created",
+	"stripe":     "charge.succeeded,charge.captured,checkout.session.completed,checkout.session.async_payment_succeeded,customer.created",
 	"zupy":       "points.earned,customer.registered,customer.enrolled",
 	"loyaltynow": "transaction.confirmed,member.added",
 	"custom":     "*",

@@ -60,9 +60,9 @@ func TestIntegrationMoto(t *testing.T) {
 		return resp.StatusCode
 	}
 
-	stripeBody := []byte("{\n  \"id\": \"evt_1\",\n  \"type\": \"invoice.paid\",\n  \"note\": \"<é>\"\n}")
-	binaryBody := []byte("{\"id\":\"evt_2\",\"type\":\"invoice.paid\",\"x\":\"\xff\"}") // not UTF-8: carried as base64
-	unusableBody := []byte(`{"id":"evt_3","object":"event"}`)                           // no type: parked
+	stripeBody := []byte("{\n  \"id\": \"evt_1\",\n  \"type\": \"charge.succeeded\",\n  \"note\": \"<é>\"\n}")
+	binaryBody := []byte("{\"id\":\"evt_2\",\"type\":\"charge.succeeded\",\"x\":\"\xff\"}") // not UTF-8: carried as base64
+	unusableBody := []byte(`{"id":"evt_3","object":"event"}`)                               // no type: parked
 	shopifyBody := []byte(`{"id":820982911946154508,"total_price":"10.00"}`)
 	if got := send(stripeH, "stripe", stripeBody, nil, "application/json; charset=utf-8"); got != 200 {
 		t.Fatalf("stripe genuine: %d", got)

@@ -73,12 +73,12 @@ type Config struct {
 func Defaults() map[string]*Config {
 	return map[string]*Config{
 		"shopify": {Events: map[string]string{"orders/paid": resonance.Purchase, "customers/create": resonance.Signup}},
+		// Stripe pays every payment through its charge (stripe.go says why).
 		"stripe": {Events: map[string]string{
+			"charge.succeeded":                         resonance.Purchase,
+			"charge.captured":                          resonance.Purchase,
 			"checkout.session.completed":               resonance.Purchase,
 			"checkout.session.async_payment_succeeded": resonance.Purchase,
-			"payment_intent.succeeded":                 resonance.Purchase,
-			"charge.succeeded":                         resonance.Purchase,
-			"invoice.paid":                             resonance.Purchase,
 			"customer.created":                         resonance.Signup,
 		}},
 		"zupy": {Currency: "BRL", Events: map[string]string{
@@ -98,14 +98,15 @@ func Defaults() map[string]*Config {
 
 // Load returns the defaults with overrides applied: a JSON object from
 // provider name to a partial Config. Events and Fields entries are merged
-// key by key ("" removes a mapping); the flags and currency replace.
+// key by key ("" removes a mapping); the flags and currency replace. A
+// configuration that would reward one payment twice is refused (checkStripe).
 func Load(brandID, overrides string) (map[string]*Config, error) {
 	cfgs := Defaults()
 	for _, c := range cfgs {
 		c.BrandID = brandID
 	}
 	if strings.TrimSpace(overrides) == "" {
-		return cfgs, nil
+		return checked(cfgs)
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(overrides), &raw); err != nil {
@@ -140,7 +141,7 @@ func Load(brandID, overrides string) (map[string]*Config, error) {
 			base.Currency = *o.Currency
 		}
 	}
-	return cfgs, nil
+	return checked(cfgs)
 }
 
 func mergeDrop(base, over map[string]string) map[string]string {

@@ -19,7 +19,7 @@ func Minimal(provider string) ([]byte, map[string]string) {
 		return []byte(`{"id":820982911946154508,"email":"jon@example.com","total_price":"10.00","currency":"USD"}`),
 			map[string]string{"x-shopify-topic": "orders/paid", "x-shopify-event-id": "ev-1", "x-shopify-shop-domain": "s.myshopify.com"}
 	case "stripe":
-		return []byte(`{"id":"evt_1","type":"payment_intent.succeeded","livemode":false}`), nil
+		return []byte(`{"id":"evt_1","type":"charge.succeeded","livemode":false}`), nil
 	case "zupy":
 		return []byte(`{"event":"points.earned","transaction":{"transaction_id":"t1"}}`), nil
 	case "loyaltynow":

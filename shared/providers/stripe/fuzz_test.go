@@ -2,10 +2,14 @@ package stripe
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"hash"
+	"strings"
 	"testing"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -36,6 +40,59 @@ func FuzzVerify(f *testing.F) {
 		var pe *webhook.ParseError
 		if _, err := (Provider{}).Parse(r); err != nil && !errors.As(err, &pe) {
 			t.Fatalf("Parse error %T %v is not a ParseError", err, err)
+		}
+	})
+}
+
+// FuzzMap: no body panics the mapper, a failure is always a ParkError, and
+// every reward it makes under the default configuration is keyed as a
+// payment or a customer, with a non-negative decimal amount, and never comes
+// from a checkout session that is not in payment mode. Seeds:
+// testdata/fuzz/FuzzMap.
+func FuzzMap(f *testing.F) {
+	f.Add([]byte(`{"id":"evt_1","type":"charge.succeeded","livemode":true,"data":{"object":{"id":"ch_1","payment_intent":"pi_1","captured":true,"amount":4999,"amount_captured":4999,"currency":"usd","billing_details":{"email":"a@x.io"}}}}`))
+	f.Add([]byte(`{"id":"evt_2","type":"checkout.session.completed","livemode":true,"data":{"object":{"id":"cs_1","mode":"subscription","payment_status":"paid","payment_intent":null,"amount_total":900,"currency":"usd","customer_details":{"email":"a@x.io"}}}}`))
+	f.Add([]byte(`{"id":"evt_3","type":"customer.created","livemode":true,"data":{"object":{"id":"cus_1","email":"a@x.io"}}}`))
+	cfgs, err := mapping.Load("0xbrand", "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		env := &envelope.Envelope{Version: envelope.Version, Provider: "stripe", EventType: "charge.succeeded", DeliveryID: "evt", Body: body}
+		res, err := Mapper{}.Map(env, cfgs["stripe"])
+		var pe *mapping.ParkError
+		if err != nil {
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T %v is not a ParkError", err, err)
+			}
+			return
+		}
+		if len(res.Rewards) > 1 {
+			t.Fatalf("%d rewards from one event", len(res.Rewards))
+		}
+		for _, r := range res.Rewards {
+			if strings.HasPrefix(r.Key, "stripe:customer:") {
+				continue
+			}
+			if !strings.HasPrefix(r.Key, "stripe:payment:") || len(r.Key) == len("stripe:payment:") {
+				t.Fatalf("reward key %q", r.Key)
+			}
+			v, _ := r.Event.Metadata["order_value"].(json.Number)
+			if _, ok := mapping.Decimal(string(v)); !ok || strings.HasPrefix(string(v), "-") {
+				t.Fatalf("order_value %q", v)
+			}
+			var ev struct {
+				Type string `json:"type"`
+				Data struct {
+					Object struct {
+						Mode string `json:"mode"`
+					} `json:"object"`
+				} `json:"data"`
+			}
+			_ = json.Unmarshal(body, &ev)
+			if strings.HasPrefix(ev.Type, "checkout.session.") && ev.Data.Object.Mode != "payment" {
+				t.Fatalf("a %q session earned %s", ev.Data.Object.Mode, r.Key)
+			}
 		}
 	})
 }

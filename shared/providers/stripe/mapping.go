@@ -3,26 +3,50 @@ package stripe
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 )
 
-// Mapper maps Stripe events. Every payment event is keyed on the payment
-// intent (or, where there is none, the object's own id), so a checkout
-// session, its payment intent, its charge and its invoice reward once.
+// Mapper maps Stripe events. A payment is rewarded once, under
+// "stripe:payment:<its payment intent>", whichever of its events arrive:
+//
+//   - charge.succeeded and charge.captured pay every payment, one-off or
+//     subscription (an invoice is paid by a charge), once it is captured; a
+//     legacy charge without a payment intent keys on its own id;
+//   - checkout.session.completed and .async_payment_succeeded pay a session
+//     in payment mode under its payment intent, the key of its charge (they
+//     carry the buyer's email); a session in subscription or setup mode is
+//     skipped whatever the configuration, as its money, if any, arrives as
+//     an invoice's charge;
+//   - payment_intent.* events (by override) share that key;
+//   - invoice.* events (by override, instead of all of the above: see
+//     mapping.Load) key on the invoice's payment intent where the payload
+//     names one (API versions before 2025-03-31), else on the invoice.
 type Mapper struct{}
 
 var _ mapping.Mapper = Mapper{}
+
+// Reasons a Stripe event earns nothing.
+const (
+	SkipSessionByInvoice = "session_paid_by_invoice" // subscription mode: its invoice's charge pays
+	SkipSessionNoPayment = "session_without_payment" // setup mode (or an unknown one)
+	SkipSessionNotPaid   = "session_not_paid"
+	SkipNotCaptured      = "charge_not_captured" // an authorisation: charge.captured pays it
+	SkipNothingPaid      = "nothing_paid"        // zero amount (a trial's invoice)
+)
 
 // object holds the fields of every object type this mapper reads.
 type object struct {
 	ID              string          `json:"id"`
 	PaymentIntent   json.RawMessage `json:"payment_intent"` // id, or expanded object
+	Mode            string          `json:"mode"`           // checkout sessions
 	PaymentStatus   string          `json:"payment_status"`
-	Status          string          `json:"status"`
+	Captured        *bool           `json:"captured"` // charges
 	Amount          json.Number     `json:"amount"`
+	AmountCaptured  json.Number     `json:"amount_captured"`
 	AmountReceived  json.Number     `json:"amount_received"`
 	AmountTotal     json.Number     `json:"amount_total"`
 	AmountPaid      json.Number     `json:"amount_paid"`
@@ -37,7 +61,7 @@ type object struct {
 	BillingDetails struct {
 		Email string `json:"email"`
 	} `json:"billing_details"`
-	Payments struct { // invoices on API versions without invoice.payment_intent
+	Payments struct { // invoices, when expanded (never in a webhook from 2025-03-31 on)
 		Data []struct {
 			Payment struct {
 				PaymentIntent json.RawMessage `json:"payment_intent"`
@@ -79,45 +103,89 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		return mapping.One("stripe:customer:"+o.ID, cfg, kind, email, map[string]any{"signup_source": "stripe"}), nil
 	}
 
-	var amount json.Number
-	email := firstNonEmpty(o.CustomerDetails.Email, o.CustomerEmail, o.ReceiptEmail, o.BillingDetails.Email, o.Email)
-	payment := idOf(o.PaymentIntent)
-	switch {
-	case strings.HasPrefix(ev.Type, "checkout.session."):
-		if o.PaymentStatus != "paid" {
-			return mapping.Result{Skipped: "session_not_paid"}, nil
-		}
-		amount = o.AmountTotal
-	case ev.Type == "payment_intent.succeeded":
-		payment, amount = o.ID, o.AmountReceived
-	case ev.Type == "invoice.paid":
-		if payment == "" && len(o.Payments.Data) > 0 {
-			payment = idOf(o.Payments.Data[0].Payment.PaymentIntent)
-		}
-		amount = o.AmountPaid
-	default: // charge.succeeded, and any other event mapped to a purchase
-		amount = o.Amount
+	p, skip, err := paymentOf(ev.Type, o)
+	if skip != "" {
+		return mapping.Result{Skipped: skip}, nil
 	}
-	if amount == "" {
-		amount = o.Amount
-	}
-	if payment == "" {
-		payment = o.ID
-	}
-	value, err := FromMinorUnits(amount, o.Currency)
 	if err != nil {
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: err.Error()}
 	}
-	email, err = mapping.Identity("stripe", email, customerID, cfg)
+	value, err := FromMinorUnits(p.amount, o.Currency)
+	if err != nil {
+		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: err.Error()}
+	}
+	// The amount rule every provider shares (if mapping.Decimal comes to
+	// return an error, park with it here).
+	if _, ok := mapping.Decimal(string(value)); !ok {
+		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: fmt.Sprintf("amount %s is not one to reward", value)}
+	}
+	if n, _ := p.amount.Int64(); n == 0 {
+		return mapping.Result{Skipped: SkipNothingPaid}, nil
+	}
+	email, err := mapping.Identity("stripe", p.email, customerID, cfg)
 	if err != nil {
 		return mapping.Result{}, err
 	}
-	return mapping.One("stripe:payment:"+payment, cfg, kind, email, map[string]any{
-		"order_id":    payment,
+	return mapping.One("stripe:payment:"+p.key, cfg, kind, email, map[string]any{
+		"order_id":    p.key,
 		"order_value": value,
 		"currency":    strings.ToUpper(o.Currency),
 		"source":      "stripe",
 	}), nil
+}
+
+// payment is what an event says of the payment it belongs to.
+type payment struct {
+	key    string      // the payment intent, else the object's own id
+	amount json.Number // in minor units
+	email  string
+}
+
+// paymentOf reads the payment an event of type eventType reports, or why it
+// reports none to reward.
+func paymentOf(eventType string, o *object) (p payment, skip string, err error) {
+	family, _, _ := strings.Cut(eventType, ".")
+	if strings.HasPrefix(eventType, "checkout.session.") {
+		family = "checkout.session"
+	}
+	switch family {
+	case "checkout.session":
+		switch o.Mode {
+		case "payment":
+		case "subscription":
+			return p, SkipSessionByInvoice, nil
+		default:
+			return p, SkipSessionNoPayment, nil
+		}
+		if o.PaymentStatus != "paid" {
+			return p, SkipSessionNotPaid, nil
+		}
+		pi := idOf(o.PaymentIntent)
+		if pi == "" {
+			return p, "", fmt.Errorf("paid session %s in payment mode names no payment_intent", o.ID)
+		}
+		return payment{pi, o.AmountTotal, firstNonEmpty(o.CustomerDetails.Email, o.CustomerEmail)}, "", nil
+	case "charge":
+		if o.Captured == nil || !*o.Captured {
+			return p, SkipNotCaptured, nil
+		}
+		amount := o.AmountCaptured
+		if amount == "" {
+			amount = o.Amount
+		}
+		return payment{firstNonEmpty(idOf(o.PaymentIntent), o.ID), amount, firstNonEmpty(o.BillingDetails.Email, o.ReceiptEmail)}, "", nil
+	case "payment_intent":
+		return payment{o.ID, json.Number(firstNonEmpty(string(o.AmountReceived), string(o.Amount))), o.ReceiptEmail}, "", nil
+	case "invoice":
+		key := idOf(o.PaymentIntent)
+		if key == "" && len(o.Payments.Data) > 0 {
+			key = idOf(o.Payments.Data[0].Payment.PaymentIntent)
+		}
+		return payment{firstNonEmpty(key, o.ID), o.AmountPaid, o.CustomerEmail}, "", nil
+	}
+	// Any other event mapped to a reward by override.
+	return payment{firstNonEmpty(idOf(o.PaymentIntent), o.ID), o.Amount,
+		firstNonEmpty(o.CustomerDetails.Email, o.CustomerEmail, o.ReceiptEmail, o.BillingDetails.Email, o.Email)}, "", nil
 }
 
 // idOf returns a Stripe reference's id: the string itself, or an expanded
@@ -164,26 +232,47 @@ func Exponent(currency string) int {
 }
 
 // FromMinorUnits turns an integer amount in minor units into a decimal
-// number: 4999 usd -> 49.99, 5000 jpy -> 5000, 1234 kwd -> 1.234.
+// number: 4999 usd -> 49.99, 5000 jpy -> 5000, 1234 kwd -> 1.234. A payment
+// is never negative, and a currency is three letters (it decides where the
+// point goes).
 func FromMinorUnits(amount json.Number, currency string) (json.Number, error) {
 	n, err := amount.Int64()
 	if err != nil {
-		return "", fmt.Errorf("amount %q is not an integer", amount)
+		return "", fmt.Errorf("amount %q is not an integer", clip(string(amount)))
 	}
-	if currency == "" {
-		return "", fmt.Errorf("no currency")
+	if n < 0 {
+		return "", fmt.Errorf("amount %d is negative", n)
+	}
+	if !isCurrency(currency) {
+		return "", fmt.Errorf("currency %q is not a three-letter code", clip(currency))
 	}
 	exp := Exponent(currency)
 	if exp == 0 {
-		return json.Number(fmt.Sprint(n)), nil
-	}
-	sign := ""
-	if n < 0 {
-		sign, n = "-", -n
+		return json.Number(strconv.FormatInt(n, 10)), nil
 	}
 	div := int64(1)
 	for range exp {
 		div *= 10
 	}
-	return json.Number(fmt.Sprintf("%s%d.%0*d", sign, n/div, exp, n%div)), nil
+	return json.Number(fmt.Sprintf("%d.%0*d", n/div, exp, n%div)), nil
+}
+
+func isCurrency(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for i := range 3 {
+		if b := c[i] | 0x20; b < 'a' || b > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens what a payload says for an error message.
+func clip(s string) string {
+	if len(s) > 24 {
+		return s[:24] + "..."
+	}
+	return s
 }
