@@ -106,17 +106,25 @@ func (s *faultyResonance) snapshot() (awards, resends map[string]int) {
 	return
 }
 
-// hook is one webhook to deliver, with the reward key it must earn.
+// hook is one webhook to deliver, with the reward key it must earn (or,
+// for the second events of a payment, that its first earns).
 type hook struct {
 	provider string
 	body     []byte
 	headers  map[string]string
 	key      string
+	ignore   bool        // not in the default event set: ingest answers 200 "ignored"
 	accepted atomic.Bool // answered 200 at least once
+	ignored  atomic.Bool // answered 200 "ignored"
 }
 
-// makeHooks builds n webhooks per provider tagged run; Stripe's are n/2
-// payments each delivered as a checkout session and a payment intent.
+// makeHooks builds n webhooks per provider tagged run, and n/2 Stripe
+// payments: a third of them subscription payments delivered as the four
+// events Stripe sends from API version 2025-03-31 (a checkout session in
+// subscription mode with no payment intent, an invoice that names none,
+// the payment intent and its charge), the others one-off payments delivered
+// as a checkout session and its charge. Each payment must earn one reward,
+// under its payment intent; siblings counts its other events.
 func makeHooks(run string, n int) (hooks []*hook, siblings int) {
 	shop := "e2e.myshopify.com"
 	for i := range n {
@@ -135,16 +143,27 @@ func makeHooks(run string, n int) (hooks []*hook, siblings int) {
 			&hook{provider: "custom", body: []byte(`{"id":"cu` + id + `","type":"purchase","customerEmail":"` + email + `","data":{"order_id":"` + id + `","order_value":3}}`),
 				headers: map[string]string{"content-type": "application/json", "webhook-id": "msg_" + id}, key: "custom:cu" + id},
 		)
-		if i%2 == 0 {
-			pi := "pi_" + id
-			ev := func(typ, obj string) []byte {
-				return []byte(`{"id":"evt_` + typ[:3] + id + `","type":"` + typ + `","livemode":true,"data":{"object":` + obj + `}}`)
-			}
+		ev := func(typ, obj string) []byte {
+			return []byte(`{"id":"evt_` + typ[:3] + id + `","object":"event","api_version":"2025-03-31.basil","type":"` + typ + `","livemode":true,"data":{"object":` + obj + `}}`)
+		}
+		stripe := func(body []byte, key string, ignore bool) *hook {
+			return &hook{provider: "stripe", body: body, headers: map[string]string{"content-type": "application/json"}, key: key, ignore: ignore}
+		}
+		switch {
+		case i%6 == 0:
+			pi, key := "pi_sub"+id, "stripe:payment:pi_sub"+id
 			hooks = append(hooks,
-				&hook{provider: "stripe", body: ev("checkout.session.completed", `{"id":"cs_`+id+`","payment_status":"paid","payment_intent":"`+pi+`","amount_total":4999,"currency":"usd","customer_details":{"email":"`+email+`"}}`),
-					headers: map[string]string{"content-type": "application/json"}, key: "stripe:payment:" + pi},
-				&hook{provider: "stripe", body: ev("payment_intent.succeeded", `{"id":"`+pi+`","amount_received":4999,"currency":"usd","receipt_email":"`+email+`"}`),
-					headers: map[string]string{"content-type": "application/json"}, key: "stripe:payment:" + pi},
+				stripe(ev("checkout.session.completed", `{"id":"cs_sub`+id+`","object":"checkout.session","mode":"subscription","payment_status":"paid","status":"complete","payment_intent":null,"invoice":"in_`+id+`","subscription":"sub_`+id+`","customer":"cus_`+id+`","amount_total":1500,"currency":"usd","customer_details":{"email":"`+email+`"}}`), key, false),
+				stripe(ev("invoice.paid", `{"id":"in_`+id+`","object":"invoice","status":"paid","billing_reason":"subscription_create","amount_paid":1500,"currency":"usd","customer":"cus_`+id+`","customer_email":"`+email+`","parent":{"type":"subscription_details","subscription_details":{"subscription":"sub_`+id+`"}}}`), key, true),
+				stripe(ev("payment_intent.succeeded", `{"id":"`+pi+`","object":"payment_intent","amount":1500,"amount_received":1500,"currency":"usd","customer":"cus_`+id+`","status":"succeeded","latest_charge":"ch_sub`+id+`"}`), key, true),
+				stripe(ev("charge.succeeded", `{"id":"ch_sub`+id+`","object":"charge","payment_intent":"`+pi+`","amount":1500,"amount_captured":1500,"captured":true,"paid":true,"status":"succeeded","currency":"usd","customer":"cus_`+id+`","billing_details":{"email":"`+email+`"}}`), key, false),
+			)
+			siblings += 3
+		case i%2 == 0:
+			pi, key := "pi_"+id, "stripe:payment:pi_"+id
+			hooks = append(hooks,
+				stripe(ev("checkout.session.completed", `{"id":"cs_`+id+`","object":"checkout.session","mode":"payment","payment_status":"paid","status":"complete","payment_intent":"`+pi+`","amount_total":4999,"currency":"usd","customer_details":{"email":"`+email+`"}}`), key, false),
+				stripe(ev("charge.succeeded", `{"id":"ch_`+id+`","object":"charge","payment_intent":"`+pi+`","amount":4999,"amount_captured":4999,"captured":true,"paid":true,"status":"succeeded","currency":"usd","billing_details":{"email":"`+email+`"}}`), key, false),
 			)
 			siblings++
 		}
@@ -206,10 +225,13 @@ func (e *e2e) send(h *hook) {
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
+			answer, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			switch resp.StatusCode {
 			case 200:
+				if strings.Contains(string(answer), `"status":"ignored"`) {
+					h.ignored.Store(true)
+				}
 				h.accepted.Store(true)
 				return
 			case 401:
@@ -799,6 +821,15 @@ func TestE2E(t *testing.T) {
 			t.Errorf("%s was never answered 200", h.key)
 		}
 	}
+	ignored := 0
+	for _, h := range all {
+		if h.ignored.Load() {
+			ignored++
+		}
+		if h.accepted.Load() && h.ignored.Load() != h.ignore {
+			t.Errorf("%s (%s): ingest answered ignored=%v, want %v", h.key, h.body[:40], h.ignored.Load(), h.ignore)
+		}
+	}
 	forwarded, duplicated, lost, parkedKeys := 0, 0, 0, 0
 	for k := range allKeys {
 		switch {
@@ -847,8 +878,8 @@ func TestE2E(t *testing.T) {
 	took := time.Since(start)
 	summary := fmt.Sprintf("e2e: %d sent, %d accepted, %d forwarded once, %d parked, %d lost, %d duplicated", len(all), totalAccepted, forwarded, parkedKeys, lost, duplicated)
 	fmt.Fprintln(console, summary)
-	fmt.Fprintf(console, "e2e: %d deliveries (duplicates and retries included), %d skipped as second events of a payment, %d Resonance calls, %d forwarder kills, %d re-sends after a kill answered 409 by Resonance\n",
-		e.attempts.Load(), skipped, res.calls.Load(), e.crashes.Load(), resent)
+	fmt.Fprintf(console, "e2e: %d deliveries (duplicates and retries included), %d skipped as second events of a payment (%d of them ignored by ingest, outside the default event set), %d Resonance calls, %d forwarder kills, %d re-sends after a kill answered 409 by Resonance\n",
+		e.attempts.Load(), skipped, ignored, res.calls.Load(), e.crashes.Load(), resent)
 	cpu := "n/a"
 	if d, ok := motoserver.CPUTime(stack.Motos...); ok {
 		cpu = fmt.Sprintf("%.1f ms per webhook (%s in all)", float64(d.Milliseconds())/float64(len(all)), d.Round(100*time.Millisecond))
