@@ -6,12 +6,16 @@
 //	                                          back to the events queue, then off the DLQ
 //	dlq [where] redrive                       everything back (SQS message-move task)
 //	dlq [where] delete ID... | -reason R | -all  -yes
+//	dlq [where] resolve -as paid|resend ID... | -reason outcome_unknown | -all
+//	                                          settle rewards of unknown outcome
 //
 // where is one of:
 //
 //	-stack NAME [-region R]                   a deployed stack (queues from its outputs)
 //	-dlq-url URL -events-url URL              explicit queues
 //	-local                                    the stack `make dev` is running
+//	-table NAME                               the idempotency table (resolve; a
+//	                                          stack's or make dev's is found)
 //
 // Replaying is safe to repeat: a webhook already rewarded is acknowledged as
 // a duplicate and not paid again.
@@ -32,10 +36,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 )
 
@@ -46,6 +52,11 @@ commands:
   replay ID... | -reason R | -all     back to the events queue, then off the DLQ
   redrive                             everything back to the events queue
   delete ID... | -reason R | -all     for good (add -yes; without it, says what it would delete)
+  resolve -as paid|resend ID... | -reason outcome_unknown | -all
+                                      settle rewards parked as outcome_unknown: paid records
+                                      the reward as paid and sends nothing (you checked that
+                                      Resonance paid it); resend sends it once more with the
+                                      same Idempotency-Key
 `
 
 func main() {
@@ -71,13 +82,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	dlqURL := fs.String("dlq-url", "", "dead-letter queue URL")
 	eventsURL := fs.String("events-url", "", "events queue URL")
 	local := fs.Bool("local", false, "the stack `make dev` is running")
+	table := fs.String("table", "", "the idempotency table (resolve)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: no command", errUsage)
 	}
-	tool, where, err := connect(ctx, *stack, *region, *dlqURL, *eventsURL, *local)
+	tool, where, err := connect(ctx, *stack, *region, *dlqURL, *eventsURL, *table, *local)
 	if err != nil {
 		return err
 	}
@@ -92,7 +104,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("%w: show takes one message id", errUsage)
 		}
 		return show(ctx, tool, rest[0], out)
-	case "replay", "delete":
+	case "replay", "delete", "resolve":
 		return act(ctx, tool, cmd, rest, out)
 	case "redrive":
 		res, err := tool.Redrive(ctx)
@@ -110,7 +122,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // connect finds the queues and builds the tool.
-func connect(ctx context.Context, stack, region, dlqURL, eventsURL string, local bool) (*dlq.Tool, string, error) {
+func connect(ctx context.Context, stack, region, dlqURL, eventsURL, table string, local bool) (*dlq.Tool, string, error) {
 	n := 0
 	for _, set := range []bool{stack != "", dlqURL != "" || eventsURL != "", local} {
 		if set {
@@ -126,7 +138,14 @@ func connect(ctx context.Context, stack, region, dlqURL, eventsURL string, local
 			return nil, "", err
 		}
 		client := sqs.NewFromConfig(o.Endpoints.Config(motoserver.SQS))
-		return &dlq.Tool{SQS: client, DLQ: o.DeadLetterQueueURL, Events: o.EventsQueueURL}, "local stack at " + o.Endpoints.SQS, nil
+		if table == "" {
+			table = o.IdempotencyTable
+		}
+		t := &dlq.Tool{SQS: client, DLQ: o.DeadLetterQueueURL, Events: o.EventsQueueURL}
+		if table != "" {
+			t.Rewards = &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(o.Endpoints.Config(motoserver.DynamoDB)), Table: table}
+		}
+		return t, "local stack at " + o.Endpoints.SQS, nil
 	}
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
@@ -152,13 +171,21 @@ func connect(ctx context.Context, stack, region, dlqURL, eventsURL string, local
 				dlqURL = aws.ToString(o.OutputValue)
 			case "EventsQueueUrl":
 				eventsURL = aws.ToString(o.OutputValue)
+			case "IdempotencyTableName":
+				if table == "" {
+					table = aws.ToString(o.OutputValue)
+				}
 			}
 		}
 	}
 	if dlqURL == "" || eventsURL == "" {
 		return nil, "", fmt.Errorf("%w: need both queues (the stack's outputs DeadLetterQueueUrl and EventsQueueUrl, or -dlq-url and -events-url)", errUsage)
 	}
-	return &dlq.Tool{SQS: sqs.NewFromConfig(cfg), DLQ: dlqURL, Events: eventsURL}, where, nil
+	t := &dlq.Tool{SQS: sqs.NewFromConfig(cfg), DLQ: dlqURL, Events: eventsURL}
+	if table != "" {
+		t.Rewards = &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(cfg), Table: table}
+	}
+	return t, where, nil
 }
 
 func list(ctx context.Context, t *dlq.Tool, out io.Writer) error {
@@ -204,10 +231,15 @@ func act(ctx context.Context, t *dlq.Tool, cmd string, args []string, out io.Wri
 	reason := fs.String("reason", "", "every message of this reason")
 	all := fs.Bool("all", false, "every message")
 	yes := fs.Bool("yes", false, "really delete")
+	as := fs.String("as", "", "resolve: paid or resend")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	ids := fs.Args()
+	how := idempotency.Resolution(*as)
+	if cmd == "resolve" && how != idempotency.ResolvedPaid && how != idempotency.ResolvedResend {
+		return fmt.Errorf("%w: resolve needs -as paid (you checked that Resonance paid it) or -as resend (send it once more with the same Idempotency-Key)", errUsage)
+	}
 	if len(ids) == 0 && *reason == "" && !*all {
 		return fmt.Errorf("%w: %s needs message ids, -reason or -all", errUsage, cmd)
 	}
@@ -223,6 +255,15 @@ func act(ctx context.Context, t *dlq.Tool, cmd string, args []string, out io.Wri
 	}
 	var n int
 	switch {
+	case cmd == "resolve":
+		res, err := t.Resolve(ctx, chosen, how, operator())
+		for _, r := range res {
+			fmt.Fprintf(out, "%s: %s (%d message(s))\n", r.Key, r.Outcome, len(r.IDs))
+		}
+		if err != nil {
+			_ = t.Release(context.WithoutCancel(ctx), chosen)
+		}
+		return err
 	case cmd == "replay":
 		n, err = t.Replay(ctx, chosen)
 		fmt.Fprintf(out, "replayed %d of %d to the events queue\n", n, len(chosen))
@@ -241,6 +282,12 @@ func act(ctx context.Context, t *dlq.Tool, cmd string, args []string, out io.Wri
 		_ = t.Release(context.WithoutCancel(ctx), chosen[n:])
 	}
 	return err
+}
+
+// operator names who resolved, for the record: $USER@host.
+func operator() string {
+	host, _ := os.Hostname()
+	return os.Getenv("USER") + "@" + host
 }
 
 // progress prints how far a long replay, delete or redrive has come: at

@@ -7,15 +7,18 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 )
@@ -130,5 +133,84 @@ func TestStackOutputs(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-stack", "no-such-stack", "list"}, &out); err == nil {
 		t.Fatal("a missing stack was not reported")
+	}
+}
+
+// TestResolve: rewards parked as outcome_unknown are settled once per key,
+// as the operator says: resend opens the key and replays its messages,
+// paid records it and deletes them; other reasons are refused.
+func TestResolve(t *testing.T) {
+	m := awstest.StartMoto(t)
+	m.Env(t)
+	ctx := context.Background()
+	dead := m.CreateQueue(t, "dlq", nil)
+	events := m.CreateQueue(t, "events", nil)
+	table := m.CreateIdempotencyTable(t, "idem")
+	store := &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(m.Config()), Table: table}
+	q := queue.SQS{Client: sqs.NewFromConfig(m.Config()), URL: dead}
+	park := func(key, reason string) {
+		t.Helper()
+		if err := q.Send(ctx, parked, map[string]string{"reason": reason, "provider": "custom", "reward_key": key, "attempt": "1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unknown := func(key string) {
+		t.Helper()
+		_, rec, err := store.Claim(ctx, idempotency.Claim{Key: key, LeaseUntil: time.Now().Add(time.Minute)})
+		if err == nil {
+			err = store.Unknown(ctx, *rec)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	depth := func(url string) string {
+		got, err := sqs.NewFromConfig(m.Config()).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Attributes["ApproximateNumberOfMessages"]
+	}
+	urls := []string{"-dlq-url", dead, "-events-url", events, "-table", table}
+	cmd := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, append(append([]string(nil), urls...), args...), &out)
+		return out.String(), err
+	}
+
+	unknown("custom:b")
+	park("custom:b", "outcome_unknown")
+	park("custom:r", "resonance_rejected")
+	if _, err := cmd("resolve", "-reason", "outcome_unknown"); !errors.Is(err, errUsage) {
+		t.Fatalf("resolve without -as: %v, want a usage error", err)
+	}
+	if _, err := cmd("resolve", "-as", "paid", "-all"); err == nil || !strings.Contains(err.Error(), "resonance_rejected") {
+		t.Fatalf("resolve of a rejected reward: %v, want a refusal", err)
+	}
+	out, err := cmd("resolve", "-as", "resend", "-reason", "outcome_unknown")
+	if err != nil || !strings.Contains(out, "custom:b: re-sent (1 message(s))") {
+		t.Fatalf("resolve -as resend: %v\n%s", err, out)
+	}
+	if got, _, _ := store.Claim(ctx, idempotency.Claim{Key: "custom:b", LeaseUntil: time.Now().Add(time.Minute)}); got != idempotency.Claimed {
+		t.Fatalf("after resend the next delivery's claim got %d, want Claimed", got)
+	}
+	if depth(events) != "1" {
+		t.Fatalf("events queue holds %s, want the re-sent message", depth(events))
+	}
+
+	unknown("custom:a")
+	park("custom:a", "outcome_unknown")
+	park("custom:a", "outcome_unknown")
+	out, err = cmd("resolve", "-as", "paid", "-reason", "outcome_unknown")
+	if err != nil || !strings.Contains(out, "custom:a: recorded paid (2 message(s))") {
+		t.Fatalf("resolve -as paid: %v\n%s", err, out)
+	}
+	if got, _, _ := store.Claim(ctx, idempotency.Claim{Key: "custom:a", LeaseUntil: time.Now().Add(time.Minute)}); got != idempotency.AlreadyCompleted {
+		t.Fatalf("after paid a delivery's claim got %d, want AlreadyCompleted", got)
+	}
+	if depth(events) != "1" || depth(dead) != "1" {
+		t.Fatalf("events %s, DLQ %s: want nothing sent, only the rejected one left", depth(events), depth(dead))
 	}
 }

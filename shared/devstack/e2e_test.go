@@ -21,9 +21,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
@@ -44,6 +46,7 @@ type faultyResonance struct {
 	awards   map[string]int
 	rejected map[string]int
 	resends  map[string]int
+	unknown  map[string]bool // keys given an answer that leaves the outcome unknown
 	calls    atomic.Int64
 	rng      *rand.Rand
 }
@@ -73,7 +76,12 @@ func (s *faultyResonance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(400)
 		_, _ = io.WriteString(w, `{"success":false,"error":"event type not configured"}`)
 		return
-	case roll < 10:
+	case roll < 7: // busy: did not act
+		s.mu.Unlock()
+		w.WriteHeader(503)
+		return
+	case roll < 10: // failed, perhaps after acting: the outcome is unknown
+		s.unknown[key] = true
 		s.mu.Unlock()
 		w.WriteHeader(500)
 		return
@@ -82,15 +90,55 @@ func (s *faultyResonance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(429)
 		return
-	case roll < 17:
+	case roll < 16: // too slow: the relay gives up first, not knowing
+		s.unknown[key] = true
 		s.mu.Unlock()
-		time.Sleep(1500 * time.Millisecond) // past RESONANCE_TIMEOUT: the relay gives up first
+		time.Sleep(1500 * time.Millisecond) // past RESONANCE_TIMEOUT
 		w.WriteHeader(504)
+		return
+	case roll < 17: // paid, but the answer comes too late to be read
+		s.unknown[key] = true
+		s.awards[key]++
+		s.mu.Unlock()
+		time.Sleep(1500 * time.Millisecond)
+		_, _ = io.WriteString(w, `{"success":true,"rewardAmount":10,"txHash":"0x1"}`)
+		return
+	case roll < 18: // a 2xx that is not a payment
+		s.unknown[key] = true
+		s.mu.Unlock()
+		_, _ = io.WriteString(w, `<html>maintenance</html>`)
 		return
 	}
 	s.awards[key]++
 	s.mu.Unlock()
 	_, _ = io.WriteString(w, `{"success":true,"rewardAmount":10,"txHash":"0x1"}`)
+}
+
+// unknownKeys returns the keys the relay cannot know the outcome of.
+func (s *faultyResonance) unknownKeys() map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]bool, len(s.unknown))
+	for k := range s.unknown {
+		out[k] = true
+	}
+	return out
+}
+
+// forget clears the unknown mark of re-sent keys: they must now be paid,
+// or be of unknown outcome again.
+func (s *faultyResonance) forget(resent []dlq.Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range resent {
+		delete(s.unknown, m.Attrs["reward_key"])
+	}
+}
+
+func (s *faultyResonance) markUnknown(key string) {
+	s.mu.Lock()
+	s.unknown[key] = true
+	s.mu.Unlock()
 }
 
 func (s *faultyResonance) snapshot() (awards, resends map[string]int) {
@@ -265,7 +313,7 @@ func (e *e2e) outstanding() int {
 	n := 0
 	e.res.mu.Lock()
 	for k := range seen {
-		if e.res.awards[k] == 0 && e.res.rejected[k] == 0 {
+		if e.res.awards[k] == 0 && e.res.rejected[k] == 0 && !e.res.unknown[k] { // unknown: parked, waits for the operator
 			n++
 		}
 	}
@@ -375,8 +423,9 @@ func (e *e2e) until(cond func() bool) {
 // and the events queue is empty.
 func (e *e2e) settled(hooks []*hook) bool {
 	awards, _ := e.res.snapshot()
+	unknown := e.res.unknownKeys()
 	for _, h := range hooks {
-		if awards[h.key] == 0 && !rejectsForGood(h.key) {
+		if awards[h.key] == 0 && !rejectsForGood(h.key) && !unknown[h.key] {
 			return false
 		}
 	}
@@ -576,12 +625,12 @@ func (e *e2e) dlq() map[string][]string {
 // does reaches Resonance or DynamoDB (no release, no completion), and it
 // reports nothing to SQS, so its whole batch comes back. Claims it took stay
 // INPROGRESS until their lease ends.
-func crashing(fw *forward.Forwarder, every int64, crashes *atomic.Int64) sqspoll.Handler {
+func crashing(fw *forward.Forwarder, every int64, crashes *atomic.Int64, res *faultyResonance) sqspoll.Handler {
 	calls := &atomic.Int64{}
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		dead := &atomic.Bool{}
 		f := *fw
-		f.Resonance = &dyingSender{next: fw.Resonance, dead: dead, calls: calls, every: every}
+		f.Resonance = &dyingSender{next: fw.Resonance, dead: dead, calls: calls, every: every, res: res}
 		f.Store = &dyingStore{next: fw.Store, dead: dead}
 		resp, err := f.Handle(ctx, ev)
 		if dead.Load() {
@@ -597,14 +646,27 @@ type dyingSender struct {
 	dead  *atomic.Bool
 	calls *atomic.Int64
 	every int64
+	res   *faultyResonance
 }
 
+// Send dies on every every-th call: on odd kills before the request leaves,
+// on even ones after Resonance had it (and perhaps paid). Either way the
+// claim it holds is left without an outcome.
 func (d *dyingSender) Send(ctx context.Context, key string, body []byte) (*resonance.Response, error) {
-	if d.dead.Load() || d.calls.Add(1)%d.every == 0 {
-		d.dead.Store(true)
+	if d.dead.Load() { // a call of the batch after the kill: claimed, never made
+		d.res.markUnknown(key)
 		return nil, errors.New("dead")
 	}
-	return d.next.Send(ctx, key, body)
+	n := d.calls.Add(1)
+	if n%d.every != 0 {
+		return d.next.Send(ctx, key, body)
+	}
+	d.res.markUnknown(key)
+	if (n/d.every)%2 == 0 {
+		_, _ = d.next.Send(ctx, key, body)
+	}
+	d.dead.Store(true)
+	return nil, errors.New("dead")
 }
 
 type dyingStore struct {
@@ -612,11 +674,11 @@ type dyingStore struct {
 	dead *atomic.Bool
 }
 
-func (d *dyingStore) Claim(ctx context.Context, key string, lease time.Time) (idempotency.Outcome, *idempotency.Record, error) {
+func (d *dyingStore) Claim(ctx context.Context, c idempotency.Claim) (idempotency.Outcome, *idempotency.Record, error) {
 	if d.dead.Load() {
 		return 0, nil, errors.New("dead")
 	}
-	return d.next.Claim(ctx, key, lease)
+	return d.next.Claim(ctx, c)
 }
 
 func (d *dyingStore) Complete(ctx context.Context, r idempotency.Record) error {
@@ -626,11 +688,18 @@ func (d *dyingStore) Complete(ctx context.Context, r idempotency.Record) error {
 	return d.next.Complete(ctx, r)
 }
 
-func (d *dyingStore) Release(ctx context.Context, key string) error {
+func (d *dyingStore) Release(ctx context.Context, r idempotency.Record) error {
 	if d.dead.Load() {
 		return nil
 	}
-	return d.next.Release(ctx, key)
+	return d.next.Release(ctx, r)
+}
+
+func (d *dyingStore) Unknown(ctx context.Context, r idempotency.Record) error {
+	if d.dead.Load() {
+		return nil
+	}
+	return d.next.Unknown(ctx, r)
 }
 
 // TestE2E: webhooks from all five providers through the local HTTP front,
@@ -677,7 +746,7 @@ func TestE2E(t *testing.T) {
 	defer func() { os.Stdout = console }()
 
 	start := time.Now()
-	res := &faultyResonance{awards: map[string]int{}, rejected: map[string]int{}, resends: map[string]int{}, rng: rand.New(rand.NewPCG(1, 2))}
+	res := &faultyResonance{awards: map[string]int{}, rejected: map[string]int{}, resends: map[string]int{}, unknown: map[string]bool{}, rng: rand.New(rand.NewPCG(1, 2))}
 	rsrv := httptest.NewServer(res)
 	defer rsrv.Close()
 	// Provisioning has no progress to watch: it gets the stall time whole.
@@ -774,9 +843,9 @@ func TestE2E(t *testing.T) {
 		t.Fatalf("without crashes the relay re-sent %d paid rewards", len(resends))
 	}
 
-	// Run B: the forwarder is killed mid-batch (before every 25th call) until
+	// Run B: the forwarder is killed mid-batch (during every 25th call) until
 	// it has died three times, and then restarted.
-	crashy := crashing(fw, 25, &e.crashes)
+	crashy := crashing(fw, 25, &e.crashes, res)
 	e.handler.Store(&crashy)
 	hooksB, sibB := makeHooks("b", 40)
 	run("run B", hooksB, sibB, nil)
@@ -803,6 +872,62 @@ func TestE2E(t *testing.T) {
 		}
 	})
 	settle("run C", hooksC)
+
+	// The operator: every reward parked as outcome_unknown is looked up in
+	// Resonance's own record (here, the stub's) and resolved with the DLQ
+	// tool: as paid when Resonance paid it, else re-sent once with the same
+	// Idempotency-Key. A re-sent reward can meet another fault, so rounds
+	// go on until none is left.
+	refs := stack.Resolver.Refs
+	tool := &dlq.Tool{SQS: e.sqs, DLQ: refs["DeadLetterQueue"], Events: refs["EventsQueue"], Hold: 30 * time.Second,
+		Rewards: &idempotency.DynamoDB{Table: refs["IdempotencyTable"],
+			Client: &motoserver.AtomicDynamoDB{Client: dynamodb.NewFromConfig(stack.Endpoints.Config(motoserver.DynamoDB))}}}
+	unknownKeys := map[string]bool{}
+	resolvedPaid, resolvedResent := 0, 0
+	for round := 1; ; round++ {
+		e.setPhase(fmt.Sprintf("operator: resolving outcome_unknown, round %d", round))
+		msgs, err := tool.Read(e.ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unknownMsgs, rest := dlq.Select(msgs, nil, forward.ReasonOutcomeUnknown, false)
+		if err := tool.Release(e.ctx, rest); err != nil {
+			t.Fatal(err)
+		}
+		if len(unknownMsgs) == 0 {
+			break
+		}
+		if round > 10 {
+			t.Fatalf("%d rewards still of unknown outcome after 10 rounds", len(unknownMsgs))
+		}
+		awards, _ := res.snapshot()
+		var paidMsgs, resendMsgs []dlq.Message
+		for _, m := range unknownMsgs {
+			unknownKeys[m.Attrs["reward_key"]] = true
+			if awards[m.Attrs["reward_key"]] > 0 {
+				paidMsgs = append(paidMsgs, m)
+			} else {
+				resendMsgs = append(resendMsgs, m)
+			}
+		}
+		paidRes, err := tool.Resolve(e.ctx, paidMsgs, idempotency.ResolvedPaid, "e2e")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.forget(resendMsgs) // before: a re-sent one can meet a fault at once
+		resent, err := tool.Resolve(e.ctx, resendMsgs, idempotency.ResolvedResend, "e2e")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resolvedPaid, resolvedResent = resolvedPaid+len(paidRes), resolvedResent+len(resent)
+		for _, r := range append(paidRes, resent...) {
+			if r.Outcome != "recorded paid" && r.Outcome != "re-sent" {
+				t.Errorf("resolve %s: %s", r.Key, r.Outcome)
+			}
+		}
+		e.setPhase(fmt.Sprintf("operator: %d recorded paid, %d re-sent: settling", len(paidRes), len(resent)))
+		e.until(func() bool { return e.settled(all) })
+	}
 
 	e.setPhase("checking")
 	time.Sleep(4 * time.Second) // anything still to come would show now
@@ -876,8 +1001,13 @@ func TestE2E(t *testing.T) {
 		resent += n
 	}
 	took := time.Since(start)
+	if resent != 0 {
+		t.Errorf("the relay re-sent %d paid rewards (answered 409 by the stub)", resent)
+	}
 	summary := fmt.Sprintf("e2e: %d sent, %d accepted, %d forwarded once, %d parked, %d lost, %d duplicated", len(all), totalAccepted, forwarded, parkedKeys, lost, duplicated)
 	fmt.Fprintln(console, summary)
+	fmt.Fprintf(console, "e2e: %d rewards parked as outcome_unknown (Resonance 500, 504 or a late answer, a 2xx that is no payment, a forwarder killed mid-call), none paid blindly: the operator recorded %d as paid and re-sent %d, over the rounds\n",
+		len(unknownKeys), resolvedPaid, resolvedResent)
 	fmt.Fprintf(console, "e2e: %d deliveries (duplicates and retries included), %d skipped as second events of a payment (%d of them ignored by ingest, outside the default event set), %d Resonance calls, %d forwarder kills, %d re-sends after a kill answered 409 by Resonance\n",
 		e.attempts.Load(), skipped, ignored, res.calls.Load(), e.crashes.Load(), resent)
 	cpu := "n/a"

@@ -7,9 +7,12 @@ import (
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ingest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 
@@ -28,6 +31,7 @@ func build(f Function) (any, error) {
 		if f.ID == "ForwarderFunction" {
 			fw, err := forward.FromEnv()
 			if err == nil {
+				atomicOnMoto(fw)
 				out = QueueHandler(fw.Handle)
 			}
 			return err
@@ -44,6 +48,16 @@ func build(f Function) (any, error) {
 		return fmt.Errorf("devstack: no handler for function %s", f.ID)
 	})
 	return out, err
+}
+
+// atomicOnMoto sends the forwarder's idempotency writes through
+// motoserver.AtomicDynamoDB: moto's conditional writes are not atomic.
+func atomicOnMoto(fw *forward.Forwarder) {
+	if d, ok := fw.Store.(*idempotency.DynamoDB); ok {
+		if c, ok := d.Client.(*dynamodb.Client); ok {
+			d.Client = &motoserver.AtomicDynamoDB{Client: c}
+		}
+	}
 }
 
 var envMu sync.Mutex

@@ -23,6 +23,7 @@ type Outputs struct {
 	Endpoints          motoserver.Endpoints `json:"AwsEndpoints"`
 	EventsQueueURL     string               `json:"EventsQueueUrl"`
 	DeadLetterQueueURL string               `json:"DeadLetterQueueUrl"`
+	IdempotencyTable   string               `json:"IdempotencyTableName"`
 	ResonanceURL       string               `json:"ResonanceUrl"`
 	Prefix             string               `json:"Prefix"`  // of the resources' names
 	Pid                int                  `json:"Pid"`     // of the make dev process
@@ -32,7 +33,7 @@ type Outputs struct {
 // Outputs returns the stack's outputs.
 func (s *Stack) Outputs() Outputs {
 	return Outputs{Endpoints: s.Endpoints, EventsQueueURL: s.Resolver.Refs["EventsQueue"],
-		DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"], ResonanceURL: s.Resolver.Params["ResonanceApiUrl"], Prefix: s.prefix, Pid: os.Getpid()}
+		DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"], IdempotencyTable: s.Resolver.Refs["IdempotencyTable"], ResonanceURL: s.Resolver.Params["ResonanceApiUrl"], Prefix: s.prefix, Pid: os.Getpid()}
 }
 
 // Running reads the outputs of the make dev stack that is running, if one

@@ -57,7 +57,9 @@ type Tool struct {
 	SQS    Client
 	DLQ    string // dead-letter queue URL
 	Events string // events queue URL
-	Hold   time.Duration
+	// Rewards, when set, is the idempotency table, for Resolve.
+	Rewards Rewards
+	Hold    time.Duration
 	// Progress, when set, is told how far a replay, delete or redrive has
 	// come, after each message.
 	Progress func(done, total int)

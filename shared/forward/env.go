@@ -2,6 +2,7 @@ package forward
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"time"
@@ -46,7 +47,9 @@ var Mappers = map[string]mapping.Mapper{
 //	MAPPING                JSON overrides of the mapping defaults
 //	CONCURRENCY            messages of a batch forwarded at once (default 10)
 //	MAX_RECEIVE_COUNT      the queue's maxReceiveCount (default 8)
-//	IDEMPOTENCY_RETENTION_DAYS  how long reward records are kept (default 30)
+//	IDEMPOTENCY_RETENTION_DAYS  how long reward records are kept (default 400)
+//	UNKNOWN_OUTCOME        park (default) or resend: what becomes of a reward
+//	                       an earlier attempt may have paid
 //	SECRETS_TTL            how long the credentials are cached (default 5m)
 //	BACKOFF_BASE, BACKOFF_MAX  retry backoff (default 10s doubling up to 15m)
 //	METRICS                "off" leaves the metrics out of the log lines
@@ -64,7 +67,16 @@ func FromEnv() (*Forwarder, error) {
 	maxRecv, e10 := runtime.Int("MAX_RECEIVE_COUNT", DefaultMaxReceiveCount)
 	base, e11 := runtime.Duration("BACKOFF_BASE", DefaultBackoffBase)
 	maxBackoff, e12 := runtime.Duration("BACKOFF_MAX", DefaultBackoffMax)
-	if err := errors.Join(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12); err != nil {
+	unknown := os.Getenv("UNKNOWN_OUTCOME")
+	var e13 error
+	switch unknown {
+	case "":
+		unknown = UnknownPark
+	case UnknownPark, UnknownResend:
+	default:
+		e13 = fmt.Errorf("forward: UNKNOWN_OUTCOME is %q: park or resend", unknown)
+	}
+	if err := errors.Join(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13); err != nil {
 		return nil, err
 	}
 	cfgs, err := mapping.Load(brand, os.Getenv("MAPPING"))
@@ -101,6 +113,7 @@ func FromEnv() (*Forwarder, error) {
 		Concurrency:     conc,
 		CallTimeout:     timeout,
 		MaxReceiveCount: maxRecv,
+		UnknownOutcome:  unknown,
 		BackoffBase:     base,
 		BackoffMax:      maxBackoff,
 		Log:             runtime.Logger(),

@@ -3,10 +3,16 @@
 // the idempotency table, send it to Resonance, and report to SQS only the
 // messages that must come back (partial batch failures).
 //
-// Outcomes per Resonance answer: 2xx completed; 409 already rewarded,
-// completed; 408, 429, 5xx, network errors and time-outs retried with
-// exponential backoff (Retry-After honoured) until the last receive, when the
-// message is parked in the DLQ with its reason; any other 4xx parked at once.
+// Outcomes per Resonance answer: a 2xx saying "success": true is paid and
+// 409 already paid (COMPLETED); 408, 429, 503 and errors before the request
+// left are retried with exponential backoff (Retry-After honoured) until
+// the last receive, when the message is parked in the DLQ with its reason;
+// any other 4xx, and a 2xx saying "success": false, parked at once. What may
+// have been paid without our knowing (a time-out after the request left, a
+// cut connection, another 5xx, a 2xx without "success": true, a worker that
+// died holding the claim) is never sent again blindly: it is parked as
+// outcome_unknown for an operator (make dlq resolve), or, with
+// UnknownOutcome=resend, sent again with the same Idempotency-Key.
 package forward
 
 import (
@@ -64,6 +70,10 @@ type Forwarder struct {
 	BackoffBase      time.Duration
 	BackoffMax       time.Duration
 	MaxReceiveCount  int // the queue's redrive maxReceiveCount
+	// UnknownOutcome says what happens to a reward an earlier attempt may
+	// have paid: UnknownPark (the default) parks it for an operator,
+	// UnknownResend sends it again with the same Idempotency-Key.
+	UnknownOutcome string
 
 	Now     func() time.Time
 	Log     *slog.Logger
@@ -78,6 +88,17 @@ const (
 	Parked    = "parked"
 	Retry     = "retry"
 )
+
+// UnknownOutcome settings.
+const (
+	UnknownPark   = "park"
+	UnknownResend = "resend"
+)
+
+// ReasonOutcomeUnknown parks a reward that may have been paid: its call
+// timed out or was cut, Resonance answered 5xx (not 503) or a 2xx without
+// "success": true, or an earlier worker died holding it.
+const ReasonOutcomeUnknown = "outcome_unknown"
 
 // Reasons for Resonance's permanent rejections.
 const (
@@ -98,6 +119,9 @@ type outcome struct {
 	latency   time.Duration
 	transient bool // a failure of Resonance itself (counts for the breaker)
 	env       *envelope.Envelope
+	detail    string    // for the DLQ, when err does not say it
+	attempt   int       // outcome_unknown: the attempt that may have paid
+	claimedAt time.Time // and when it was claimed
 }
 
 // batch is the state one invocation shares across its messages.
@@ -278,7 +302,12 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 	if timeout < time.Second {
 		return outcome{status: Retry, reason: "invocation_ending", delay: time.Second}
 	}
-	got, rec, err := f.Store.Claim(ctx, r.Key, b.lease)
+	claim := idempotency.Claim{Key: r.Key, LeaseUntil: b.lease}
+	got, rec, err := f.Store.Claim(ctx, claim)
+	if err == nil && got == idempotency.OutcomeUnknown && f.UnknownOutcome == UnknownResend {
+		claim.Takeover = rec.Attempt // the same Idempotency-Key goes out again
+		got, rec, err = f.Store.Claim(ctx, claim)
+	}
 	if err != nil {
 		return outcome{status: Retry, reason: "idempotency_unavailable", delay: f.backoff(rc), err: err}
 	}
@@ -288,6 +317,11 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 	case idempotency.HeldElsewhere:
 		wait := rec.InProgressExpiration.Sub(now) + time.Second
 		return outcome{status: Retry, reason: "held_by_another_worker", delay: max(wait, time.Second)}
+	case idempotency.OutcomeUnknown:
+		if f.UnknownOutcome == UnknownResend { // another worker took it over first
+			return outcome{status: Retry, reason: "held_by_another_worker", delay: time.Second}
+		}
+		return unknownOutcome(rec)
 	}
 
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
@@ -296,69 +330,122 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 	latency := time.Since(start)
 	cancel()
 
-	if err != nil || isTransient(resp.Status) {
-		f.release(ctx, r.Key)
-		o := outcome{status: Retry, delay: f.backoff(rc), latency: latency, transient: true, err: err}
-		if err != nil {
-			o.reason = "resonance_unreachable"
-			if errors.Is(err, resonance.ErrConfig) {
-				o.transient = false
-			}
-		} else {
-			o.reason, o.http, o.answer = "resonance_"+strconv.Itoa(resp.Status), resp.Status, string(resp.Body)
-			if resp.RetryAfter > 0 {
-				o.delay = max(o.delay, resp.RetryAfter)
-				storeMax(&b.retryAfter, int64(resp.RetryAfter))
-				if resp.Status == 429 {
-					b.open.Store(true) // Resonance asked for a pause
-				}
-			}
-		}
-		if o.transient && int(b.consecutive.Add(1)) >= f.breakerThreshold() {
-			b.open.Store(true)
-		}
+	switch {
+	case err != nil && (errors.Is(err, resonance.ErrNotSent) || errors.Is(err, resonance.ErrConfig)):
+		// Resonance surely has not acted: free the key for the retry.
+		f.release(ctx, *rec)
+		o := outcome{status: Retry, reason: "resonance_unreachable", delay: f.backoff(rc), latency: latency, err: err}
+		o.transient = !errors.Is(err, resonance.ErrConfig)
+		f.tripBreaker(b, o)
 		return o
+	case err != nil:
+		// The request left and no answer came (time-out, connection cut):
+		// Resonance may have paid.
+		return f.unknown(ctx, b, m, rec, outcome{reason: ReasonOutcomeUnknown, latency: latency, err: err,
+			detail: fmt.Sprintf("no answer from Resonance to attempt %d: %v", rec.Attempt, err)})
+	case isTransient(resp.Status):
+		// 408, 429, 503: Resonance says it did not act.
+		f.release(ctx, *rec)
+		o := outcome{status: Retry, reason: "resonance_" + strconv.Itoa(resp.Status), delay: f.backoff(rc), latency: latency,
+			transient: true, http: resp.Status, answer: string(resp.Body)}
+		if resp.RetryAfter > 0 {
+			o.delay = max(o.delay, resp.RetryAfter)
+			storeMax(&b.retryAfter, int64(resp.RetryAfter))
+			if resp.Status == 429 {
+				b.open.Store(true) // Resonance asked for a pause
+			}
+		}
+		f.tripBreaker(b, o)
+		return o
+	case resp.Status >= 500:
+		// 500, 502, 504...: the request may have been carried out.
+		return f.unknown(ctx, b, m, rec, outcome{reason: ReasonOutcomeUnknown, latency: latency, http: resp.Status, answer: string(resp.Body),
+			detail: fmt.Sprintf("Resonance answered %d to attempt %d: the reward may have been paid", resp.Status, rec.Attempt)})
+	case resp.Status/100 == 2 && !resp.Paid() && !resp.Refused():
+		// A 2xx that does not say what a payment says.
+		return f.unknown(ctx, b, m, rec, outcome{reason: ReasonOutcomeUnknown, latency: latency, http: resp.Status, answer: string(resp.Body),
+			detail: fmt.Sprintf("Resonance answered %d to attempt %d without \"success\": true", resp.Status, rec.Attempt)})
 	}
 	b.consecutive.Store(0)
-	switch {
-	case resp.Status/100 == 2 || resp.Status == 409:
+	if resp.Paid() || resp.Status == 409 {
 		status := Forwarded
 		if resp.Status == 409 {
 			status = Duplicate
 		}
 		done := idempotency.Record{Key: r.Key, HTTPStatus: resp.Status, RewardAmount: string(resp.Reward), TxHash: resp.TxHash}
-		if err := f.complete(ctx, done); err != nil {
+		if err := f.complete(ctx, b, done); err != nil {
 			// Resonance has paid: the message must not come back. The
-			// claim stays INPROGRESS until its lease ends; see README.
-			return outcome{status: status, http: resp.Status, latency: latency, err: err}
+			// claim stays INPROGRESS and, once its lease ends, counts as
+			// an unknown outcome: a later delivery is parked, not paid.
+			return outcome{status: status, http: resp.Status, latency: latency,
+				err: fmt.Errorf("paid, but COMPLETED not recorded (a later delivery of this reward will be parked as %s): %w", ReasonOutcomeUnknown, err)}
 		}
 		return outcome{status: status, http: resp.Status, latency: latency}
-	default: // a permanent rejection
-		f.release(ctx, r.Key)
-		reason := reasonRejected
-		if resp.Status == 401 || resp.Status == 403 {
-			reason = reasonAuthRejected
-		}
-		return outcome{status: Parked, reason: reason, http: resp.Status, answer: string(resp.Body), latency: latency}
+	}
+	// A refusal: any other 4xx, or a 2xx that says "success": false.
+	f.release(ctx, *rec)
+	reason := reasonRejected
+	if resp.Status == 401 || resp.Status == 403 {
+		reason = reasonAuthRejected
+	}
+	return outcome{status: Parked, reason: reason, http: resp.Status, answer: string(resp.Body), latency: latency}
+}
+
+// unknownOutcome is the parking of a reward an earlier attempt may have
+// paid, with what the record says.
+func unknownOutcome(rec *idempotency.Record) outcome {
+	return outcome{status: Parked, reason: ReasonOutcomeUnknown, http: rec.HTTPStatus, answer: rec.Answer,
+		detail: rec.Detail, attempt: rec.Attempt, claimedAt: rec.ClaimedAt}
+}
+
+// unknown records that attempt rec may have paid, then parks the message
+// (UnknownOutcome=park) or returns it for a re-send with the same
+// Idempotency-Key (resend), parking it on its last receive.
+func (f *Forwarder) unknown(ctx context.Context, b *batch, m *events.SQSMessage, rec *idempotency.Record, o outcome) outcome {
+	mark := *rec
+	mark.Detail, mark.HTTPStatus, mark.Answer = o.detail, o.http, o.answer
+	if err := f.Store.Unknown(context.WithoutCancel(ctx), mark); err != nil {
+		// The claim stays INPROGRESS and counts as unknown once its
+		// lease ends: nothing is lost by this failure.
+		f.log().Warn("unknown outcome not recorded; the claim's lease ending records it", "reward_key", rec.Key, "error", err.Error())
+	}
+	o.attempt, o.claimedAt, o.transient = rec.Attempt, rec.ClaimedAt, true
+	f.tripBreaker(b, o)
+	if f.UnknownOutcome == UnknownResend && receiveCount(m) < f.maxReceive() {
+		o.status, o.delay = Retry, f.backoff(receiveCount(m))
+		return o
+	}
+	o.status = Parked
+	return o
+}
+
+func (f *Forwarder) tripBreaker(b *batch, o outcome) {
+	if o.transient && int(b.consecutive.Add(1)) >= f.breakerThreshold() {
+		b.open.Store(true)
 	}
 }
 
-// complete writes COMPLETED, trying three times: losing it leaves the
-// reward unprotected against a late duplicate once the lease ends.
-func (f *Forwarder) complete(ctx context.Context, rec idempotency.Record) error {
-	var err error
-	for i := range 3 {
-		if err = f.Store.Complete(context.WithoutCancel(ctx), rec); err == nil {
+// complete writes COMPLETED, trying again until the invocation's lease is
+// about to end: losing it leaves a paid reward looking unknown.
+func (f *Forwarder) complete(ctx context.Context, b *batch, rec idempotency.Record) error {
+	ctx = context.WithoutCancel(ctx)
+	wait := 50 * time.Millisecond
+	for {
+		err := f.Store.Complete(ctx, rec)
+		if err == nil {
 			return nil
 		}
-		time.Sleep(time.Duration(50*(i+1)) * time.Millisecond)
+		if time.Until(b.lease) < wait+time.Second {
+			return err
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, time.Second)
 	}
-	return err
 }
 
-func (f *Forwarder) release(ctx context.Context, key string) {
-	if err := f.Store.Release(context.WithoutCancel(ctx), key); err != nil {
-		f.log().Warn("claim not released; it frees itself when its lease ends", "reward_key", key, "error", err.Error())
+func (f *Forwarder) release(ctx context.Context, rec idempotency.Record) {
+	if err := f.Store.Release(context.WithoutCancel(ctx), rec); err != nil {
+		f.log().Warn("claim not released; it counts as an unknown outcome once its lease ends", "reward_key", rec.Key, "error", err.Error())
 	}
 }
 
@@ -387,7 +474,8 @@ func (f *Forwarder) backoff(n int) time.Duration {
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }
 
-func isTransient(status int) bool { return status == 408 || status == 429 || status >= 500 }
+// isTransient: answers that say the request was not carried out.
+func isTransient(status int) bool { return status == 408 || status == 429 || status == 503 }
 
 func receiveCount(m *events.SQSMessage) int {
 	n, err := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])

@@ -16,50 +16,21 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency/idemtest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 )
 
-// memStore is an in-memory idempotency.Store with the DynamoDB semantics.
-type memStore struct {
-	mu   sync.Mutex
-	recs map[string]idempotency.Record
-}
-
-func (m *memStore) Claim(_ context.Context, key string, lease time.Time) (idempotency.Outcome, *idempotency.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.recs == nil {
-		m.recs = map[string]idempotency.Record{}
+// key returns the reward key Resonance was called with (the test's one).
+func (q *memQueue) key(t *testing.T, s *stub) string {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.calls) == 0 {
+		t.Fatal("Resonance was not called")
 	}
-	if r, ok := m.recs[key]; ok {
-		if r.Status == idempotency.StatusCompleted {
-			return idempotency.AlreadyCompleted, &r, nil
-		}
-		if r.InProgressExpiration.After(time.Now()) {
-			return idempotency.HeldElsewhere, &r, nil
-		}
-	}
-	m.recs[key] = idempotency.Record{Key: key, Status: idempotency.StatusInProgress, InProgressExpiration: lease}
-	return idempotency.Claimed, nil, nil
-}
-
-func (m *memStore) Complete(_ context.Context, r idempotency.Record) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r.Status = idempotency.StatusCompleted
-	m.recs[r.Key] = r
-	return nil
-}
-
-func (m *memStore) Release(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.recs[key].Status == idempotency.StatusInProgress {
-		delete(m.recs, key)
-	}
-	return nil
+	return s.calls[0].key
 }
 
 type memQueue struct {
@@ -97,7 +68,7 @@ func newTestForwarder(t testing.TB, s *stub) (*Forwarder, *memQueue) {
 	}
 	q := &memQueue{}
 	return &Forwarder{
-		Mappers: Mappers, Configs: cfgs, Store: &memStore{},
+		Mappers: Mappers, Configs: cfgs, Store: &idemtest.Memory{},
 		Resonance: &resonance.Client{BaseURL: srv.URL, BrandID: testBrand, Auth: resonance.AuthBearer,
 			Credentials: staticCreds{resonance.Credentials{APIKey: "k"}}},
 		DeadLetters: q, Visibility: q,
@@ -151,7 +122,7 @@ func TestSampleBatch(t *testing.T) {
 // TestBreaker: with Resonance failing, a batch stops calling it after the
 // threshold and returns the rest untried, each with a backoff.
 func TestBreaker(t *testing.T) {
-	s := &stub{script: func(string, int) (int, string) { return 502, "" }}
+	s := &stub{script: func(string, int) (int, string) { return 503, "" }}
 	f, q := newTestForwarder(t, s)
 	f.Concurrency = 1
 	ev := sampleBatch(t)
@@ -188,29 +159,53 @@ func TestRateLimitPausesTheBatch(t *testing.T) {
 }
 
 func TestOutcomesByStatus(t *testing.T) {
+	const paid, refused = `{"success":true,"rewardAmount":10,"txHash":"0xabc"}`, `{"success":false,"error":"cooldown"}`
 	for _, c := range []struct {
 		status     int
+		answer     string
 		wantRetry  bool
 		wantReason string
+		wantRecord string // the key's record afterwards ("" none)
 	}{
-		{200, false, ""}, {201, false, ""}, {409, false, ""},
-		{500, true, ""}, {503, true, ""}, {408, true, ""}, {429, true, ""},
-		{400, false, "resonance_rejected"}, {422, false, "resonance_rejected"},
-		{401, false, "resonance_auth_rejected"}, {403, false, "resonance_auth_rejected"},
+		{200, paid, false, "", idempotency.StatusCompleted},
+		{201, paid, false, "", idempotency.StatusCompleted},
+		{409, refused, false, "", idempotency.StatusCompleted},
+		// Resonance says it did not act: retried.
+		{503, "", true, "", ""}, {408, "", true, "", ""}, {429, "", true, "", ""},
+		// A refusal, whatever the status.
+		{200, refused, false, "resonance_rejected", ""},
+		{400, refused, false, "resonance_rejected", ""}, {422, "", false, "resonance_rejected", ""},
+		{401, "", false, "resonance_auth_rejected", ""}, {403, "", false, "resonance_auth_rejected", ""},
+		// It may have paid: never sent again blindly.
+		{200, "", false, ReasonOutcomeUnknown, idempotency.StatusUnknown},
+		{200, "<html>OK</html>", false, ReasonOutcomeUnknown, idempotency.StatusUnknown},
+		{200, `{"rewardAmount":10}`, false, ReasonOutcomeUnknown, idempotency.StatusUnknown},
+		{500, "", false, ReasonOutcomeUnknown, idempotency.StatusUnknown},
+		{502, "", false, ReasonOutcomeUnknown, idempotency.StatusUnknown},
+		{504, "", false, ReasonOutcomeUnknown, idempotency.StatusUnknown},
 	} {
-		s := &stub{script: func(string, int) (int, string) { return c.status, "" }}
+		s := &stub{script: func(string, int) (int, string) { return c.status, "" }, answer: &c.answer}
 		f, q := newTestForwarder(t, s)
+		store := &idemtest.Memory{}
+		f.Store = store
 		ev := sampleBatch(t)
 		ev.Records = ev.Records[:1]
 		resp, _ := f.Handle(context.Background(), ev)
+		name := fmt.Sprintf("%d %s", c.status, c.answer)
 		if got := len(resp.BatchItemFailures) == 1; got != c.wantRetry {
-			t.Errorf("%d: retried = %v, want %v", c.status, got, c.wantRetry)
+			t.Errorf("%s: retried = %v, want %v", name, got, c.wantRetry)
 		}
 		switch {
 		case c.wantReason == "" && len(q.msgs) != 0:
-			t.Errorf("%d: parked %v", c.status, q.msgs)
+			t.Errorf("%s: parked %v", name, q.msgs)
 		case c.wantReason != "" && (len(q.msgs) != 1 || q.msgs[0]["reason"] != c.wantReason):
-			t.Errorf("%d: parked %v, want reason %s", c.status, q.msgs, c.wantReason)
+			t.Errorf("%s: parked %v, want reason %s", name, q.msgs, c.wantReason)
+		case c.wantReason == ReasonOutcomeUnknown && (q.msgs[0]["attempt"] != "1" || q.msgs[0]["detail"] == "" || q.msgs[0]["reward_key"] == ""):
+			t.Errorf("%s: parked %v without the attempt, detail and key an operator needs", name, q.msgs)
+		}
+		rec, ok := store.Get(q.key(t, s))
+		if got := map[bool]string{true: rec.Status}[ok]; got != c.wantRecord {
+			t.Errorf("%s: record %q, want %q", name, got, c.wantRecord)
 		}
 	}
 }
@@ -316,7 +311,7 @@ func BenchmarkBatch(b *testing.B) {
 	b.Run("batch-of-10", func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
-			f.Store = &memStore{} // every iteration pays again
+			f.Store = &idemtest.Memory{} // every iteration pays again
 			b.StartTimer()
 			if resp, _ := f.Handle(context.Background(), ev); len(resp.BatchItemFailures) != 0 {
 				b.Fatal(resp.BatchItemFailures)

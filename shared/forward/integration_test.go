@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/sqspoll"
 )
@@ -29,6 +32,7 @@ type stub struct {
 	calls  []stubCall
 	delay  time.Duration
 	script func(key string, attempt int) (status int, retryAfter string)
+	answer *string // when set, the body of every answer
 }
 
 type stubCall struct {
@@ -59,7 +63,9 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	if status/100 == 2 {
+	if s.answer != nil {
+		_, _ = io.WriteString(w, *s.answer)
+	} else if status/100 == 2 {
 		_, _ = io.WriteString(w, `{"success":true,"rewardAmount":10,"txHash":"0xabc"}`)
 	} else {
 		_, _ = io.WriteString(w, `{"success":false,"error":"status `+strconv.Itoa(status)+`"}`)
@@ -141,6 +147,9 @@ func newHarness(t *testing.T, maxRecv int) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// moto's conditional writes are not atomic; DynamoDB's are.
+	d := f.Store.(*idempotency.DynamoDB)
+	d.Client = &motoserver.AtomicDynamoDB{Client: d.Client.(*dynamodb.Client)}
 	h.vis = &recordingVisibility{next: f.Visibility}
 	f.Visibility = h.vis
 	h.f = f
@@ -345,8 +354,10 @@ func TestIntegrationFailures(t *testing.T) {
 	}
 }
 
-// TestIntegrationLeases: a claim whose lease has passed (its worker died) is
-// taken over; a live one sends the message back for later.
+// TestIntegrationLeases: a claim whose lease has passed (its worker died,
+// perhaps after Resonance paid) is parked as outcome_unknown, never paid
+// again; a live one sends the message back for later, and when its holder
+// completes, the message is a duplicate.
 func TestIntegrationLeases(t *testing.T) {
 	h := newHarness(t, 5)
 	s := samples(t)
@@ -356,27 +367,38 @@ func TestIntegrationLeases(t *testing.T) {
 			"status":                 &ddbtypes.AttributeValueMemberS{Value: "INPROGRESS"},
 			"expiration":             &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)},
 			"in_progress_expiration": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(leaseEnd.UnixMilli(), 10)},
+			"attempt":                &ddbtypes.AttributeValueMemberN{Value: "1"},
+			"owner":                  &ddbtypes.AttributeValueMemberS{Value: "gone"},
 		}})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	put("custom:erp-order-20931", time.Now().Add(-time.Minute))  // dead worker
-	put("custom:crm-signup-5521", time.Now().Add(3*time.Second)) // live worker
+	dead, live := "custom:erp-order-20931", "custom:crm-signup-5521"
+	put(dead, time.Now().Add(-time.Minute))
+	put(live, time.Now().Add(3*time.Second))
+	go func() { // the live worker completes a second later
+		time.Sleep(time.Second)
+		_ = h.f.Store.Complete(context.Background(), idempotency.Record{Key: live, HTTPStatus: 200})
+	}()
 	h.enqueue(t, s["CustomWebhookFunction/purchase.json"], s["CustomWebhookFunction/signup.json"])
-	if _, failed, err := h.poller.Once(context.Background()); err != nil || failed != 1 {
-		// moto may hand over one message per receive; drain handles the rest.
-		if err != nil {
-			t.Fatal(err)
-		}
+	h.drain(t, 20*time.Second)
+	if paid := h.stub.paid(); len(paid) != 0 {
+		t.Fatalf("paid %v, want nothing: one is held, the other of unknown outcome", paid)
 	}
-	if got := h.stub.paid()["custom:crm-signup-5521"]; got != 0 {
-		t.Fatalf("paid a reward held by a live worker")
+	parked := h.parked(t)
+	if len(parked) != 1 || attr(parked[0], "reason") != ReasonOutcomeUnknown || attr(parked[0], "reward_key") != dead ||
+		attr(parked[0], "attempt") != "1" || !strings.Contains(attr(parked[0], "detail"), "recorded no outcome") {
+		t.Fatalf("parked %v, want the dead worker's reward as outcome_unknown with its attempt", parked)
 	}
-	h.drain(t, 20*time.Second) // the live lease ends after 3 s and is then taken over
-	paid := h.stub.paid()
-	if paid["custom:erp-order-20931"] != 1 || paid["custom:crm-signup-5521"] != 1 {
-		t.Fatalf("paid %v, want each once", paid)
+
+	// UnknownOutcome=resend: the same Idempotency-Key goes out once more.
+	h.f.UnknownOutcome = UnknownResend
+	put("custom:erp-order-20931", time.Now().Add(-time.Minute))
+	h.enqueue(t, s["CustomWebhookFunction/purchase.json"], s["CustomWebhookFunction/purchase.json"])
+	h.drain(t, 20*time.Second)
+	if paid := h.stub.paid(); len(paid) != 1 || paid[dead] != 1 {
+		t.Fatalf("paid %v, want the dead worker's reward re-sent once", paid)
 	}
 }
 
@@ -384,11 +406,11 @@ func TestIntegrationLeases(t *testing.T) {
 // last receive the message is parked with the reason, not dropped.
 func TestIntegrationGivesUpIntoTheDLQ(t *testing.T) {
 	h := newHarness(t, 2)
-	h.stub.script = func(string, int) (int, string) { return 500, "" }
+	h.stub.script = func(string, int) (int, string) { return 503, "" }
 	h.enqueue(t, samples(t)["CustomWebhookFunction/purchase.json"])
 	h.drain(t, 30*time.Second)
 	parked := h.parked(t)
-	if len(parked) != 1 || attr(parked[0], "reason") != "resonance_unavailable: resonance_500" || attr(parked[0], "receive_count") != "2" {
+	if len(parked) != 1 || attr(parked[0], "reason") != "resonance_unavailable: resonance_503" || attr(parked[0], "receive_count") != "2" {
 		t.Fatalf("parked %d messages: %v", len(parked), parked)
 	}
 	if h.stub.count() != 2 {

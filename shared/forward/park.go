@@ -18,8 +18,8 @@ import (
 // park sends the message, unchanged, to the dead-letter queue with why, and
 // acknowledges it. If the DLQ cannot take it, the message comes back.
 func (f *Forwarder) park(ctx context.Context, m *events.SQSMessage, env *envelope.Envelope, o outcome) outcome {
-	detail := ""
-	if o.err != nil {
+	detail := o.detail
+	if detail == "" && o.err != nil {
 		detail = o.err.Error()
 		var pe *mapping.ParkError
 		if errors.As(o.err, &pe) {
@@ -35,6 +35,12 @@ func (f *Forwarder) park(ctx context.Context, m *events.SQSMessage, env *envelop
 	}
 	if env != nil {
 		attrs["provider"] = env.Provider
+	}
+	if o.attempt > 0 {
+		attrs["attempt"] = strconv.Itoa(o.attempt)
+	}
+	if !o.claimedAt.IsZero() {
+		attrs["claimed_at"] = o.claimedAt.UTC().Format(time.RFC3339)
 	}
 	if o.http != 0 {
 		attrs["http_status"] = strconv.Itoa(o.http)

@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -101,26 +103,51 @@ type Response struct {
 	Status     int
 	Body       []byte // at most 4 KiB
 	RetryAfter time.Duration
-	Success    bool            `json:"success"`
-	Reward     json.RawMessage `json:"rewardAmount"`
-	TxHash     string          `json:"txHash"`
+	// Success is the answer's "success" field; nil when the answer has
+	// none or is not JSON.
+	Success *bool           `json:"success"`
+	Reward  json.RawMessage `json:"rewardAmount"`
+	TxHash  string          `json:"txHash"`
 }
+
+// Paid reports whether the answer is a payment: a 2xx whose body says
+// "success": true. A 2xx that says "success": false is a refusal (see
+// Refused); any other 2xx (no body, not JSON, no success field) is neither.
+func (r *Response) Paid() bool { return r.Status/100 == 2 && r.Success != nil && *r.Success }
+
+// Refused reports a 2xx whose body says "success": false.
+func (r *Response) Refused() bool { return r.Status/100 == 2 && r.Success != nil && !*r.Success }
 
 // ErrConfig reports a client that cannot authenticate as configured.
 var ErrConfig = errors.New("resonance: configuration")
 
+// ErrNotSent wraps an error that came before any byte of the request was
+// written (credentials, configuration, DNS, connect, TLS): Resonance surely
+// did not act on it. Any other error may have come after Resonance received
+// the request, so its outcome is unknown.
+var ErrNotSent = errors.New("resonance: request not sent")
+
 // Send posts body (an Event's bytes) with key as the Idempotency-Key header.
 // A non-nil error means no HTTP answer was had (network error, time-out,
-// missing credentials); any HTTP answer, even 500, is a Response.
+// missing credentials) and wraps ErrNotSent when the request surely did not
+// leave; any HTTP answer, even 500, is a Response. The request is never
+// re-sent by the HTTP client once written (Go's transport would otherwise
+// replay a request carrying an Idempotency-Key on a broken connection).
 func (c *Client) Send(ctx context.Context, key string, body []byte) (*Response, error) {
 	creds, err := c.Credentials.Get(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: credentials: %w", ErrNotSent, err)
 	}
+	var wrote atomic.Bool // set from the transport's goroutines
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteHeaders: func() { wrote.Store(true) },
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
+	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+Path, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w: %v", ErrNotSent, ErrConfig, err)
 	}
+	req.GetBody = nil // never replayed by the transport once read
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "resonance-webhook-relay/1")
@@ -128,7 +155,7 @@ func (c *Client) Send(ctx context.Context, key string, body []byte) (*Response, 
 		req.Header.Set("Idempotency-Key", key)
 	}
 	if err := c.sign(req, creds, body); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
 	hc := c.HTTP
 	if hc == nil {
@@ -136,6 +163,9 @@ func (c *Client) Send(ctx context.Context, key string, body []byte) (*Response, 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		if !wrote.Load() {
+			return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
+		}
 		return nil, fmt.Errorf("resonance: %w", err)
 	}
 	defer resp.Body.Close()
@@ -143,7 +173,22 @@ func (c *Client) Send(ctx context.Context, key string, body []byte) (*Response, 
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	out := &Response{Status: resp.StatusCode, Body: b, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), c.now())}
 	if resp.StatusCode/100 == 2 {
-		_ = json.Unmarshal(b, out) // the answer's fields are informative only
+		// "success" must be a JSON boolean to count either way; the other
+		// fields are informative only.
+		var a struct {
+			Success json.RawMessage `json:"success"`
+			Reward  json.RawMessage `json:"rewardAmount"`
+			TxHash  json.RawMessage `json:"txHash"`
+		}
+		if json.Unmarshal(b, &a) == nil {
+			switch string(a.Success) {
+			case "true", "false":
+				ok := string(a.Success) == "true"
+				out.Success = &ok
+			}
+			out.Reward = a.Reward
+			_ = json.Unmarshal(a.TxHash, &out.TxHash)
+		}
 	}
 	return out, nil
 }
