@@ -46,7 +46,7 @@ var Mappers = map[string]mapping.Mapper{
 //	MAPPING                JSON overrides of the mapping defaults
 //	CONCURRENCY            messages of a batch forwarded at once (default 10)
 //	MAX_RECEIVE_COUNT      the queue's maxReceiveCount (default 8)
-//	IDEMPOTENCY_RETENTION_DAYS  how long reward records are kept (default 30)
+//	IDEMPOTENCY_RETENTION_DAYS  how long reward records are kept (default 400)
 //	SECRETS_TTL            how long the credentials are cached (default 5m)
 //	BACKOFF_BASE, BACKOFF_MAX  retry backoff (default 10s doubling up to 15m)
 //	METRICS                "off" leaves the metrics out of the log lines
@@ -70,6 +70,9 @@ func FromEnv() (*Forwarder, error) {
 	cfgs, err := mapping.Load(brand, os.Getenv("MAPPING"))
 	if err != nil {
 		return nil, err
+	}
+	for _, c := range cfgs {
+		c.Memory = time.Duration(days) * 24 * time.Hour // what the table remembers
 	}
 	baseURL := os.Getenv("RESONANCE_API_URL")
 	if baseURL == "" {

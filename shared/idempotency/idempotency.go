@@ -27,8 +27,12 @@ const (
 
 // DefaultRetention is how long a record is kept: longer than any provider
 // retries (Stripe: 3 days), the events queue keeps a message (4 days) and
-// the DLQ keeps it for replay (14 days).
-const DefaultRetention = 30 * 24 * time.Hour
+// the DLQ keeps it for replay (14 days), and long enough that a captured
+// Shopify or Zupy delivery (their signatures cover no timestamp) is refused
+// by its business time before its key is forgotten: the forwarder parks
+// bodies older than this less mapping.ReplayMargin (mapping.DefaultMemory
+// is the same 400 days).
+const DefaultRetention = 400 * 24 * time.Hour
 
 // Record is a key's state.
 type Record struct {
