@@ -29,11 +29,11 @@ type customer struct {
 	CreatedAt string     `json:"created_at"`
 }
 
-// order is the part of an order body the mapper reads. TotalPrice,
-// FinancialStatus and LineItems also mark the body as an order: a customer
-// has none of them.
+// order is the part of an order or customer body the mapper reads, and
+// what tells one from the other (kind).
 type order struct {
 	ID              mapping.ID      `json:"id"`
+	GID             string          `json:"admin_graphql_api_id"`
 	Name            string          `json:"name"`
 	Email           string          `json:"email"`
 	ContactEmail    string          `json:"contact_email"`
@@ -44,16 +44,48 @@ type order struct {
 	Test            bool            `json:"test"`
 	Customer        *customer       `json:"customer"`
 	LineItems       json.RawMessage `json:"line_items"`
+	VerifiedEmail   json.RawMessage `json:"verified_email"`
 }
 
-// isOrder reports whether the body has any field only an order has.
-func (o *order) isOrder() bool {
-	for _, raw := range []json.RawMessage{o.TotalPrice, o.FinancialStatus, o.LineItems} {
-		if len(raw) > 0 && string(raw) != "null" {
-			return true
-		}
+// Kinds of body.
+const (
+	kindOrder    = "order"
+	kindCustomer = "customer"
+)
+
+// kind says what the signed body is: its admin_graphql_api_id names the
+// object type (gid://shopify/Order/<id>, gid://shopify/Customer/<id>);
+// without one, an order has total_price, financial_status or line_items
+// and a customer verified_email. Anything else (a shop, a refund, a draft
+// order: every webhook of an app is signed with the same secret) is "",
+// never rewarded as an order or a customer.
+func (o *order) kind() (string, error) {
+	present := func(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
+	shaped := ""
+	switch {
+	case present(o.TotalPrice) || present(o.FinancialStatus) || present(o.LineItems):
+		shaped = kindOrder
+	case present(o.VerifiedEmail):
+		shaped = kindCustomer
 	}
-	return false
+	if o.GID == "" {
+		return shaped, nil
+	}
+	named := ""
+	switch {
+	case o.GID == "gid://shopify/Order/"+string(o.ID):
+		named = kindOrder
+	case o.GID == "gid://shopify/Customer/"+string(o.ID):
+		named = kindCustomer
+	case strings.HasPrefix(o.GID, "gid://shopify/Order/"), strings.HasPrefix(o.GID, "gid://shopify/Customer/"):
+		return "", &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "admin_graphql_api_id names another id than the body's id"}
+	default:
+		return "", nil
+	}
+	if shaped != "" && shaped != named {
+		return "", &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "admin_graphql_api_id names a " + named + " but the body has the fields of a " + shaped}
+	}
+	return named, nil
 }
 
 // Map implements mapping.Mapper.
@@ -66,13 +98,17 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	if err := mapping.DecodeBody(env, &o); err != nil {
 		return mapping.Result{}, err
 	}
+	body, err := o.kind()
+	if err != nil {
+		return mapping.Result{}, err
+	}
 	family, _, _ := strings.Cut(env.EventType, "/")
-	switch isOrder := o.isOrder(); {
-	case isOrder && family == "customers":
-		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "an order body under topic " + clip(env.EventType)}
-	case !isOrder && family == "orders":
-		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "a body without total_price, financial_status or line_items under topic " + clip(env.EventType)}
-	case !isOrder:
+	switch {
+	case body == "":
+		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "the body is neither an order nor a customer, under topic " + clip(env.EventType)}
+	case family == "customers" && body != kindCustomer, family == "orders" && body != kindOrder:
+		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "a " + body + " body under topic " + clip(env.EventType)}
+	case body == kindCustomer:
 		return mapCustomer(env, cfg, kind, customer{ID: o.ID, Email: o.Email, CreatedAt: o.CreatedAt})
 	}
 	return mapOrder(env, cfg, kind, &o)

@@ -119,7 +119,13 @@ func TestReplayWithAlteredHeaders(t *testing.T) {
 // customer topic (or the reverse) is parked, never rewarded as the other.
 func TestTopicMustMatchBody(t *testing.T) {
 	order, cust := golden(t, "orders-paid.json"), golden(t, "customers-create.json")
-	signupsToo := `{"shopify":{"events":{"customers/update":"signup"}}}`
+	// Every webhook an app receives is signed with the same secret: a shop
+	// (shop/update, app/uninstalled) has an id, an email and created_at too.
+	shop := []byte(`{"id":60781234567,"name":"Ridge Outfitters","email":"owner@ridge.example","domain":"ridge.example","province":"North Carolina","country":"US","created_at":"2026-01-05T10:00:00-05:00","updated_at":"2026-03-01T10:00:00-05:00","customer_email":"help@ridge.example","shop_owner":"Sam Ridge","myshopify_domain":"ridge-outfitters.myshopify.com","plan_name":"basic","currency":"USD","taxes_included":false}`)
+	draft := []byte(strings.Replace(string(order), `"admin_graphql_api_id": "gid://shopify/Order/6021879423011893248"`, `"admin_graphql_api_id": "gid://shopify/DraftOrder/6021879423011893248"`, 1))
+	otherGID := []byte(strings.Replace(string(cust), `"admin_graphql_api_id": "gid://shopify/Customer/7304455667788990011"`, `"admin_graphql_api_id": "gid://shopify/Customer/1"`, 1))
+	gidSaysCustomer := []byte(strings.Replace(string(order), `"admin_graphql_api_id": "gid://shopify/Order/6021879423011893248"`, `"admin_graphql_api_id": "gid://shopify/Customer/6021879423011893248"`, 1))
+	signupsToo := `{"shopify":{"events":{"customers/update":"signup","shop/update":"signup"}}}`
 	for _, c := range []struct {
 		name, topic string
 		body        []byte
@@ -133,6 +139,11 @@ func TestTopicMustMatchBody(t *testing.T) {
 		{"order as customers/create", "customers/create", order, "", "", ReasonTopicMismatch},
 		{"order as customers/update (mapped)", "customers/update", order, "", "", ReasonTopicMismatch},
 		{"customer as orders/paid", "orders/paid", cust, "", "", ReasonTopicMismatch},
+		{"shop as customers/create", "customers/create", shop, "", "", ReasonTopicMismatch},
+		{"shop as shop/update (mapped)", "shop/update", shop, "", "", ReasonTopicMismatch},
+		{"draft order as orders/paid", "orders/paid", draft, "", "", ReasonTopicMismatch},
+		{"customer whose gid names another id", "customers/create", otherGID, "", "", mapping.ReasonInvalidPayload},
+		{"order body whose gid names a customer", "customers/create", gidSaysCustomer, "", "", mapping.ReasonInvalidPayload},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res, err := deliver(t, Provider{}, c.body, with(captured, "x-shopify-topic", c.topic), received, signupsToo)
