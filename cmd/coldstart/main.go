@@ -257,7 +257,7 @@ func bigEvents(body []byte) (ingestEv, fwdEv []byte, err error) {
 		return nil, nil, err
 	}
 	env := &envelope.Envelope{Version: envelope.Version, Provider: "shopify", EventType: "orders/paid", DeliveryID: "big-1",
-		ReceivedAt: time.Now().UTC(), Headers: map[string]string{"x-shopify-shop-domain": "big.myshopify.com"}, Body: body}
+		ReceivedAt: devstack.SampleTime, Headers: map[string]string{"x-shopify-shop-domain": "big.myshopify.com"}, Body: body} // the sample's own time: its created_at stays fresh
 	msg := envelope.Encode(env)
 	fwdEv, err = json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "big", ReceiptHandle: "big", Body: msg,
 		Attributes: map[string]string{"ApproximateReceiveCount": "1"}, EventSource: "aws:sqs"}}})

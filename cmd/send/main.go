@@ -128,7 +128,11 @@ func send(c *http.Client, base *url.URL, provider, file string, keys [][]byte, l
 	if provider == "custom" {
 		unsigned["webhook-id"] = fmt.Sprintf("msg_%d", time.Now().UnixNano())
 	}
-	headers, err := providers.Sign(provider, providers.Delivery{Body: body, URL: signedURL, At: time.Now(), Headers: unsigned}, string(keys[0]))
+	now := time.Now()
+	if ev.RequestContext.TimeEpoch > 0 { // Shopify's and Zupy's bodies carry their own time: as recent as now
+		body = providers.Freshen(provider, body, time.UnixMilli(ev.RequestContext.TimeEpoch), now)
+	}
+	headers, err := providers.Sign(provider, providers.Delivery{Body: body, URL: signedURL, At: now, Headers: unsigned}, string(keys[0]))
 	if err != nil {
 		return 0, "", err
 	}

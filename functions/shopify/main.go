@@ -12,7 +12,12 @@ import (
 )
 
 func main() {
-	h, err := ingest.FromEnv("shopify", shopify.Provider{})
+	p, err := shopify.FromEnv() // SHOPIFY_SHOP_DOMAINS
+	if err != nil {
+		slog.Error("configuration", "provider", "shopify", "error", err.Error())
+		os.Exit(1)
+	}
+	h, err := ingest.FromEnv("shopify", p)
 	if err != nil {
 		slog.Error("configuration", "provider", "shopify", "error", err.Error())
 		os.Exit(1)

@@ -175,16 +175,17 @@ type hook struct {
 // under its payment intent; siblings counts its other events.
 func makeHooks(run string, n int) (hooks []*hook, siblings int) {
 	shop := "e2e.myshopify.com"
+	now := time.Now().UTC().Format(time.RFC3339) // Shopify's and Zupy's bodies carry their business time
 	for i := range n {
 		id := fmt.Sprintf("%s%05d", run, i)
 		email := fmt.Sprintf("c%s@example.com", id)
 		offset := map[string]int{"a": 100_000, "b": 200_000, "c": 300_000}[run]
 		num := strconv.Itoa(7_000_000_000_000_000_000 + offset + i) // beyond 2^53
 		hooks = append(hooks,
-			&hook{provider: "shopify", body: []byte(`{"id":` + num + `,"email":"` + email + `","total_price":"12.50","currency":"USD","line_items":[{"quantity":1}]}`),
+			&hook{provider: "shopify", body: []byte(`{"id":` + num + `,"email":"` + email + `","created_at":"` + now + `","financial_status":"paid","total_price":"12.50","currency":"USD","line_items":[{"quantity":1}]}`),
 				headers: map[string]string{"x-shopify-topic": "orders/paid", "x-shopify-shop-domain": shop, "x-shopify-event-id": "ev-" + id, "content-type": "application/json"},
-				key:     "shopify:" + shop + ":order:" + num},
-			&hook{provider: "zupy", body: []byte(`{"event":"points.earned","customer":{"member_id":"m` + id + `","email":"` + email + `"},"transaction":{"transaction_id":"tx` + id + `","order_value":10.5}}`),
+				key:     "shopify:order:" + num},
+			&hook{provider: "zupy", body: []byte(`{"event":"points.earned","timestamp":"` + now + `","customer":{"member_id":"m` + id + `","email":"` + email + `"},"transaction":{"transaction_id":"tx` + id + `","order_value":10.5}}`),
 				headers: map[string]string{"x-zupy-event": "points.earned", "content-type": "application/json"}, key: "zupy:transaction:tx" + id},
 			&hook{provider: "loyaltynow", body: []byte(`{"hook":"transaction.confirmed","data":{"transactionId":"ln` + id + `","email":"` + email + `","amount":7,"currency":"AUD"},"sequence":` + strconv.Itoa(offset+i) + `}`),
 				headers: map[string]string{"content-type": "application/json"}, key: "loyaltynow:transaction:ln" + id},
@@ -217,6 +218,48 @@ func makeHooks(run string, n int) (hooks []*hook, siblings int) {
 		}
 	}
 	return hooks, siblings
+}
+
+// makeReplays re-sends captured Shopify and Zupy deliveries of hooks (up to
+// n of each, among those paid) with their unsigned headers altered, as an
+// attacker holding them could: a Shopify order under another shop domain
+// with new event and webhook ids (it must be recognised as paid), and under
+// the topic customers/create (parked topic_mismatch); a Zupy purchase with
+// X-Zupy-Event naming a signup (parked event_mismatch at ingest). None may
+// earn anything.
+func makeReplays(hooks []*hook, n int) (replays []*hook, topicMismatch, eventMismatch int) {
+	alter := func(h map[string]string, kv ...string) map[string]string {
+		out := make(map[string]string, len(h)+2)
+		for k, v := range h {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	shops, zupys := 0, 0
+	for _, h := range hooks {
+		if !h.accepted.Load() || rejectsForGood(h.key) {
+			continue
+		}
+		switch {
+		case h.provider == "shopify" && shops < n:
+			shops++
+			id := h.headers["x-shopify-event-id"]
+			replays = append(replays,
+				&hook{provider: "shopify", body: h.body, key: h.key, headers: alter(h.headers,
+					"x-shopify-shop-domain", "elsewhere.myshopify.com", "x-shopify-event-id", "replay-"+id, "x-shopify-webhook-id", "replay-wh-"+id)},
+				&hook{provider: "shopify", body: h.body, key: h.key, headers: alter(h.headers,
+					"x-shopify-topic", "customers/create", "x-shopify-event-id", "replay-signup-"+id)})
+			topicMismatch++
+		case h.provider == "zupy" && zupys < n:
+			zupys++
+			replays = append(replays, &hook{provider: "zupy", body: h.body, key: h.key, headers: alter(h.headers, "x-zupy-event", "customer.registered")})
+			eventMismatch++
+		}
+	}
+	return replays, topicMismatch, eventMismatch
 }
 
 // e2e drives the stack as the providers would and watches it. It has no
@@ -929,6 +972,32 @@ func TestE2E(t *testing.T) {
 		e.until(func() bool { return e.settled(all) })
 	}
 
+	// Replays: captured deliveries of run A re-sent with altered unsigned
+	// headers, once everything is paid. They must all be answered 200 (the
+	// test pins no shop) and earn nothing.
+	replays, wantTopicMismatch, wantEventMismatch := makeReplays(hooksA, 20)
+	paidBefore, resendsBefore := res.snapshot()
+	callsBefore := res.calls.Load()
+	e.setPhase("replays: delivering")
+	var replaying sync.WaitGroup
+	next := make(chan *hook)
+	for range 8 {
+		replaying.Add(1)
+		go func() {
+			defer replaying.Done()
+			for h := range next {
+				e.send(h)
+			}
+		}()
+	}
+	for _, h := range replays {
+		next <- h
+	}
+	close(next)
+	replaying.Wait()
+	e.setPhase("replays: settling")
+	e.until(func() bool { q, err := e.queue("EventsQueue"); return err == nil && q.total() == 0 })
+
 	e.setPhase("checking")
 	time.Sleep(4 * time.Second) // anything still to come would show now
 	cancel()
@@ -974,6 +1043,31 @@ func TestE2E(t *testing.T) {
 			t.Errorf("reward %s was never paid", k)
 		}
 	}
+	replayParks := map[string]int{}
+	for _, r := range parked[""] { // mapping and ingest parks carry no reward key
+		replayParks[r]++
+	}
+	delete(parked, "")
+	if replayParks["topic_mismatch"] != wantTopicMismatch || replayParks["event_mismatch"] != wantEventMismatch || len(replayParks) > 2 {
+		t.Errorf("DLQ holds %v without a reward key; want %d topic_mismatch (Shopify orders replayed as customers/create) and %d event_mismatch (Zupy)",
+			replayParks, wantTopicMismatch, wantEventMismatch)
+	}
+	replayAccepted, newRewards := 0, 0
+	for _, h := range replays {
+		if h.accepted.Load() {
+			replayAccepted++
+		}
+	}
+	for k, n := range awards {
+		newRewards += n - paidBefore[k]
+	}
+	replayResends := 0
+	for k, n := range resends {
+		replayResends += n - resendsBefore[k]
+	}
+	if newRewards != 0 || replayAccepted != len(replays) {
+		t.Errorf("%d replays with altered unsigned headers: %d answered 200, %d new rewards; want all answered and none", len(replays), replayAccepted, newRewards)
+	}
 	for k, reasons := range parked {
 		if !rejectsForGood(k) {
 			t.Errorf("DLQ holds %s (%v), which Resonance never rejected for good", k, reasons)
@@ -1004,10 +1098,13 @@ func TestE2E(t *testing.T) {
 	if resent != 0 {
 		t.Errorf("the relay re-sent %d paid rewards (answered 409 by the stub)", resent)
 	}
-	summary := fmt.Sprintf("e2e: %d sent, %d accepted, %d forwarded once, %d parked, %d lost, %d duplicated", len(all), totalAccepted, forwarded, parkedKeys, lost, duplicated)
+	summary := fmt.Sprintf("e2e: %d sent, %d accepted, %d forwarded once, %d parked, %d lost, %d duplicated; %d replays with altered unsigned headers, %d new rewards",
+		len(all), totalAccepted, forwarded, parkedKeys, lost, duplicated, len(replays), newRewards)
 	fmt.Fprintln(console, summary)
 	fmt.Fprintf(console, "e2e: %d rewards parked as outcome_unknown (Resonance 500, 504 or a late answer, a 2xx that is no payment, a forwarder killed mid-call), none paid blindly: the operator recorded %d as paid and re-sent %d, over the rounds\n",
 		len(unknownKeys), resolvedPaid, resolvedResent)
+	fmt.Fprintf(console, "e2e: replays: %d Shopify orders under another shop with new event and webhook ids (recognised as paid), %d as customers/create (parked topic_mismatch), %d Zupy purchases with X-Zupy-Event: customer.registered (parked event_mismatch at ingest); %d Resonance calls and %d re-sends during them\n",
+		len(replays)-wantTopicMismatch-wantEventMismatch, replayParks["topic_mismatch"], replayParks["event_mismatch"], res.calls.Load()-callsBefore, replayResends)
 	fmt.Fprintf(console, "e2e: %d deliveries (duplicates and retries included), %d skipped as second events of a payment (%d of them ignored by ingest, outside the default event set), %d Resonance calls, %d forwarder kills, %d re-sends after a kill answered 409 by Resonance\n",
 		e.attempts.Load(), skipped, ignored, res.calls.Load(), e.crashes.Load(), resent)
 	cpu := "n/a"

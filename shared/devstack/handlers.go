@@ -38,7 +38,11 @@ func build(f Function) (any, error) {
 		}
 		for name, id := range providers.FunctionIDs {
 			if id == f.ID {
-				h, err := ingest.FromEnv(name, providers.ByName[name])
+				p, err := providers.FromEnv(name)
+				if err != nil {
+					return err
+				}
+				h, err := ingest.FromEnv(name, p)
 				if err == nil {
 					out = HTTPHandler(h.Handle)
 				}

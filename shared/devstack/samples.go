@@ -192,6 +192,9 @@ func signEvent(path, provider, secret string, when time.Time) (events.APIGateway
 			return ev, nil, err
 		}
 	}
+	if ev.RequestContext.TimeEpoch > 0 { // Shopify's and Zupy's bodies carry their own time: as recent as when signed
+		body = providers.Freshen(provider, body, time.UnixMilli(ev.RequestContext.TimeEpoch), when)
+	}
 	url := "https://" + ev.RequestContext.DomainName + ev.RawPath
 	headers, err := providers.Sign(provider, providers.Delivery{Body: body, URL: url, At: when, Headers: ev.Headers}, secret)
 	if err != nil {

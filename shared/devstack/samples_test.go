@@ -2,9 +2,17 @@ package devstack
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 )
 
 // TestCheckedInSamplesAreCurrent regenerates the samples in a copy of
@@ -41,5 +49,42 @@ func TestCheckedInSamplesAreCurrent(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSamplesSignedLaterStayFresh: Shopify and Zupy sign no timestamp and
+// their deliveries are dated by the body's business time, so a sample
+// signed afresh years after SampleTime (make send, make invoke, make
+// events) carries business times moved with it, and the forwarder pays it
+// rather than parking it as stale_delivery. Every genuine sample maps to a
+// reward or a skip, never to a park.
+func TestSamplesSignedLaterStayFresh(t *testing.T) {
+	dir := t.TempDir()
+	if err := CopySamples("../../events", dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SignSamples(dir, SampleTime.Add(3*365*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "ForwarderFunction", "batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch events.SQSEvent
+	if err := json.Unmarshal(raw, &batch); err != nil {
+		t.Fatal(err)
+	}
+	cfgs, err := mapping.Load("0x5FbDB2315678afecb367f032d93F642f64180aa3", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range batch.Records {
+		env, err := envelope.Decode([]byte(m.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := forward.Mappers[env.Provider].Map(env, cfgs[env.Provider]); err != nil {
+			t.Errorf("%s: %v", m.MessageId, err)
+		}
 	}
 }

@@ -83,6 +83,9 @@ func FromEnv() (*Forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, c := range cfgs {
+		c.Memory = time.Duration(days) * 24 * time.Hour // what the table remembers
+	}
 	baseURL := os.Getenv("RESONANCE_API_URL")
 	if baseURL == "" {
 		baseURL = resonance.DefaultBaseURL

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
@@ -12,7 +13,8 @@ import (
 )
 
 func env(provider, eventType, body string, headers map[string]string) *envelope.Envelope {
-	return &envelope.Envelope{Version: 1, Provider: provider, EventType: eventType, DeliveryID: "d-1", Headers: headers, Body: []byte(body)}
+	return &envelope.Envelope{Version: 1, Provider: provider, EventType: eventType, DeliveryID: "d-1", Headers: headers, Body: []byte(body),
+		ReceivedAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 }
 
 // TestMappingEdges covers what the golden samples do not: test orders,
@@ -32,16 +34,16 @@ func TestMappingEdges(t *testing.T) {
 		wantSkip  string
 		wantPark  string
 	}{
-		{"shopify order id beyond 2^53 stays exact", "", env("shopify", "orders/paid", `{"id":9007199254740993,"email":"a@x.io","total_price":"10.10","currency":"EUR","line_items":[{"quantity":2}]}`, shop),
-			"shopify:s.myshopify.com:order:9007199254740993", `"order_id":"9007199254740993","order_value":10.10`, "", ""},
-		{"shopify test order skipped", "", env("shopify", "orders/paid", `{"id":1,"email":"a@x.io","total_price":"1.00","currency":"USD","test":true}`, shop), "", "", "test_order", ""},
-		{"shopify test order rewarded when enabled", `{"shopify":{"includeTest":true}}`, env("shopify", "orders/paid", `{"id":1,"email":"a@x.io","total_price":"1.00","currency":"USD","test":true}`, shop),
-			"shopify:s.myshopify.com:order:1", `"order_value":1.00`, "", ""},
+		{"shopify order id beyond 2^53 stays exact", "", env("shopify", "orders/paid", `{"id":9007199254740993,"financial_status":"paid","created_at":"2026-11-23T06:58:12-05:00","email":"a@x.io","total_price":"10.10","currency":"EUR","line_items":[{"quantity":2}]}`, shop),
+			"shopify:order:9007199254740993", `"order_id":"9007199254740993","order_value":10.10`, "", ""},
+		{"shopify test order skipped", "", env("shopify", "orders/paid", `{"id":1,"financial_status":"paid","created_at":"2026-11-23T06:58:12-05:00","email":"a@x.io","total_price":"1.00","currency":"USD","test":true}`, shop), "", "", "test_order", ""},
+		{"shopify test order rewarded when enabled", `{"shopify":{"includeTest":true}}`, env("shopify", "orders/paid", `{"id":1,"financial_status":"paid","created_at":"2026-11-23T06:58:12-05:00","email":"a@x.io","total_price":"1.00","currency":"USD","test":true}`, shop),
+			"shopify:order:1", `"order_value":1.00`, "", ""},
 		{"shopify orders/create unpaid skipped", `{"shopify":{"events":{"orders/create":"purchase"}}}`, env("shopify", "orders/create", `{"id":2,"email":"a@x.io","total_price":"1.00","currency":"USD","financial_status":"pending"}`, shop), "", "", "order_not_paid", ""},
-		{"shopify null customer and no email parks", "", env("shopify", "orders/paid", `{"id":3,"total_price":"1.00","currency":"USD","customer":null}`, shop), "", "", "", mapping.ReasonNoIdentity},
-		{"shopify redacted email, synthetic identity enabled", `{"shopify":{"syntheticEmail":true}}`, env("shopify", "orders/paid", `{"id":4,"total_price":"1.00","currency":"USD","customer":{"id":77}}`, shop),
-			"shopify:s.myshopify.com:order:4", `"userEmail":"shopify_77@rsnc.network"`, "", ""},
-		{"shopify price not a decimal parks", "", env("shopify", "orders/paid", `{"id":5,"email":"a@x.io","total_price":"1e3","currency":"USD"}`, shop), "", "", "", mapping.ReasonInvalidPayload},
+		{"shopify null customer and no email parks", "", env("shopify", "orders/paid", `{"id":3,"financial_status":"paid","created_at":"2026-11-23T06:58:12-05:00","total_price":"1.00","currency":"USD","customer":null}`, shop), "", "", "", mapping.ReasonNoIdentity},
+		{"shopify redacted email, synthetic identity enabled", `{"shopify":{"syntheticEmail":true}}`, env("shopify", "orders/paid", `{"id":4,"financial_status":"paid","created_at":"2026-11-23T06:58:12-05:00","total_price":"1.00","currency":"USD","customer":{"id":77}}`, shop),
+			"shopify:order:4", `"userEmail":"shopify_77@rsnc.network"`, "", ""},
+		{"shopify price not a decimal parks", "", env("shopify", "orders/paid", `{"id":5,"financial_status":"paid","created_at":"2026-11-23T06:58:12-05:00","email":"a@x.io","total_price":"1e3","currency":"USD"}`, shop), "", "", "", mapping.ReasonInvalidPayload},
 		{"shopify topic mapped away", `{"shopify":{"events":{"orders/paid":""}}}`, env("shopify", "orders/paid", `{"id":6}`, shop), "", "", "event_not_mapped", ""},
 		{"stripe checkout unpaid skipped", "", env("stripe", "checkout.session.completed", stripeEv("checkout.session.completed", `{"id":"cs_1","mode":"payment","payment_status":"unpaid","amount_total":100,"currency":"usd","customer_details":{"email":"a@x.io"}}`), nil), "", "", "session_not_paid", ""},
 		{"stripe test mode skipped", "", env("stripe", "charge.succeeded", `{"id":"evt_1","type":"charge.succeeded","livemode":false,"data":{"object":{"id":"ch_1"}}}`, nil), "", "", "test_mode", ""},
@@ -58,9 +60,9 @@ func TestMappingEdges(t *testing.T) {
 		{"stripe payment intent without email parks", `{"stripe":{"events":{"payment_intent.succeeded":"purchase"}}}`, env("stripe", "payment_intent.succeeded", stripeEv("payment_intent.succeeded", `{"id":"pi_5","amount_received":100,"currency":"usd","receipt_email":null,"customer":"cus_1"}`), nil), "", "", "", mapping.ReasonNoIdentity},
 		{"stripe customer.created", "", env("stripe", "customer.created", stripeEv("customer.created", `{"id":"cus_9","email":"a@x.io"}`), nil),
 			"stripe:customer:cus_9", `"eventType":"signup"`, "", ""},
-		{"zupy WhatsApp-only member, synthetic identity", `{"zupy":{"syntheticEmail":true}}`, env("zupy", "points.earned", `{"customer":{"member_id":"m1","whatsapp":"+55"},"transaction":{"transaction_id":"t9","order_value":10}}`, nil),
+		{"zupy WhatsApp-only member, synthetic identity", `{"zupy":{"syntheticEmail":true}}`, env("zupy", "points.earned", `{"event":"points.earned","timestamp":"2026-11-23T07:05:00Z","customer":{"member_id":"m1","whatsapp":"+55"},"transaction":{"transaction_id":"t9","order_value":10}}`, nil),
 			"zupy:transaction:t9", `"userEmail":"zupy_m1@rsnc.network"`, "", ""},
-		{"zupy second payload shape", "", env("zupy", "customer.enrolled", `{"customer_id":42,"email":"a@x.io","points_added":10}`, nil),
+		{"zupy second payload shape", "", env("zupy", "customer.enrolled", `{"event":"customer.enrolled","customer_id":42,"email":"a@x.io","points_added":10,"awarded_at":"2026-11-23T07:05:00Z"}`, nil),
 			"zupy:member:42:signup", `"signup_source":"zupy"`, "", ""},
 		{"loyalty now fields from configuration", `{"loyaltynow":{"currency":"NZD","fields":{"email":"data.person.mail","amount":"data.total.value","transactionId":"data.ref"}}}`,
 			env("loyaltynow", "transaction.confirmed", `{"hook":"transaction.confirmed","data":{"person":{"mail":"a@x.io"},"total":{"value":12.5},"ref":"R1"},"sequence":5}`, nil),

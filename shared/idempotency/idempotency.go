@@ -45,10 +45,13 @@ const (
 	StatusResend     = "RESEND"  // an operator allowed one more attempt
 )
 
-// DefaultRetention is how long a record is kept. Shopify and Zupy sign no
-// timestamp, so a captured delivery can be replayed at any time: a paid key
-// must be remembered longer than any replay the relay does not refuse
-// (deliveries older than this are parked as stale).
+// DefaultRetention is how long a record is kept: longer than any provider
+// retries (Stripe: 3 days), the events queue keeps a message (4 days) and
+// the DLQ keeps it for replay (14 days), and long enough that a captured
+// Shopify or Zupy delivery (their signatures cover no timestamp) is refused
+// by its business time before its key is forgotten: the forwarder parks
+// bodies older than this less mapping.ReplayMargin (mapping.DefaultMemory
+// is the same 400 days).
 const DefaultRetention = 400 * 24 * time.Hour
 
 // Record is a key's state.

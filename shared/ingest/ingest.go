@@ -4,7 +4,8 @@
 //
 // What each request gets back:
 //   - authenticated and enqueued: 200;
-//   - missing, malformed or wrong signature, stale or future timestamp: 401;
+//   - missing, malformed or wrong signature, stale or future timestamp, a
+//     sender this deployment does not serve: 401;
 //   - body larger than an SQS message can carry: 413;
 //   - authenticated but unusable: 200, and the webhook is parked in the
 //     dead-letter queue with the reason;
@@ -220,6 +221,8 @@ func rejectReason(err error) string {
 		return "malformed_signature"
 	case errors.Is(err, webhook.ErrTimestampOutOfRange):
 		return "timestamp_out_of_range"
+	case errors.Is(err, webhook.ErrSenderNotAllowed):
+		return "sender_not_allowed"
 	default:
 		return "signature_mismatch"
 	}

@@ -67,7 +67,7 @@ func TestIntegrationMoto(t *testing.T) {
 	if got := send(stripeH, "stripe", stripeBody, nil, "application/json; charset=utf-8"); got != 200 {
 		t.Fatalf("stripe genuine: %d", got)
 	}
-	if got := send(shopifyH, "shopify", shopifyBody, map[string]string{"X-Shopify-Topic": "orders/paid", "X-Shopify-Event-Id": "e-9"}, ""); got != 200 {
+	if got := send(shopifyH, "shopify", shopifyBody, map[string]string{"X-Shopify-Topic": "orders/paid", "X-Shopify-Event-Id": "e-9", "X-Shopify-Shop-Domain": "s.myshopify.com"}, ""); got != 200 {
 		t.Fatalf("shopify genuine, base64 body: %d", got)
 	}
 	if got := send(stripeH, "stripe", binaryBody, nil, "application/octet-stream"); got != 200 {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
@@ -67,6 +68,10 @@ type Config struct {
 	Fields map[string]string `json:"fields,omitempty"`
 	// Currency is used where the payload names none.
 	Currency string `json:"currency,omitempty"`
+	// Memory is how long a paid reward key is remembered (the idempotency
+	// table's retention; 0 is DefaultMemory). Providers whose signature
+	// covers no timestamp park deliveries older than it (CheckAge).
+	Memory time.Duration `json:"-"`
 }
 
 // Defaults is each provider's configuration out of the box.

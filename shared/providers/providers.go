@@ -26,6 +26,20 @@ var ByName = map[string]webhook.Provider{
 	"custom":     custom.Provider{},
 }
 
+// FromEnv returns provider name's verifier configured from the ingest
+// function's environment, as its main builds it: Shopify reads its pinned
+// shop domains (shopify.FromEnv); the others have no settings.
+func FromEnv(name string) (webhook.Provider, error) {
+	if name == "shopify" {
+		return shopify.FromEnv()
+	}
+	p, ok := ByName[name]
+	if !ok {
+		return nil, fmt.Errorf("providers: unknown provider %q", name)
+	}
+	return p, nil
+}
+
 // FunctionIDs maps each provider to its ingest function's logical id in
 // template.yaml.
 var FunctionIDs = map[string]string{

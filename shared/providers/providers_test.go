@@ -178,3 +178,25 @@ func with(h map[string]string, name, v string) map[string]string {
 	out[name] = v
 	return out
 }
+
+// TestFreshen: a Shopify or Zupy sample re-signed later has its business
+// times moved by as much, each in its own zone, and nothing else changed.
+func TestFreshen(t *testing.T) {
+	from := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	to := from.Add(400 * 24 * time.Hour)
+	body := []byte(`{"id":5894410961189003264,"created_at":"2026-11-23T06:58:12-05:00","customer":{"created_at": "2026-11-20T10:02:11Z"},"note":"created_at","timestamp":"2026-11-23T07:05:00.5Z","total_price":"93.43"}`)
+	want := `{"id":5894410961189003264,"created_at":"2027-12-28T06:58:12-05:00","customer":{"created_at": "2027-12-25T10:02:11Z"},"note":"created_at","timestamp":"2027-12-28T07:05:00.5Z","total_price":"93.43"}`
+	for _, p := range []string{"shopify", "zupy"} {
+		if got := string(providers.Freshen(p, body, from, to)); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", p, got, want)
+		}
+	}
+	for _, c := range []struct {
+		p        string
+		from, to time.Time
+	}{{"stripe", from, to}, {"shopify", time.Time{}, to}, {"zupy", from, from}} {
+		if got := providers.Freshen(c.p, body, c.from, c.to); string(got) != string(body) {
+			t.Errorf("%s %v -> %v changed the body: %s", c.p, c.from, c.to, got)
+		}
+	}
+}

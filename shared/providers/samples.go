@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -84,4 +86,33 @@ func Realistic(eventsDir, provider string) ([]byte, map[string]string, error) {
 		}
 	}
 	return body, headers, nil
+}
+
+// businessTime matches the times a Shopify or Zupy sample body carries.
+var businessTime = regexp.MustCompile(`"(created_at|updated_at|processed_at|cancelled_at|timestamp|awarded_at)":(\s*)"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2}))"`)
+
+// Freshen returns a sample body of provider as it would be sent at to
+// rather than at from (when the sample was signed): for Shopify and Zupy,
+// whose signatures cover no timestamp and whose deliveries the forwarder
+// dates by the body's business time (stale_delivery past the reward keys'
+// memory), every time in the body moves by to - from, in its own zone.
+// Other providers' bodies, and any body when from is zero, come back as
+// they are.
+func Freshen(provider string, body []byte, from, to time.Time) []byte {
+	if (provider != "shopify" && provider != "zupy") || from.IsZero() || from.Equal(to) {
+		return body
+	}
+	shift := to.Sub(from)
+	return businessTime.ReplaceAllFunc(body, func(m []byte) []byte {
+		g := businessTime.FindSubmatch(m)
+		t, err := time.Parse(time.RFC3339Nano, string(g[3]))
+		if err != nil {
+			return m
+		}
+		layout := time.RFC3339
+		if bytes.IndexByte(g[3], '.') >= 0 {
+			layout = time.RFC3339Nano
+		}
+		return []byte(`"` + string(g[1]) + `":` + string(g[2]) + `"` + t.Add(shift).Format(layout) + `"`)
+	})
 }

@@ -28,6 +28,10 @@ var (
 	// ErrTimestampOutOfRange means the signature is genuine but its timestamp
 	// is older or newer than the tolerance allows (a replay or a bad clock).
 	ErrTimestampOutOfRange = errors.New("webhook: timestamp outside tolerance")
+	// ErrSenderNotAllowed means the signature is genuine (or not checked
+	// yet) but the delivery does not say who sent it, or names a sender
+	// this deployment does not serve (a Shopify shop outside the list).
+	ErrSenderNotAllowed = errors.New("webhook: sender not allowed")
 )
 
 // Request is an inbound webhook: its headers, its exact raw body, and the URL

@@ -2,9 +2,14 @@ package shopify
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -23,6 +28,56 @@ func FuzzVerify(f *testing.F) {
 		var pe *webhook.ParseError
 		if _, err := (Provider{}).Parse(r); err != nil && !errors.As(err, &pe) {
 			t.Fatalf("Parse error %T %v is not a ParseError", err, err)
+		}
+	})
+}
+
+// FuzzMap: no body or topic panics the mapper; it fails only with a
+// *mapping.ParkError; a reward's key is the body's order or customer id,
+// of the topic's own kind, and the same under every topic of that kind
+// (the topic is not signed). Seeds: testdata/fuzz/FuzzMap.
+func FuzzMap(f *testing.F) {
+	for _, name := range []string{"orders-paid.json", "customers-create.json", "orders-create-pending.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add("orders/paid", b)
+		f.Add("customers/create", b)
+	}
+	f.Add("orders/paid", []byte(`{"id":1,"financial_status":"paid","created_at":"2026-03-14T09:41:07-04:00","total_price":"1.00","email":"a@b.c"}`))
+	cfgs, err := mapping.Load(testBrand, `{"shopify":{"events":{"orders/create":"purchase","customers/update":"signup","refunds/create":"purchase"}}}`)
+	if err != nil {
+		f.Fatal(err)
+	}
+	cfg := cfgs["shopify"]
+	f.Fuzz(func(t *testing.T, topic string, body []byte) {
+		mapAs := func(topic string) (mapping.Result, error) {
+			env := &envelope.Envelope{Version: 1, Provider: "shopify", EventType: topic, DeliveryID: "d", ReceivedAt: received, Body: body}
+			return Mapper{}.Map(env, cfg)
+		}
+		res, err := mapAs(topic)
+		var pe *mapping.ParkError
+		if err != nil && !errors.As(err, &pe) {
+			t.Fatalf("Map error %T %v is not a ParkError", err, err)
+		}
+		if len(res.Rewards) == 0 {
+			return
+		}
+		key := res.Rewards[0].Key
+		var other []string
+		switch {
+		case strings.HasPrefix(key, "shopify:order:") && !strings.HasPrefix(topic, "customers/"):
+			other = []string{"orders/paid", "orders/create", "refunds/create"}
+		case strings.HasPrefix(key, "shopify:customer:") && !strings.HasPrefix(topic, "orders/"):
+			other = []string{"customers/create", "customers/update", "refunds/create"}
+		default:
+			t.Fatalf("topic %q earned key %q", topic, key)
+		}
+		for _, o := range other {
+			if r, err := mapAs(o); err != nil || len(r.Rewards) != 1 || r.Rewards[0].Key != key {
+				t.Fatalf("topic %q earned %q, topic %q earned %+v, %v", topic, key, o, r, err)
+			}
 		}
 	})
 }

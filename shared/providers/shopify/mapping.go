@@ -2,22 +2,90 @@ package shopify
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 )
 
-// Mapper maps Shopify webhooks: orders/paid becomes a purchase keyed on
-// shop + order id (one reward per order, whatever topics or subscriptions
-// deliver it), customers/create a signup keyed on shop + customer id.
+// Mapper maps Shopify webhooks: an order (orders/paid) becomes a purchase
+// keyed on its id, a customer (customers/create) a signup keyed on its id.
+// Only the signed body decides: Shopify's ids are global, so the keys carry
+// no shop (an unsigned header); the topic (unsigned too) only selects the
+// configured event type and must agree with the body's shape; an order is
+// paid only when its body says so, whatever the topic; and a body older
+// than the reward keys' memory is parked (Shopify signs no timestamp).
 type Mapper struct{}
 
 var _ mapping.Mapper = Mapper{}
 
+// ReasonTopicMismatch parks a delivery whose topic header names another
+// kind of object than its body is (an order re-sent as customers/create).
+const ReasonTopicMismatch = "topic_mismatch"
+
 type customer struct {
-	ID    mapping.ID `json:"id"`
-	Email string     `json:"email"`
+	ID        mapping.ID `json:"id"`
+	Email     string     `json:"email"`
+	CreatedAt string     `json:"created_at"`
+}
+
+// order is the part of an order or customer body the mapper reads, and
+// what tells one from the other (kind).
+type order struct {
+	ID              mapping.ID      `json:"id"`
+	GID             string          `json:"admin_graphql_api_id"`
+	Name            string          `json:"name"`
+	Email           string          `json:"email"`
+	ContactEmail    string          `json:"contact_email"`
+	CreatedAt       string          `json:"created_at"`
+	TotalPrice      json.RawMessage `json:"total_price"`
+	Currency        string          `json:"currency"`
+	FinancialStatus json.RawMessage `json:"financial_status"`
+	Test            bool            `json:"test"`
+	Customer        *customer       `json:"customer"`
+	LineItems       json.RawMessage `json:"line_items"`
+	VerifiedEmail   json.RawMessage `json:"verified_email"`
+}
+
+// Kinds of body.
+const (
+	kindOrder    = "order"
+	kindCustomer = "customer"
+)
+
+// kind says what the signed body is: its admin_graphql_api_id names the
+// object type (gid://shopify/Order/<id>, gid://shopify/Customer/<id>);
+// without one, an order has total_price, financial_status or line_items
+// and a customer verified_email. Anything else (a shop, a refund, a draft
+// order: every webhook of an app is signed with the same secret) is "",
+// never rewarded as an order or a customer.
+func (o *order) kind() (string, error) {
+	present := func(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
+	shaped := ""
+	switch {
+	case present(o.TotalPrice) || present(o.FinancialStatus) || present(o.LineItems):
+		shaped = kindOrder
+	case present(o.VerifiedEmail):
+		shaped = kindCustomer
+	}
+	if o.GID == "" {
+		return shaped, nil
+	}
+	named := ""
+	switch {
+	case o.GID == "gid://shopify/Order/"+string(o.ID):
+		named = kindOrder
+	case o.GID == "gid://shopify/Customer/"+string(o.ID):
+		named = kindCustomer
+	case strings.HasPrefix(o.GID, "gid://shopify/Order/"), strings.HasPrefix(o.GID, "gid://shopify/Customer/"):
+		return "", &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "admin_graphql_api_id names another id than the body's id"}
+	default:
+		return "", nil
+	}
+	if shaped != "" && shaped != named {
+		return "", &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "admin_graphql_api_id names a " + named + " but the body has the fields of a " + shaped}
+	}
+	return named, nil
 }
 
 // Map implements mapping.Mapper.
@@ -26,47 +94,62 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	if kind == "" {
 		return mapping.Result{Skipped: "event_not_mapped"}, nil
 	}
-	shop := env.Headers[HeaderShopDomain]
-	if kind == resonance.Signup || env.EventType == "customers/create" {
-		var c customer
-		if err := mapping.DecodeBody(env, &c); err != nil {
-			return mapping.Result{}, err
-		}
-		email, err := mapping.Identity("shopify", c.Email, string(c.ID), cfg)
-		if err != nil {
-			return mapping.Result{}, err
-		}
-		return mapping.One("shopify:"+shop+":customer:"+string(c.ID), cfg, kind, email, map[string]any{"signup_source": "shopify"}), nil
-	}
-	var o struct {
-		ID              mapping.ID `json:"id"`
-		Name            string     `json:"name"`
-		Email           string     `json:"email"`
-		ContactEmail    string     `json:"contact_email"`
-		TotalPrice      string     `json:"total_price"`
-		Currency        string     `json:"currency"`
-		FinancialStatus string     `json:"financial_status"`
-		Test            bool       `json:"test"`
-		Customer        *customer  `json:"customer"`
-		LineItems       []struct {
-			Quantity json.Number `json:"quantity"`
-		} `json:"line_items"`
-	}
+	var o order
 	if err := mapping.DecodeBody(env, &o); err != nil {
 		return mapping.Result{}, err
 	}
+	body, err := o.kind()
+	if err != nil {
+		return mapping.Result{}, err
+	}
+	family, _, _ := strings.Cut(env.EventType, "/")
+	switch {
+	case body == "":
+		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "the body is neither an order nor a customer, under topic " + clip(env.EventType)}
+	case family == "customers" && body != kindCustomer, family == "orders" && body != kindOrder:
+		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "a " + body + " body under topic " + clip(env.EventType)}
+	case body == kindCustomer:
+		return mapCustomer(env, cfg, kind, customer{ID: o.ID, Email: o.Email, CreatedAt: o.CreatedAt})
+	}
+	return mapOrder(env, cfg, kind, &o)
+}
+
+func mapCustomer(env *envelope.Envelope, cfg *mapping.Config, kind string, c customer) (mapping.Result, error) {
+	if c.ID == "" {
+		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "customer has no id"}
+	}
+	if err := mapping.CheckAge(env, cfg, "created_at", c.CreatedAt); err != nil {
+		return mapping.Result{}, err
+	}
+	email, err := mapping.Identity("shopify", c.Email, string(c.ID), cfg)
+	if err != nil {
+		return mapping.Result{}, err
+	}
+	return mapping.One("shopify:customer:"+string(c.ID), cfg, kind, email, map[string]any{"signup_source": "shopify"}), nil
+}
+
+func mapOrder(env *envelope.Envelope, cfg *mapping.Config, kind string, o *order) (mapping.Result, error) {
 	if o.ID == "" {
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "order has no id"}
 	}
 	if o.Test && !cfg.IncludeTest {
 		return mapping.Result{Skipped: "test_order"}, nil
 	}
-	if env.EventType == "orders/create" && o.FinancialStatus != "paid" {
+	// The body, not the topic, says whether the order is paid: an
+	// orders/create body of an unpaid order re-sent as orders/paid is
+	// still unpaid.
+	var status string
+	if err := json.Unmarshal(o.FinancialStatus, &status); err != nil || status != "paid" {
 		return mapping.Result{Skipped: "order_not_paid"}, nil
 	}
-	value, ok := mapping.Decimal(o.TotalPrice)
+	if err := mapping.CheckAge(env, cfg, "created_at", o.CreatedAt); err != nil {
+		return mapping.Result{}, err
+	}
+	var price string
+	_ = json.Unmarshal(o.TotalPrice, &price)
+	value, ok := mapping.Decimal(price)
 	if !ok {
-		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "total_price is not a decimal"}
+		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "total_price is not a decimal string"}
 	}
 	email, customerID := o.Email, ""
 	if email == "" {
@@ -82,8 +165,16 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	if err != nil {
 		return mapping.Result{}, err
 	}
+	var lines []struct {
+		Quantity json.Number `json:"quantity"`
+	}
+	if len(o.LineItems) > 0 {
+		if err := json.Unmarshal(o.LineItems, &lines); err != nil {
+			return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "line_items: " + err.Error()}
+		}
+	}
 	items := int64(0)
-	for _, li := range o.LineItems {
+	for _, li := range lines {
 		q, _ := li.Quantity.Int64()
 		items += q
 	}
@@ -97,5 +188,13 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	if o.Name != "" {
 		meta["order_name"] = o.Name
 	}
-	return mapping.One("shopify:"+shop+":order:"+string(o.ID), cfg, kind, email, meta), nil
+	return mapping.One("shopify:order:"+string(o.ID), cfg, kind, email, meta), nil
+}
+
+// clip bounds an unsigned value quoted in a park detail.
+func clip(s string) string {
+	if len(s) > 64 {
+		return strings.ToValidUTF8(s[:64], "") + "..."
+	}
+	return s
 }

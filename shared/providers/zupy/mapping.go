@@ -2,6 +2,7 @@ package zupy
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
@@ -11,6 +12,9 @@ import (
 // Mapper maps Zupy webhooks: points.earned becomes a purchase in BRL keyed
 // on the transaction, customer.registered and customer.enrolled a signup
 // keyed on the member. Both of Zupy's published payload shapes are read.
+// The event is the signed body's (ingest refuses a header that disagrees,
+// and the mapper checks again); a body older than the reward keys' memory,
+// by its timestamp (awarded_at in the second shape), is parked.
 type Mapper struct{}
 
 var _ mapping.Mapper = Mapper{}
@@ -22,7 +26,10 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		return mapping.Result{Skipped: "event_not_mapped"}, nil
 	}
 	var b struct {
-		Customer struct {
+		Event     string `json:"event"`
+		Timestamp string `json:"timestamp"`
+		AwardedAt string `json:"awarded_at"`
+		Customer  struct {
 			MemberID mapping.ID `json:"member_id"`
 			Email    string     `json:"email"`
 		} `json:"customer"`
@@ -38,6 +45,16 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		} `json:"transaction"`
 	}
 	if err := mapping.DecodeBody(env, &b); err != nil {
+		return mapping.Result{}, err
+	}
+	if b.Event != env.EventType {
+		return mapping.Result{}, &mapping.ParkError{Reason: ReasonEventMismatch, Detail: fmt.Sprintf("body event %.64q, envelope event %.64q", b.Event, env.EventType)}
+	}
+	field, at := "timestamp", b.Timestamp
+	if at == "" && b.AwardedAt != "" {
+		field, at = "awarded_at", b.AwardedAt
+	}
+	if err := mapping.CheckAge(env, cfg, field, at); err != nil {
 		return mapping.Result{}, err
 	}
 	member := string(b.Customer.MemberID)

@@ -3,7 +3,9 @@
 // X-Zupy-Signature is "sha256=<hex HMAC-SHA256 of the raw body>". Zupy's docs
 // do not say whether anything else is signed or whether a timestamp or
 // delivery id header exists (see the README): a Zupy signature carries no
-// timestamp, so replays are stopped by the forwarder's idempotency, not here.
+// timestamp, so replays are stopped by the forwarder's idempotency and the
+// body's own timestamp (mapping.CheckAge), not here. Only the body decides:
+// the event is the body's, whatever X-Zupy-Event says.
 package zupy
 
 import (
@@ -50,10 +52,17 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 	return nil
 }
 
-// Parse reads the event name (header, else body) and builds a delivery id
-// from the event and the transaction or reference id. Zupy sends no delivery
-// id, so when the body has neither, the SHA-256 of the body stands in: a
-// retry carries the same bytes.
+// ReasonEventMismatch parks a delivery whose X-Zupy-Event header names
+// another event than its signed body.
+const ReasonEventMismatch = "event_mismatch"
+
+// Parse reads the event name from the signed body and builds a delivery id
+// from the event and the transaction or reference id. The X-Zupy-Event
+// header is not signed: it may repeat the body's event, never replace or
+// contradict it, so a header that disagrees parks the delivery and a body
+// without an event is not rescued by one. Zupy sends no delivery id, so
+// when the body has neither id, the SHA-256 of the body stands in: a retry
+// carries the same bytes.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 	f, err := webhook.TopLevel(r.Body, "event", "transaction", "reference_id")
 	if err != nil {
@@ -65,12 +74,9 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 			txID = tf["transaction_id"]
 		}
 	}
-	d := webhook.Delivery{EventType: r.Header.Get(HeaderEvent)}
+	d := webhook.Delivery{EventType: webhook.String(f["event"])}
 	if d.EventType == "" {
-		d.EventType = webhook.String(f["event"])
-	}
-	if d.EventType == "" {
-		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no X-Zupy-Event header and no event in body"}
+		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no event in the body"}
 	}
 	d.Headers = map[string]string{HeaderEvent: d.EventType}
 	switch id := firstID(txID, f["reference_id"]); {
@@ -79,6 +85,10 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 	default:
 		sum := sha256.Sum256(r.Body)
 		d.DeliveryID = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	if h := r.Header.Get(HeaderEvent); h != "" && h != d.EventType {
+		d.Headers[HeaderEvent] = h
+		return d, &webhook.ParseError{Reason: ReasonEventMismatch, Detail: fmt.Sprintf("X-Zupy-Event %.64q, body event %.64q", h, d.EventType)}
 	}
 	return d, nil
 }

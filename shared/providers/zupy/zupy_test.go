@@ -46,7 +46,7 @@ func TestParse(t *testing.T) {
 	}{
 		{"transaction id", "", `{"event":"points.earned","transaction":{"transaction_id":"tx_9"}}`, "points.earned", "points.earned:tx_9"},
 		{"numeric transaction id", "", `{"event":"points.earned","transaction":{"transaction_id":12345678901234567890}}`, "points.earned", "points.earned:12345678901234567890"},
-		{"header names the event", "customer.enrolled", `{"customer_id":"c1","reference_id":"r1"}`, "customer.enrolled", "customer.enrolled:r1"},
+		{"header repeats the body's event", "customer.enrolled", `{"event":"customer.enrolled","customer_id":"c1","reference_id":"r1"}`, "customer.enrolled", "customer.enrolled:r1"},
 		{"no id: body hash", "", `{"event":"customer.registered"}`, "customer.registered", "sha256:"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -60,9 +60,50 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
-	_, err := Provider{}.Parse(&webhook.Request{Header: webhook.Header{}, Body: []byte(`{"x":1}`)})
-	var pe *webhook.ParseError
-	if !errors.As(err, &pe) || pe.Reason != webhook.ReasonMissingEventType {
-		t.Fatalf("Parse without event = %v", err)
+}
+
+// TestTheBodyNamesTheEvent: X-Zupy-Event is not signed. Before, it decided
+// the event (a points.earned body re-sent with X-Zupy-Event:
+// customer.registered was forwarded as a signup) and stood in for a body
+// without one. Now a header that disagrees parks the delivery at ingest,
+// with the body's event on the envelope, and a body without an event is
+// parked whatever the header says.
+func TestTheBodyNamesTheEvent(t *testing.T) {
+	earned := `{"event":"points.earned","timestamp":"2026-11-23T07:05:00Z","customer":{"member_id":"m1"},"transaction":{"transaction_id":"t1","order_value":10}}`
+	for _, c := range []struct {
+		name, header, body string
+		wantType           string
+		wantReason         string
+	}{
+		{"no header", "", earned, "points.earned", ""},
+		{"header agrees", "points.earned", earned, "points.earned", ""},
+		{"header names a signup", "customer.registered", earned, "points.earned", ReasonEventMismatch},
+		{"header names an unmapped event", "coupon.used", earned, "points.earned", ReasonEventMismatch},
+		{"header differs in case", "Points.Earned", earned, "points.earned", ReasonEventMismatch},
+		{"body without event, header names one", "customer.enrolled", `{"customer_id":"c1","reference_id":"r1"}`, "", webhook.ReasonMissingEventType},
+		{"body event not a string, header names one", "points.earned", `{"event":7,"transaction":{"transaction_id":"t1"}}`, "", webhook.ReasonMissingEventType},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := webhook.Header{}
+			if c.header != "" {
+				h[HeaderEvent] = c.header
+			}
+			d, err := Provider{}.Parse(&webhook.Request{Header: h, Body: []byte(c.body)})
+			var pe *webhook.ParseError
+			switch {
+			case c.wantReason != "":
+				if !errors.As(err, &pe) || pe.Reason != c.wantReason {
+					t.Fatalf("Parse = %+v, %v; want a ParseError %s", d, err, c.wantReason)
+				}
+			case err != nil:
+				t.Fatalf("Parse: %v", err)
+			}
+			if d.EventType != c.wantType {
+				t.Fatalf("event type %q, want the body's %q", d.EventType, c.wantType)
+			}
+			if c.header != "" && c.wantType != "" && d.Headers[HeaderEvent] != c.header {
+				t.Fatalf("kept headers %v, want the header as received for the operator", d.Headers)
+			}
+		})
 	}
 }
