@@ -7,12 +7,14 @@ package mapping
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
 // Reward is one Resonance event with the key that makes it unique: the same
@@ -46,6 +48,9 @@ func (e *ParkError) Error() string { return "mapping: " + e.Reason + ": " + e.De
 const (
 	ReasonNoIdentity     = "no_customer_identity"
 	ReasonInvalidPayload = "invalid_payload"
+	// ReasonAmbiguousPayload: two keys of one object are one key to
+	// encoding/json (see DecodeBody).
+	ReasonAmbiguousPayload = webhook.ReasonAmbiguousPayload
 )
 
 // Config is one provider's mapping configuration.
@@ -231,8 +236,23 @@ func Lookup(doc any, paths string) string {
 	return ""
 }
 
-// DecodeBody decodes the envelope's body with numbers kept exact.
+// DecodeBody decodes the envelope's body with numbers kept exact. A body
+// that is not one JSON value is a ParkError with ReasonInvalidPayload; a body
+// in which some object has two keys encoding/json reads as one (equal but for
+// case, or repeated: webhook.CheckKeys) is a ParkError with
+// ReasonAmbiguousPayload, whatever the mapper reads from it: ingest read its
+// fields by the same rule but could not tell which of the two was meant.
 func DecodeBody(env *envelope.Envelope, v any) error {
+	if err := webhook.CheckKeys(env.Body); err != nil {
+		pe, ok := errors.AsType[*webhook.ParseError](err)
+		switch {
+		case !ok:
+			return &ParkError{Reason: ReasonInvalidPayload, Detail: err.Error()}
+		case pe.Reason == webhook.ReasonAmbiguousPayload:
+			return &ParkError{Reason: ReasonAmbiguousPayload, Detail: pe.Detail}
+		}
+		return &ParkError{Reason: ReasonInvalidPayload, Detail: "not one JSON value: " + pe.Detail}
+	}
 	dec := json.NewDecoder(bytes.NewReader(env.Body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {

@@ -59,6 +59,11 @@ func TestParse(t *testing.T) {
 		{`{"id":"order-1001","type":"purchase","customerEmail":"a@b.c","data":{}}`, "order-1001", ""},
 		{`{"type":"signup","customerEmail":"a@b.c"}`, "msg_h", ""},
 		{`{"id":"x","customerEmail":"a@b.c"}`, "", webhook.ReasonMissingEventType},
+		{`{"id":7,"type":"purchase"}`, "7", ""},
+		{`{"ID":"o-2","Type":"purchase"}`, "o-2", ""}, // read as encoding/json reads it
+		// Filtered as a signup, paid as a purchase, before both read one way.
+		{`{"id":"o-1","type":"signup","customerEmail":"a@b.c","Type":"purchase"}`, "", webhook.ReasonAmbiguousPayload},
+		{`{"id":"o-1","id":"o-2","type":"purchase"}`, "", webhook.ReasonAmbiguousPayload},
 	} {
 		d, err := Provider{}.Parse(&webhook.Request{Header: webhook.Header{HeaderID: "msg_h"}, Body: []byte(c.body)})
 		var pe *webhook.ParseError
