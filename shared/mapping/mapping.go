@@ -236,6 +236,35 @@ func Lookup(doc any, paths string) string {
 	return ""
 }
 
+// LookupID is Lookup for an identifier: a number found must be a plain
+// integer literal, as for ID (else a ParkError invalid_payload names the
+// paths), so that one number is one key.
+func LookupID(doc any, paths string) (string, error) {
+	for path := range strings.SplitSeq(paths, "|") {
+		v := doc
+		for part := range strings.SplitSeq(strings.TrimSpace(path), ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				v = nil
+				break
+			}
+			v = m[part]
+		}
+		switch x := v.(type) {
+		case string:
+			if x != "" {
+				return x, nil
+			}
+		case json.Number:
+			if !webhook.IntegerID([]byte(x)) {
+				return "", &ParkError{Reason: ReasonInvalidPayload, Detail: "id at " + path + " is a number but not a plain integer: " + clipBytes([]byte(x), 40)}
+			}
+			return x.String(), nil
+		}
+	}
+	return "", nil
+}
+
 // DecodeBody decodes the envelope's body with numbers kept exact. A body
 // that is not one JSON value is a ParkError with ReasonInvalidPayload; a body
 // in which some object has two keys encoding/json reads as one (equal but for
@@ -269,27 +298,32 @@ func One(key string, cfg *Config, eventType, email string, meta map[string]any) 
 	}}}
 }
 
-// ID is an identifier that arrives as a JSON string or number (numbers kept
-// exactly as written, never through float64); null or absent is "".
+// ID is an identifier that arrives as a JSON string or number; null or
+// absent is "". A string is kept as it is; a number only as a plain integer
+// literal, kept exactly as written (never through float64), so that one
+// number is one id: 1e3, 1000.0 or -0 is an error (the webhook is parked as
+// invalid_payload) rather than a second key for order 1000.
 type ID string
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (id *ID) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("mapping: id %s: %w", clipBytes(b, 40), err)
+		}
 		*id = ID(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err == nil {
-		*id = ID(n.String())
-		return nil
-	}
-	if string(b) == "null" {
+	case webhook.IntegerID(b):
+		*id = ID(b)
+	case string(b) == "null":
 		*id = ""
-		return nil
+	case json.Valid(b) && (b[0] == '-' || '0' <= b[0] && b[0] <= '9'):
+		return fmt.Errorf("mapping: id %s is a number but not a plain integer", clipBytes(b, 40))
+	default:
+		return fmt.Errorf("mapping: id %s is neither a string nor a number", clipBytes(b, 40))
 	}
-	return fmt.Errorf("mapping: id %s is neither a string nor a number", clipBytes(b, 40))
+	return nil
 }
 
 func clipBytes(b []byte, n int) string {

@@ -1,10 +1,13 @@
 package mapping
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
 func TestDecimal(t *testing.T) {
@@ -55,4 +58,67 @@ func TestDecodeBodyAmbiguous(t *testing.T) {
 			t.Errorf("DecodeBody(%s) = %v (decoded %+v), want %s", c.body, err, v, c.reason)
 		}
 	}
+}
+
+// TestIDNumbers: a number id is kept only as a plain integer literal, so one
+// number is one key: 1e3, 1000.0 and 1000 would otherwise be three orders.
+func TestIDNumbers(t *testing.T) {
+	for _, c := range []struct {
+		raw, want string
+		ok        bool
+	}{
+		{`1000`, "1000", true},
+		{`"1000"`, "1000", true},
+		{`"1e3"`, "1e3", true}, // a string is an id as written
+		{`-7`, "-7", true},
+		{`0`, "0", true},
+		{`9007199254740993`, "9007199254740993", true}, // beyond float64, kept exact
+		{`null`, "", true},
+		{`1e3`, "", false},
+		{`1E3`, "", false},
+		{`1000.0`, "", false},
+		{`10e2`, "", false},
+		{`-0`, "", false},
+		{`0.5`, "", false},
+		{`true`, "", false},
+		{`{"id":1}`, "", false},
+	} {
+		var v struct {
+			ID ID `json:"id"`
+		}
+		err := DecodeBody(&envelope.Envelope{Body: []byte(`{"id":` + c.raw + `}`)}, &v)
+		var pe *ParkError
+		if c.ok {
+			if err != nil || string(v.ID) != c.want {
+				t.Errorf("id %s = %q, %v; want %q", c.raw, v.ID, err, c.want)
+			}
+		} else if !errors.As(err, &pe) || pe.Reason != ReasonInvalidPayload {
+			t.Errorf("id %s = %q, %v; want parked %s", c.raw, v.ID, err, ReasonInvalidPayload)
+		}
+	}
+}
+
+// FuzzID: the forwarder's ID and ingest's webhook.Scalar read one id the
+// same way: where Scalar finds an id, ID decodes to it; where ID decodes a
+// number, Scalar finds that number. Seeds: testdata/fuzz/FuzzID.
+func FuzzID(f *testing.F) {
+	for _, s := range []string{`1000`, `1e3`, `-0`, `"a\u0062"`, `null`, `1.0`, `-12`, `"\xff"`, `{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !json.Valid(raw) {
+			return
+		}
+		var v struct {
+			ID ID `json:"id"`
+		}
+		err := json.Unmarshal(append(append([]byte(`{"id":`), raw...), '}'), &v)
+		sc := webhook.Scalar(bytes.TrimSpace(raw))
+		if sc != "" && (err != nil || string(v.ID) != sc) {
+			t.Fatalf("Scalar(%s) = %q but ID = %q, %v", raw, sc, v.ID, err)
+		}
+		if err == nil && v.ID != "" && string(v.ID) != sc {
+			t.Fatalf("ID(%s) = %q but Scalar = %q", raw, v.ID, sc)
+		}
+	})
 }

@@ -130,20 +130,37 @@ func plainString(s []byte) bool {
 	return true
 }
 
-// Scalar returns a raw JSON string's value or a raw number as written;
-// anything else is "".
+// Scalar returns a raw JSON string's value, or a raw number that is an
+// integer id (see IntegerID) as written; anything else is "". A number with
+// a fraction or an exponent is no id: 1e3 and 1000 are one number, and would
+// otherwise be two ids.
 func Scalar(raw []byte) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	if raw[0] == '"' {
+	if len(raw) > 0 && raw[0] == '"' {
 		return String(raw)
 	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) != nil {
-		return ""
+	if IntegerID(raw) {
+		return string(raw)
 	}
-	return n.String()
+	return ""
+}
+
+// IntegerID reports whether raw is a JSON number written as a plain
+// integer, -?(0|[1-9][0-9]*), and not -0: the one spelling a number id may
+// have, so that one number is one id.
+func IntegerID(raw []byte) bool {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || (digits[0] == '0' && len(raw) > 1) {
+		return false // "", "-", "-0", a leading zero
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func truncated() error {

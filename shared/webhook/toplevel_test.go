@@ -62,3 +62,16 @@ func TestTopLevelAmbiguous(t *testing.T) {
 		}
 	}
 }
+
+// TestScalar: delivery ids read at ingest follow mapping.ID's rule: a number
+// is an id only as a plain integer literal.
+func TestScalar(t *testing.T) {
+	for raw, want := range map[string]string{
+		`"abc"`: "abc", `"1e3"`: "1e3", `1000`: "1000", `-12`: "-12", `0`: "0", `12345678901234567890`: "12345678901234567890",
+		`1e3`: "", `1000.0`: "", `-0`: "", `01`: "", `1.5`: "", `null`: "", `true`: "", `{}`: "", `[1]`: "", ``: "", `-`: "", `+1`: "",
+	} {
+		if got := Scalar([]byte(raw)); got != want {
+			t.Errorf("Scalar(%s) = %q, want %q", raw, got, want)
+		}
+	}
+}

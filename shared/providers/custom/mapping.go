@@ -15,7 +15,7 @@ var _ mapping.Mapper = Mapper{}
 // Map implements mapping.Mapper.
 func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, error) {
 	var ev struct {
-		ID            string         `json:"id"`
+		ID            mapping.ID     `json:"id"`
 		Type          string         `json:"type"`
 		CustomerEmail string         `json:"customerEmail"`
 		CustomerID    mapping.ID     `json:"customerId"`
@@ -33,7 +33,7 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	if kind == "" {
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no type"}
 	}
-	id := ev.ID
+	id := string(ev.ID)
 	if id == "" {
 		id = env.DeliveryID
 	}

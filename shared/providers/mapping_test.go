@@ -1,0 +1,71 @@
+package providers_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/custom"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/loyaltynow"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/shopify"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/zupy"
+)
+
+// mappers are the mappers whose payload values these tests attack (Stripe's
+// amounts are computed from minor units by its own mapper).
+var mappers = map[string]mapping.Mapper{
+	"shopify": shopify.Mapper{}, "zupy": zupy.Mapper{}, "loyaltynow": loyaltynow.Mapper{}, "custom": custom.Mapper{},
+}
+
+var eventTypes = map[string]string{
+	"shopify": "orders/paid", "zupy": "points.earned", "loyaltynow": "transaction.confirmed", "custom": "purchase",
+}
+
+// mapCase maps body as provider's purchase event; want is the reward key, or
+// park the reason it must be parked with.
+type mapCase struct {
+	name, provider, body string
+	want, park           string
+}
+
+func runMapCases(t *testing.T, cases []mapCase) {
+	t.Helper()
+	cfgs := mapping.Defaults()
+	for _, c := range cases {
+		t.Run(c.provider+"/"+c.name, func(t *testing.T) {
+			env := &envelope.Envelope{Provider: c.provider, EventType: eventTypes[c.provider], DeliveryID: "d-1",
+				Headers: map[string]string{"x-shopify-shop-domain": "s.myshopify.com"}, Body: []byte(c.body)}
+			res, err := mappers[c.provider].Map(env, cfgs[c.provider])
+			var pe *mapping.ParkError
+			switch {
+			case c.park != "":
+				if !errors.As(err, &pe) || pe.Reason != c.park {
+					t.Fatalf("Map = %+v, %v; want parked %s", res, err, c.park)
+				}
+			case err != nil || len(res.Rewards) != 1 || res.Rewards[0].Key != c.want:
+				t.Fatalf("Map = %+v, %v; want one reward keyed %s", res, err, c.want)
+			}
+		})
+	}
+}
+
+// TestNumberIDs: a number id is one key however it is written, because only
+// a plain integer literal is an id: 1e3 is refused, not a second order 1000.
+func TestNumberIDs(t *testing.T) {
+	runMapCases(t, []mapCase{
+		{"order id 1000", "shopify", `{"id":1000,"email":"a@b.c","total_price":"1.00"}`, "shopify:s.myshopify.com:order:1000", ""},
+		{"order id 1e3", "shopify", `{"id":1e3,"email":"a@b.c","total_price":"1.00"}`, "", mapping.ReasonInvalidPayload},
+		{"order id 1000.0", "shopify", `{"id":1000.0,"email":"a@b.c","total_price":"1.00"}`, "", mapping.ReasonInvalidPayload},
+		{"transaction id 1e3", "zupy", `{"email":"a@b.c","transaction":{"transaction_id":1e3,"order_value":1}}`, "", mapping.ReasonInvalidPayload},
+		{"transaction id 1000", "zupy", `{"email":"a@b.c","transaction":{"transaction_id":1000,"order_value":1}}`, "zupy:transaction:1000", ""},
+		{"reference id -0", "zupy", `{"email":"a@b.c","reference_id":-0,"transaction":{"order_value":1}}`, "", mapping.ReasonInvalidPayload},
+		{"transaction id 1e3", "loyaltynow", `{"data":{"email":"a@b.c","transactionId":1e3,"amount":"1.00"}}`, "", mapping.ReasonInvalidPayload},
+		{"transaction id 1000", "loyaltynow", `{"data":{"email":"a@b.c","transactionId":1000,"amount":"1.00"}}`, "loyaltynow:transaction:1000", ""},
+		{"member id 1E3", "loyaltynow", `{"data":{"memberId":1E3,"transactionId":"t","amount":"1.00"}}`, "", mapping.ReasonInvalidPayload},
+		// Standard Webhooks senders may number their events: a numeric id
+		// failed to decode into a string before.
+		{"numeric id", "custom", `{"id":1001,"type":"purchase","customerEmail":"a@b.c"}`, "custom:1001", ""},
+		{"id 1e3", "custom", `{"id":1e3,"type":"purchase","customerEmail":"a@b.c"}`, "", mapping.ReasonInvalidPayload},
+	})
+}
