@@ -51,6 +51,9 @@ const (
 	// ReasonAmbiguousPayload: two keys of one object are one key to
 	// encoding/json (see DecodeBody).
 	ReasonAmbiguousPayload = webhook.ReasonAmbiguousPayload
+	// ReasonInvalidAmount: a purchase's amount is missing, negative, not a
+	// plain decimal or out of bounds (see Decimal).
+	ReasonInvalidAmount = "invalid_amount"
 )
 
 // Config is one provider's mapping configuration.
@@ -179,16 +182,45 @@ func Identity(provider, email, customerID string, cfg *Config) (string, error) {
 	return "", &ParkError{Reason: ReasonNoIdentity, Detail: "no email and no customer id"}
 }
 
-// Decimal validates a decimal string (-?digits[.digits], never through
-// float64) and returns it as a JSON number.
+// Bounds on an amount (the value a purchase reports to Resonance): below a
+// trillion units of any currency, and no finer than a millionth of one, far
+// beyond any real order and any currency's minor unit, while still a number
+// every JSON reader keeps exact.
+const (
+	MaxAmountWholeDigits = 12
+	MaxAmountDecimals    = 6
+)
+
+// Decimal validates an amount and returns it as a JSON number, as written
+// (never through float64): digits, optionally a point and more digits, with
+// no sign, exponent or leading zero (a lone 0 before the point is fine), at
+// most MaxAmountWholeDigits before the point and MaxAmountDecimals after;
+// white space around it is ignored. So "-500.00", "1e400", "NaN" and
+// "1234567890123" are refused, and zero is an amount.
 func Decimal(s string) (json.Number, bool) {
 	s = strings.TrimSpace(s)
-	digits := strings.TrimPrefix(s, "-")
-	whole, frac, dot := strings.Cut(digits, ".")
-	if !allDigits(whole) || (dot && !allDigits(frac)) {
+	whole, frac, dot := strings.Cut(s, ".")
+	switch {
+	case !allDigits(whole) || len(whole) > MaxAmountWholeDigits || (len(whole) > 1 && whole[0] == '0'):
+		return "", false
+	case dot && (!allDigits(frac) || len(frac) > MaxAmountDecimals):
 		return "", false
 	}
 	return json.Number(s), true
+}
+
+// Amount is Decimal for a mapper: the amount read at field, or a ParkError
+// with ReasonInvalidAmount that says what is wrong with it.
+func Amount(field, s string) (json.Number, error) {
+	if v, ok := Decimal(s); ok {
+		return v, nil
+	}
+	detail := fmt.Sprintf("%s %q is not an amount (a decimal from 0 to %d digits, at most %d after the point; no sign or exponent)",
+		field, clipBytes([]byte(strings.TrimSpace(s)), 40), MaxAmountWholeDigits, MaxAmountDecimals)
+	if strings.TrimSpace(s) == "" {
+		detail = "no amount at " + field
+	}
+	return "", &ParkError{Reason: ReasonInvalidAmount, Detail: detail}
 }
 
 func allDigits(s string) bool {

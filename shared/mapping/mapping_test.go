@@ -10,11 +10,27 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
+// TestDecimal: an amount is a plain non-negative decimal within bounds;
+// a negative, an exponent or an absurd size is refused, zero is kept.
 func TestDecimal(t *testing.T) {
-	for in, ok := range map[string]bool{"10.00": true, "-2.5": true, "7": true, " 3.10 ": true, "1e3": false, "1.": false, ".5": false, "": false, "-": false, "1.2.3": false, "NaN": false} {
+	for in, ok := range map[string]bool{
+		"10.00": true, "7": true, " 3.10 ": true, "0": true, "0.00": true, "0.5": true,
+		"999999999999.999999": true, "123456789012": true, "1.123456": true,
+		"-2.5": false, "-500.00": false, "-0": false, "-0.00": false, "+1": false,
+		"1e3": false, "1e400": false, "1E2": false, "NaN": false, "Infinity": false, "0x10": false,
+		"1.": false, ".5": false, "": false, "-": false, "1.2.3": false, "1,00": false, "1 000": false,
+		"1234567890123": false, "1.1234567": false, "01": false, "00.5": false, "1.000000000000000000001": false,
+	} {
 		if _, got := Decimal(in); got != ok {
 			t.Errorf("Decimal(%q) ok = %v, want %v", in, got, ok)
 		}
+	}
+	if n, _ := Decimal(" 3.10 "); n != "3.10" {
+		t.Errorf("Decimal(\" 3.10 \") = %q, want 3.10 as written", n)
+	}
+	_, err := Amount("total_price", "-500.00")
+	if pe, ok := errors.AsType[*ParkError](err); !ok || pe.Reason != ReasonInvalidAmount {
+		t.Errorf("Amount(-500.00) = %v, want %s", err, ReasonInvalidAmount)
 	}
 }
 

@@ -69,3 +69,34 @@ func TestNumberIDs(t *testing.T) {
 		{"id 1e3", "custom", `{"id":1e3,"type":"purchase","customerEmail":"a@b.c"}`, "", mapping.ReasonInvalidPayload},
 	})
 }
+
+// TestAmounts: every mapper that reads an amount refuses a negative, a
+// non-numeric or an absurd one (parked invalid_amount), and keeps zero.
+func TestAmounts(t *testing.T) {
+	loyaltynow := func(v string) string {
+		return `{"data":{"email":"a@b.c","transactionId":"t1","amount":` + v + `}}`
+	}
+	custom := func(v string) string {
+		return `{"id":"o-1","type":"purchase","customerEmail":"a@b.c","data":{"order_id":"1","order_value":` + v + `}}`
+	}
+	for _, c := range []struct {
+		value string
+		ok    bool
+	}{
+		{`"10.00"`, true}, {`"0.00"`, true}, {`0`, true}, {`42.5`, true},
+		{`"-500.00"`, false}, {`-500.00`, false}, {`1e400`, false}, {`"1e400"`, false}, {`1e3`, false},
+		{`"NaN"`, false}, {`"ten"`, false}, {`"1234567890123.00"`, false}, {`"1.1234567"`, false}, {`true`, false},
+	} {
+		park, key := "", func(k string) string { return k }
+		if !c.ok {
+			park, key = mapping.ReasonInvalidAmount, func(string) string { return "" }
+		}
+		cases := []mapCase{
+			{"loyaltynow amount " + c.value, "loyaltynow", loyaltynow(c.value), key("loyaltynow:transaction:t1"), park},
+			{"custom order_value " + c.value, "custom", custom(c.value), key("custom:o-1"), park},
+		}
+		runMapCases(t, cases)
+	}
+	// An amount the custom sender does not send is not required.
+	runMapCases(t, []mapCase{{"custom without order_value", "custom", `{"id":"o-2","type":"signup","customerEmail":"a@b.c","data":{}}`, "custom:o-2", ""}})
+}

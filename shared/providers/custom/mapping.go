@@ -1,6 +1,9 @@
 package custom
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 )
@@ -40,6 +43,21 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	email, err := mapping.Identity("custom", ev.CustomerEmail, string(ev.CustomerID), cfg)
 	if err != nil {
 		return mapping.Result{}, err
+	}
+	// Forwarded as it is, but only if it is an amount (mapping.Decimal).
+	if v, ok := ev.Data["order_value"]; ok && v != nil {
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case json.Number:
+			s = x.String()
+		default:
+			s = fmt.Sprintf("%T", v)
+		}
+		if _, err := mapping.Amount("data.order_value", s); err != nil {
+			return mapping.Result{}, err
+		}
 	}
 	return mapping.One("custom:"+id, cfg, kind, email, ev.Data), nil
 }

@@ -42,9 +42,9 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		}
 		return mapping.One(key, cfg, kind, email, map[string]any{"signup_source": "loyaltynow"}), nil
 	}
-	amount, ok := mapping.Decimal(field("amount"))
-	if !ok {
-		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no decimal amount at " + cfg.Fields["amount"]}
+	amount, err := mapping.Amount(cfg.Fields["amount"], field("amount"))
+	if err != nil {
+		return mapping.Result{}, err
 	}
 	currency := strings.ToUpper(field("currency"))
 	if currency == "" {
