@@ -41,7 +41,7 @@ func TestMappingEdges(t *testing.T) {
 		{"shopify null customer and no email parks", "", env("shopify", "orders/paid", `{"id":3,"total_price":"1.00","currency":"USD","customer":null}`, shop), "", "", "", mapping.ReasonNoIdentity},
 		{"shopify redacted email, synthetic identity enabled", `{"shopify":{"syntheticEmail":true}}`, env("shopify", "orders/paid", `{"id":4,"total_price":"1.00","currency":"USD","customer":{"id":77}}`, shop),
 			"shopify:s.myshopify.com:order:4", `"userEmail":"shopify_77@rsnc.network"`, "", ""},
-		{"shopify price not a decimal parks", "", env("shopify", "orders/paid", `{"id":5,"email":"a@x.io","total_price":"1e3","currency":"USD"}`, shop), "", "", "", mapping.ReasonInvalidPayload},
+		{"shopify price not a decimal parks", "", env("shopify", "orders/paid", `{"id":5,"email":"a@x.io","total_price":"1e3","currency":"USD"}`, shop), "", "", "", mapping.ReasonInvalidAmount},
 		{"shopify topic mapped away", `{"shopify":{"events":{"orders/paid":""}}}`, env("shopify", "orders/paid", `{"id":6}`, shop), "", "", "event_not_mapped", ""},
 		{"stripe checkout unpaid skipped", "", env("stripe", "checkout.session.completed", stripeEv("checkout.session.completed", `{"id":"cs_1","payment_status":"unpaid","amount_total":100,"currency":"usd","customer_details":{"email":"a@x.io"}}`), nil), "", "", "session_not_paid", ""},
 		{"stripe test mode skipped", "", env("stripe", "charge.succeeded", `{"id":"evt_1","type":"charge.succeeded","livemode":false,"data":{"object":{"id":"ch_1"}}}`, nil), "", "", "test_mode", ""},

@@ -73,6 +73,12 @@ func TestNumberIDs(t *testing.T) {
 // TestAmounts: every mapper that reads an amount refuses a negative, a
 // non-numeric or an absurd one (parked invalid_amount), and keeps zero.
 func TestAmounts(t *testing.T) {
+	shopify := func(price string) string {
+		return `{"id":1,"email":"a@b.c","currency":"USD","total_price":` + price + `}`
+	}
+	zupy := func(v string) string {
+		return `{"email":"a@b.c","transaction":{"transaction_id":"t1","order_value":` + v + `}}`
+	}
 	loyaltynow := func(v string) string {
 		return `{"data":{"email":"a@b.c","transactionId":"t1","amount":` + v + `}}`
 	}
@@ -82,18 +88,30 @@ func TestAmounts(t *testing.T) {
 	for _, c := range []struct {
 		value string
 		ok    bool
+		// notNumber: Zupy decodes order_value as a JSON number (or a string
+		// holding one), so anything else fails the decode: invalid_payload.
+		notNumber bool
 	}{
-		{`"10.00"`, true}, {`"0.00"`, true}, {`0`, true}, {`42.5`, true},
-		{`"-500.00"`, false}, {`-500.00`, false}, {`1e400`, false}, {`"1e400"`, false}, {`1e3`, false},
-		{`"NaN"`, false}, {`"ten"`, false}, {`"1234567890123.00"`, false}, {`"1.1234567"`, false}, {`true`, false},
+		{`"10.00"`, true, false}, {`"0.00"`, true, false}, {`0`, true, false}, {`42.5`, true, false},
+		{`"-500.00"`, false, false}, {`-500.00`, false, false}, {`1e400`, false, false}, {`"1e400"`, false, false}, {`1e3`, false, false},
+		{`"1234567890123.00"`, false, false}, {`"1.1234567"`, false, false},
+		{`"NaN"`, false, true}, {`"ten"`, false, true}, {`true`, false, true},
 	} {
 		park, key := "", func(k string) string { return k }
 		if !c.ok {
 			park, key = mapping.ReasonInvalidAmount, func(string) string { return "" }
 		}
+		zupyPark := park
+		if c.notNumber {
+			zupyPark = mapping.ReasonInvalidPayload
+		}
 		cases := []mapCase{
+			{"zupy order_value " + c.value, "zupy", zupy(c.value), key("zupy:transaction:t1"), zupyPark},
 			{"loyaltynow amount " + c.value, "loyaltynow", loyaltynow(c.value), key("loyaltynow:transaction:t1"), park},
 			{"custom order_value " + c.value, "custom", custom(c.value), key("custom:o-1"), park},
+		}
+		if c.value[0] == '"' { // Shopify's prices are strings
+			cases = append(cases, mapCase{"shopify total_price " + c.value, "shopify", shopify(c.value), key("shopify:s.myshopify.com:order:1"), park})
 		}
 		runMapCases(t, cases)
 	}

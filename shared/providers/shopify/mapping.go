@@ -64,9 +64,9 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	if env.EventType == "orders/create" && o.FinancialStatus != "paid" {
 		return mapping.Result{Skipped: "order_not_paid"}, nil
 	}
-	value, ok := mapping.Decimal(o.TotalPrice)
-	if !ok {
-		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "total_price is not a decimal"}
+	value, badAmount := mapping.Amount("total_price", o.TotalPrice)
+	if badAmount != nil {
+		return mapping.Result{}, badAmount
 	}
 	email, customerID := o.Email, ""
 	if email == "" {
