@@ -31,8 +31,11 @@ import (
 const maxDepth = 10000
 
 // keySpan is one object key: its folded form in an arena, and where the key
-// starts in the body (for the error message).
-type keySpan struct{ from, to, at int }
+// starts in the body (for the error message). int32 keeps the scratch arrays
+// small; a body is at most 1 MiB (SQS).
+type keySpan struct{ from, to, at int32 }
+
+func span(from, to, at int) keySpan { return keySpan{int32(from), int32(to), int32(at)} }
 
 // foldKey appends to dst the folded form of the JSON string starting at
 // b[i] == '"' and returns the index just past its closing quote. It accepts
@@ -119,6 +122,19 @@ func foldRune(r rune) rune {
 // foldGoString appends the folded form of a key already unquoted (a Go
 // string, as in a struct tag).
 func foldGoString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			return foldRunes(dst, s[i:])
+		} else if 'a' <= c && c <= 'z' {
+			dst = append(dst, c-('a'-'A'))
+		} else {
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+func foldRunes(dst []byte, s string) []byte {
 	for _, r := range s { // invalid UTF-8 ranges as U+FFFD, as the unquoting does
 		dst = utf8.AppendRune(dst, foldRune(r))
 	}
@@ -204,7 +220,7 @@ func checkKeys(b []byte, frames []frame, keys []keySpan, arena []byte) error {
 		if err != nil {
 			return 0, keys, arena, err
 		}
-		keys = append(keys, keySpan{from: from, to: len(arena), at: i})
+		keys = append(keys, span(from, len(arena), i))
 		j := skipSpace(b, end)
 		if j >= len(b) || b[j] != ':' {
 			return 0, keys, arena, malformed(j, "':'")

@@ -19,10 +19,10 @@ import (
 // and full decode do later.
 func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
 	var (
-		wantBuf  [128]byte
+		wantBuf  [64]byte
 		wantEnd  [8]int
-		arenaBuf [1024]byte
-		spanBuf  [64]keySpan
+		arenaBuf [512]byte
+		spanBuf  [48]keySpan
 	)
 	want, ends := wantBuf[:0], wantEnd[:0]
 	for _, k := range keys {
@@ -54,7 +54,7 @@ func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
 		if arena, end, err = foldKey(arena, body, i); err != nil {
 			return nil, err
 		}
-		seen = append(seen, keySpan{from: from, to: len(arena), at: i})
+		seen = append(seen, span(from, len(arena), i))
 		i = skipSpace(body, end)
 		if i >= len(body) || body[i] != ':' {
 			return nil, malformed(i, "':'")
