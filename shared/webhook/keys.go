@@ -163,9 +163,19 @@ func hex4(b []byte, i int) rune {
 	return r
 }
 
-// duplicate returns an error when two of keys are one key. It sorts keys.
+// duplicate returns an error when two of keys are one key. A small object
+// (most) is checked pair by pair, comparing lengths first; a larger one is
+// sorted (so it costs O(n log n), however many keys an attacker sends).
 func duplicate(keys []keySpan, arena []byte) error {
-	if len(keys) < 2 {
+	if len(keys) <= 24 {
+		for i := 1; i < len(keys); i++ {
+			x := keys[i]
+			for _, y := range keys[:i] {
+				if y.to-y.from == x.to-x.from && bytes.Equal(arena[x.from:x.to], arena[y.from:y.to]) {
+					return ambiguity(x, y)
+				}
+			}
+		}
 		return nil
 	}
 	slices.SortFunc(keys, func(x, y keySpan) int {
@@ -174,11 +184,15 @@ func duplicate(keys []keySpan, arena []byte) error {
 	for k := 1; k < len(keys); k++ {
 		x, y := keys[k-1], keys[k]
 		if bytes.Equal(arena[x.from:x.to], arena[y.from:y.to]) {
-			return &ParseError{Reason: ReasonAmbiguousPayload, Detail: fmt.Sprintf(
-				"the keys at offsets %d and %d are one key to encoding/json (equal but for case, or repeated)", min(x.at, y.at), max(x.at, y.at))}
+			return ambiguity(x, y)
 		}
 	}
 	return nil
+}
+
+func ambiguity(x, y keySpan) error {
+	return &ParseError{Reason: ReasonAmbiguousPayload, Detail: fmt.Sprintf(
+		"the keys at offsets %d and %d are one key to encoding/json (equal but for case, or repeated)", min(x.at, y.at), max(x.at, y.at))}
 }
 
 // CheckKeys reads the whole of body and returns nil when it is valid JSON
