@@ -32,8 +32,16 @@ const maxDepth = 10000
 
 // keySpan is one object key: its folded form in an arena, and where the key
 // starts in the body (for the error message). int32 keeps the scratch arrays
-// small; a body is at most 1 MiB (SQS).
+// small: a webhook body is at most 1 MiB (SQS), and a folded key at most
+// three times its bytes, so maxBody is far beyond anything that arrives.
 type keySpan struct{ from, to, at int32 }
+
+// maxBody is the longest body the key readers take.
+const maxBody = 256 << 20
+
+func tooLarge() error {
+	return &ParseError{Reason: ReasonInvalidJSON, Detail: "body over 256 MiB"}
+}
 
 func span(from, to, at int) keySpan { return keySpan{int32(from), int32(to), int32(at)} }
 
@@ -202,6 +210,9 @@ func ambiguity(x, y keySpan) error {
 // *ParseError: ReasonInvalidJSON, or ReasonAmbiguousPayload. One pass, and
 // no allocation unless the keys of the open objects outgrow a few kilobytes.
 func CheckKeys(body []byte) error {
+	if len(body) > maxBody {
+		return tooLarge()
+	}
 	var (
 		frames [32]frame
 		keys   [64]keySpan

@@ -18,6 +18,9 @@ import (
 // literal: a value it skips is not validated, which the forwarder's CheckKeys
 // and full decode do later.
 func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
+	if len(body) > maxBody {
+		return nil, tooLarge()
+	}
 	var (
 		wantBuf  [64]byte
 		wantEnd  [8]int
