@@ -45,6 +45,7 @@ func FromEnv(name string, p webhook.Provider) (*Handler, error) {
 		return nil, err
 	}
 	sqsClient := sqs.NewFromConfig(cfg)
+	log := runtime.Logger()
 	return &Handler{
 		Name:     name,
 		Provider: p,
@@ -52,14 +53,14 @@ func FromEnv(name string, p webhook.Provider) (*Handler, error) {
 			Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(cfg)},
 			ID:      secretID,
 			TTL:     ttl,
-			Parse:   secrets.ParseWebhookSecrets,
+			Parse:   CheckedSecrets(name, p, log),
 		},
 		Events:      queue.SQS{Client: sqsClient, URL: eventsURL},
 		DeadLetters: queue.SQS{Client: sqsClient, URL: dlqURL},
 		Accept:      ParseEventFilter(types),
 		SignedURL:   os.Getenv("SIGNED_URL"),
 		SendTimeout: sendTimeout,
-		Log:         runtime.Logger(),
+		Log:         log,
 		Metrics:     metrics.FromEnv(),
 	}, nil
 }

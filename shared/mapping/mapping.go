@@ -7,6 +7,7 @@ package mapping
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
 // Reward is one Resonance event with the key that makes it unique: the same
@@ -47,6 +49,12 @@ func (e *ParkError) Error() string { return "mapping: " + e.Reason + ": " + e.De
 const (
 	ReasonNoIdentity     = "no_customer_identity"
 	ReasonInvalidPayload = "invalid_payload"
+	// ReasonAmbiguousPayload: two keys of one object are one key to
+	// encoding/json (see DecodeBody).
+	ReasonAmbiguousPayload = webhook.ReasonAmbiguousPayload
+	// ReasonInvalidAmount: a purchase's amount is missing, negative, not a
+	// plain decimal or out of bounds (see Decimal).
+	ReasonInvalidAmount = "invalid_amount"
 )
 
 // Config is one provider's mapping configuration.
@@ -180,16 +188,45 @@ func Identity(provider, email, customerID string, cfg *Config) (string, error) {
 	return "", &ParkError{Reason: ReasonNoIdentity, Detail: "no email and no customer id"}
 }
 
-// Decimal validates a decimal string (-?digits[.digits], never through
-// float64) and returns it as a JSON number.
+// Bounds on an amount (the value a purchase reports to Resonance): below a
+// trillion units of any currency, and no finer than a millionth of one, far
+// beyond any real order and any currency's minor unit, while still a number
+// every JSON reader keeps exact.
+const (
+	MaxAmountWholeDigits = 12
+	MaxAmountDecimals    = 6
+)
+
+// Decimal validates an amount and returns it as a JSON number, as written
+// (never through float64): digits, optionally a point and more digits, with
+// no sign, exponent or leading zero (a lone 0 before the point is fine), at
+// most MaxAmountWholeDigits before the point and MaxAmountDecimals after;
+// white space around it is ignored. So "-500.00", "1e400", "NaN" and
+// "1234567890123" are refused, and zero is an amount.
 func Decimal(s string) (json.Number, bool) {
 	s = strings.TrimSpace(s)
-	digits := strings.TrimPrefix(s, "-")
-	whole, frac, dot := strings.Cut(digits, ".")
-	if !allDigits(whole) || (dot && !allDigits(frac)) {
+	whole, frac, dot := strings.Cut(s, ".")
+	switch {
+	case !allDigits(whole) || len(whole) > MaxAmountWholeDigits || (len(whole) > 1 && whole[0] == '0'):
+		return "", false
+	case dot && (!allDigits(frac) || len(frac) > MaxAmountDecimals):
 		return "", false
 	}
 	return json.Number(s), true
+}
+
+// Amount is Decimal for a mapper: the amount read at field, or a ParkError
+// with ReasonInvalidAmount that says what is wrong with it.
+func Amount(field, s string) (json.Number, error) {
+	if v, ok := Decimal(s); ok {
+		return v, nil
+	}
+	detail := fmt.Sprintf("%s %q is not an amount (a decimal from 0 to %d digits, at most %d after the point; no sign or exponent)",
+		field, clipBytes([]byte(strings.TrimSpace(s)), 40), MaxAmountWholeDigits, MaxAmountDecimals)
+	if strings.TrimSpace(s) == "" {
+		detail = "no amount at " + field
+	}
+	return "", &ParkError{Reason: ReasonInvalidAmount, Detail: detail}
 }
 
 func allDigits(s string) bool {
@@ -237,8 +274,52 @@ func Lookup(doc any, paths string) string {
 	return ""
 }
 
-// DecodeBody decodes the envelope's body with numbers kept exact.
+// LookupID is Lookup for an identifier: a number found must be a plain
+// integer literal, as for ID (else a ParkError invalid_payload names the
+// paths), so that one number is one key.
+func LookupID(doc any, paths string) (string, error) {
+	for path := range strings.SplitSeq(paths, "|") {
+		v := doc
+		for part := range strings.SplitSeq(strings.TrimSpace(path), ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				v = nil
+				break
+			}
+			v = m[part]
+		}
+		switch x := v.(type) {
+		case string:
+			if x != "" {
+				return x, nil
+			}
+		case json.Number:
+			if !webhook.IntegerID([]byte(x)) {
+				return "", &ParkError{Reason: ReasonInvalidPayload, Detail: "id at " + path + " is a number but not a plain integer: " + clipBytes([]byte(x), 40)}
+			}
+			return x.String(), nil
+		}
+	}
+	return "", nil
+}
+
+// DecodeBody decodes the envelope's body with numbers kept exact. A body
+// that is not one JSON value is a ParkError with ReasonInvalidPayload; a body
+// in which some object has two keys encoding/json reads as one (equal but for
+// case, or repeated: webhook.CheckKeys) is a ParkError with
+// ReasonAmbiguousPayload, whatever the mapper reads from it: ingest read its
+// fields by the same rule but could not tell which of the two was meant.
 func DecodeBody(env *envelope.Envelope, v any) error {
+	if err := webhook.CheckKeys(env.Body); err != nil {
+		pe, ok := errors.AsType[*webhook.ParseError](err)
+		switch {
+		case !ok:
+			return &ParkError{Reason: ReasonInvalidPayload, Detail: err.Error()}
+		case pe.Reason == webhook.ReasonAmbiguousPayload:
+			return &ParkError{Reason: ReasonAmbiguousPayload, Detail: pe.Detail}
+		}
+		return &ParkError{Reason: ReasonInvalidPayload, Detail: "not one JSON value: " + pe.Detail}
+	}
 	dec := json.NewDecoder(bytes.NewReader(env.Body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
@@ -255,27 +336,32 @@ func One(key string, cfg *Config, eventType, email string, meta map[string]any) 
 	}}}
 }
 
-// ID is an identifier that arrives as a JSON string or number (numbers kept
-// exactly as written, never through float64); null or absent is "".
+// ID is an identifier that arrives as a JSON string or number; null or
+// absent is "". A string is kept as it is; a number only as a plain integer
+// literal, kept exactly as written (never through float64), so that one
+// number is one id: 1e3, 1000.0 or -0 is an error (the webhook is parked as
+// invalid_payload) rather than a second key for order 1000.
 type ID string
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (id *ID) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("mapping: id %s: %w", clipBytes(b, 40), err)
+		}
 		*id = ID(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err == nil {
-		*id = ID(n.String())
-		return nil
-	}
-	if string(b) == "null" {
+	case webhook.IntegerID(b):
+		*id = ID(b)
+	case string(b) == "null":
 		*id = ""
-		return nil
+	case json.Valid(b) && (b[0] == '-' || '0' <= b[0] && b[0] <= '9'):
+		return fmt.Errorf("mapping: id %s is a number but not a plain integer", clipBytes(b, 40))
+	default:
+		return fmt.Errorf("mapping: id %s is neither a string nor a number", clipBytes(b, 40))
 	}
-	return fmt.Errorf("mapping: id %s is neither a string nor a number", clipBytes(b, 40))
+	return nil
 }
 
 func clipBytes(b []byte, n int) string {

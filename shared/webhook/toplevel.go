@@ -4,15 +4,35 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 )
 
 // TopLevel reads the values of the named keys of a JSON object without
 // decoding the rest: it walks the top level, skipping nested values by
-// their brackets and strings, and returns each wanted key's raw value (the
-// last one, as encoding/json does for a repeated key). It checks the
-// structure it walks, not every literal: a value it skips is not validated,
-// which the forwarder's full decode does later.
+// their brackets and strings, and returns each wanted key's raw value. It
+// matches keys as encoding/json matches them to struct fields (see keys.go:
+// `"Type"` and `"\u0074ype"` are both the key "type"), and it refuses, with
+// ReasonAmbiguousPayload, an object in which two keys are one key by that
+// rule (exact repeats included), so that what it reads is what the
+// forwarder's decoder reads. It checks the structure it walks, not every
+// literal: a value it skips is not validated, which the forwarder's CheckKeys
+// and full decode do later.
 func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
+	if len(body) > maxBody {
+		return nil, tooLarge()
+	}
+	var (
+		wantBuf  [64]byte
+		wantEnd  [8]int
+		arenaBuf [512]byte
+		spanBuf  [48]keySpan
+	)
+	want, ends := wantBuf[:0], wantEnd[:0]
+	for _, k := range keys {
+		want = foldGoString(want, k)
+		ends = append(ends, len(want))
+	}
+	arena, seen := arenaBuf[:0], spanBuf[:0]
 	out := make(map[string][]byte, len(keys))
 	i := skipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
@@ -31,18 +51,13 @@ func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
 		if body[i] != '"' {
 			return nil, malformed(i, "a key")
 		}
-		end, err := skipString(body, i)
-		if err != nil {
+		from := len(arena)
+		var end int
+		var err error
+		if arena, end, err = foldKey(arena, body, i); err != nil {
 			return nil, err
 		}
-		rawKey := body[i+1 : end-1]
-		if bytes.IndexByte(rawKey, '\\') >= 0 {
-			var key string
-			if json.Unmarshal(body[i:end], &key) != nil {
-				return nil, malformed(i, "a valid key")
-			}
-			rawKey = []byte(key)
-		}
+		seen = append(seen, span(from, len(arena), i))
 		i = skipSpace(body, end)
 		if i >= len(body) || body[i] != ':' {
 			return nil, malformed(i, "':'")
@@ -52,10 +67,12 @@ func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range keys {
-			if string(rawKey) == k { // compared without allocating
-				out[k] = body[i:vend]
+		folded, w := arena[from:], 0
+		for n, e := range ends {
+			if bytes.Equal(folded, want[w:e]) {
+				out[keys[n]] = body[i:vend]
 			}
+			w = e
 		}
 		i = skipSpace(body, vend)
 		if i >= len(body) {
@@ -73,17 +90,21 @@ func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
 	if i = skipSpace(body, i); i != len(body) {
 		return nil, malformed(i, "the end of the body")
 	}
+	if err := duplicate(seen, arena); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
-// String decodes a raw JSON string value; anything else (absent, null, a
-// number) is "".
+// String decodes a raw JSON string value as encoding/json does (invalid
+// UTF-8 becomes U+FFFD); anything else (absent, null, a number, an invalid
+// string) is "".
 func String(raw []byte) string {
 	if len(raw) < 2 || raw[0] != '"' {
 		return ""
 	}
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1])
+	if in := raw[1 : len(raw)-1]; plainString(in) {
+		return string(in)
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
@@ -92,20 +113,57 @@ func String(raw []byte) string {
 	return s
 }
 
-// Scalar returns a raw JSON string's value or a raw number as written;
-// anything else is "".
-func Scalar(raw []byte) string {
-	if len(raw) == 0 {
-		return ""
+// plainString says whether s, between a string's quotes, reads as itself:
+// valid UTF-8 without escapes, quotes or control characters.
+func plainString(s []byte) bool {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < ' ' || c == '"' || c == '\\' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return false
+		}
+		i += n
 	}
-	if raw[0] == '"' {
+	return true
+}
+
+// Scalar returns a raw JSON string's value, or a raw number that is an
+// integer id (see IntegerID) as written; anything else is "". A number with
+// a fraction or an exponent is no id: 1e3 and 1000 are one number, and would
+// otherwise be two ids.
+func Scalar(raw []byte) string {
+	if len(raw) > 0 && raw[0] == '"' {
 		return String(raw)
 	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) != nil {
-		return ""
+	if IntegerID(raw) {
+		return string(raw)
 	}
-	return n.String()
+	return ""
+}
+
+// IntegerID reports whether raw is a JSON number written as a plain
+// integer, -?(0|[1-9][0-9]*), and not -0: the one spelling a number id may
+// have, so that one number is one id.
+func IntegerID(raw []byte) bool {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || (digits[0] == '0' && len(raw) > 1) {
+		return false // "", "-", "-0", a leading zero
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func truncated() error {

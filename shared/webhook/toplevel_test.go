@@ -1,8 +1,6 @@
 package webhook
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -16,7 +14,8 @@ func TestTopLevel(t *testing.T) {
 		{`{"id":"evt_1","type":"invoice.paid","data":{"object":{"id":"in_1","type":"x"}}}`, map[string]string{"id": `"evt_1"`, "type": `"invoice.paid"`}, false},
 		{" {\n \"type\" : \"a\\\"b\" , \"id\": 12 }\n", map[string]string{"id": "12", "type": `"a\"b"`}, false},
 		{`{"data":["}",{"id":"nested"}],"id":"top"}`, map[string]string{"id": `"top"`}, false},
-		{`{"id":"first","id":"last"}`, map[string]string{"id": `"last"`}, false},
+		{`{"Id":"case","TYPE":"folded"}`, map[string]string{"id": `"case"`, "type": `"folded"`}, false},
+		{"{\"\\u0074ype\":\"escaped\",\"\u212a\":1}", map[string]string{"type": `"escaped"`}, false},
 		{`{"\u0069d":"escaped key"}`, map[string]string{"id": `"escaped key"`}, false},
 		{`{}`, map[string]string{}, false},
 		{`[]`, nil, true},
@@ -47,27 +46,32 @@ func TestTopLevel(t *testing.T) {
 	}
 }
 
-// FuzzTopLevel: on every valid JSON object TopLevel agrees with
-// encoding/json; on anything else it fails cleanly or returns values that
-// are slices of the body. Seeds: testdata/fuzz/FuzzTopLevel.
-func FuzzTopLevel(f *testing.F) {
-	f.Add([]byte(`{"id":"evt_1","type":"x","data":{"id":"y"}}`))
-	f.Add([]byte(`{"id":1e3,"type":null,"x":[{"}":"]"}]}`))
-	f.Add([]byte(`{"id":"\ud800","type":"\\"}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		got, err := TopLevel(body, "id", "type")
-		var m map[string]json.RawMessage
-		if json.Unmarshal(body, &m) != nil || m == nil || !json.Valid(body) {
-			return // not a JSON object: `null` unmarshals into a nil map without error
+// TestTopLevelAmbiguous: a body whose top-level keys two readers could read
+// differently is refused, not read one way.
+func TestTopLevelAmbiguous(t *testing.T) {
+	for _, body := range []string{
+		`{"type":"signup","id":"1","Type":"purchase"}`, // filtered as a signup, paid as a purchase
+		`{"id":"first","id":"last"}`,
+		`{"id":"a","\u0069d":"b"}`,
+		"{\"kind\":1,\"\u212aind\":2}",
+		`{"x":1,"x":{"nested":true}}`,
+	} {
+		got, err := TopLevel([]byte(body), "id", "type")
+		if !isReason(err, ReasonAmbiguousPayload) {
+			t.Errorf("TopLevel(%s) = %q, %v; want %s", body, got, err, ReasonAmbiguousPayload)
 		}
-		if err != nil {
-			t.Fatalf("TopLevel failed on a valid object %q: %v", body, err)
+	}
+}
+
+// TestScalar: delivery ids read at ingest follow mapping.ID's rule: a number
+// is an id only as a plain integer literal.
+func TestScalar(t *testing.T) {
+	for raw, want := range map[string]string{
+		`"abc"`: "abc", `"1e3"`: "1e3", `1000`: "1000", `-12`: "-12", `0`: "0", `12345678901234567890`: "12345678901234567890",
+		`1e3`: "", `1000.0`: "", `-0`: "", `01`: "", `1.5`: "", `null`: "", `true`: "", `{}`: "", `[1]`: "", ``: "", `-`: "", `+1`: "",
+	} {
+		if got := Scalar([]byte(raw)); got != want {
+			t.Errorf("Scalar(%s) = %q, want %q", raw, got, want)
 		}
-		for _, k := range []string{"id", "type"} {
-			want, ok := m[k]
-			if ok != (got[k] != nil) || (ok && !bytes.Equal(bytes.TrimSpace(want), got[k])) {
-				t.Fatalf("key %s: got %q, encoding/json %q", k, got[k], want)
-			}
-		}
-	})
+	}
 }

@@ -80,6 +80,9 @@ const (
 	ReasonInvalidJSON       = "invalid_json"
 	ReasonMissingEventType  = "missing_event_type"
 	ReasonMissingDeliveryID = "missing_delivery_id"
+	// ReasonAmbiguousPayload: an object in the body has two keys that
+	// encoding/json reads as one (see CheckKeys).
+	ReasonAmbiguousPayload = "ambiguous_payload"
 )
 
 // Header is a set of HTTP headers keyed by lowercase name, with one value

@@ -18,6 +18,7 @@ package custom
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash"
 	"strconv"
@@ -48,15 +49,47 @@ type Provider struct {
 
 var _ webhook.Provider = Provider{}
 
-// Key returns the HMAC key of a configured secret: as the Standard Webhooks
-// libraries do, the base64 decoding of the secret without its optional
-// whsec_ prefix. A secret that is not base64 is used as its own bytes.
+// Key returns the HMAC key of a configured secret as the Standard Webhooks
+// libraries read it: the base64 decoding of the secret after its optional
+// whsec_ prefix, with or without its "=" padding (as the Python library
+// reads it). A secret without the prefix that is not base64 is used as its
+// own bytes. An empty secret, or one with the prefix that is not base64,
+// has no key (nil: it verifies nothing); CheckSecret refuses it at load.
 func Key(secret []byte) []byte {
-	s := strings.TrimPrefix(string(secret), SecretPrefix)
-	if k, err := base64.StdEncoding.DecodeString(s); err == nil && len(k) > 0 {
-		return k
+	k, _ := decodeSecret(secret)
+	return k
+}
+
+var _ webhook.SecretChecker = Provider{}
+
+// CheckSecret refuses, when the secrets are loaded, what the reference
+// libraries refuse to build a verifier with: an empty secret ("whsec_" and
+// nothing after it) and, after the prefix, anything that is not base64.
+func (Provider) CheckSecret(secret []byte) error {
+	_, err := decodeSecret(secret)
+	return err
+}
+
+func decodeSecret(secret []byte) ([]byte, error) {
+	s, prefixed := strings.CutPrefix(string(secret), SecretPrefix)
+	if s == "" {
+		if prefixed {
+			return nil, fmt.Errorf("custom: secret is %q with nothing after it", SecretPrefix)
+		}
+		return nil, errors.New("custom: secret is empty")
 	}
-	return secret
+	padded := s
+	if n := len(s) % 4; n >= 2 && !strings.HasSuffix(s, "=") {
+		padded += "=="[:4-n]
+	}
+	k, err := base64.StdEncoding.DecodeString(padded)
+	switch {
+	case err == nil && len(k) > 0:
+		return k, nil
+	case prefixed:
+		return nil, fmt.Errorf("custom: secret after %q is not base64 (standard alphabet, padding optional)", SecretPrefix)
+	}
+	return secret, nil
 }
 
 // Verify checks webhook-signature over id.timestamp.body, then the timestamp.

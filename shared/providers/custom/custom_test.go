@@ -2,6 +2,7 @@ package custom
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,11 @@ func TestParse(t *testing.T) {
 		{`{"id":"order-1001","type":"purchase","customerEmail":"a@b.c","data":{}}`, "order-1001", ""},
 		{`{"type":"signup","customerEmail":"a@b.c"}`, "msg_h", ""},
 		{`{"id":"x","customerEmail":"a@b.c"}`, "", webhook.ReasonMissingEventType},
+		{`{"id":7,"type":"purchase"}`, "7", ""},
+		{`{"ID":"o-2","Type":"purchase"}`, "o-2", ""}, // read as encoding/json reads it
+		// Filtered as a signup, paid as a purchase, before both read one way.
+		{`{"id":"o-1","type":"signup","customerEmail":"a@b.c","Type":"purchase"}`, "", webhook.ReasonAmbiguousPayload},
+		{`{"id":"o-1","id":"o-2","type":"purchase"}`, "", webhook.ReasonAmbiguousPayload},
 	} {
 		d, err := Provider{}.Parse(&webhook.Request{Header: webhook.Header{HeaderID: "msg_h"}, Body: []byte(c.body)})
 		var pe *webhook.ParseError
@@ -68,6 +74,81 @@ func TestParse(t *testing.T) {
 			}
 		} else if err != nil || d.DeliveryID != c.wantID {
 			t.Errorf("Parse(%s) = %+v, %v, want id %s", c.body, d, err, c.wantID)
+		}
+	}
+}
+
+// TestLibraryVectors runs the Standard Webhooks reference libraries' own
+// tests (libraries/go/webhook_test.go, libraries/javascript/src/
+// webhook.test.ts, libraries/python/tests/test_webhooks.py in
+// github.com/standard-webhooks/standard-webhooks) against Verify: every
+// message they accept is accepted, every one they refuse is refused. The
+// unpadded secrets are Python's; their signatures were computed with
+// Python's base64.b64decode(secret + "==") at the vector's timestamp.
+func TestLibraryVectors(t *testing.T) {
+	const otherSig = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
+	for _, c := range []struct {
+		name            string
+		secret, id, sig string
+		ts              string
+		at              time.Time
+		want            error
+	}{
+		{"valid signature is valid", vectorSecret, vectorID, vectorSig, vectorTS, vectorTime, nil},
+		{"signature verification without prefix", vectorSecret[len(SecretPrefix):], vectorID, vectorSig, vectorTS, vectorTime, nil},
+		{"missing id", vectorSecret, "", vectorSig, vectorTS, vectorTime, webhook.ErrMissingSignature},
+		{"missing timestamp", vectorSecret, vectorID, vectorSig, "", vectorTime, webhook.ErrMissingSignature},
+		{"missing signature", vectorSecret, vectorID, "", vectorTS, vectorTime, webhook.ErrMissingSignature},
+		{"invalid timestamp", vectorSecret, vectorID, vectorSig, "hello", vectorTime, webhook.ErrMalformedSignature},
+		{"invalid signature (go, js)", vectorSecret, vectorID, otherSig, vectorTS, vectorTime, webhook.ErrSignatureMismatch},
+		{"invalid signature (python)", vectorSecret, vectorID, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=", vectorTS, vectorTime, webhook.ErrSignatureMismatch},
+		{"partial signature", vectorSecret, vectorID, "v1,", vectorTS, vectorTime, webhook.ErrMalformedSignature},
+		{"old timestamp", vectorSecret, vectorID, vectorSig, vectorTS, vectorTime.Add(DefaultTolerance + time.Second), webhook.ErrTimestampOutOfRange},
+		{"new timestamp", vectorSecret, vectorID, vectorSig, vectorTS, vectorTime.Add(-DefaultTolerance - time.Second), webhook.ErrTimestampOutOfRange},
+		{"valid multi sig is valid", vectorSecret, vectorID, strings.Join([]string{otherSig, "v2," + otherSig[3:], vectorSig, otherSig}, " "), vectorTS, vectorTime, nil},
+		{"unpadded secret, needs no padding", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", vectorID, vectorSig, vectorTS, vectorTime, nil},
+		{"unpadded secret, needs one padding", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS", vectorID, "v1,LVOXivKoo4FWasi/IaHvzhE/u+7/cu2AME+zS/nXqzk=", vectorTS, vectorTime, nil},
+		{"unpadded secret, needs two padding", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr", vectorID, "v1,yK2tMbA6BHPrMEJ1lLv7UlJJbgFoqGenJkiajZ29evg=", vectorTS, vectorTime, nil},
+		{"unpadded secret with prefix", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr", vectorID, "v1,yK2tMbA6BHPrMEJ1lLv7UlJJbgFoqGenJkiajZ29evg=", vectorTS, vectorTime, nil},
+		{"padded secret, signed by the unpadded one", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS=", vectorID, "v1,LVOXivKoo4FWasi/IaHvzhE/u+7/cu2AME+zS/nXqzk=", vectorTS, vectorTime, nil},
+		{"empty prefixed secret verifies nothing", "whsec_", vectorID, vectorSig, vectorTS, vectorTime, webhook.ErrSignatureMismatch},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := &webhook.Request{Header: webhook.Header{HeaderID: c.id, HeaderTimestamp: c.ts, HeaderSignature: c.sig}, Body: []byte(vectorBody)}
+			err := Provider{}.Verify(r, [][]byte{[]byte(c.secret)}, c.at)
+			if (c.want == nil) != (err == nil) || (c.want != nil && !errors.Is(err, c.want)) {
+				t.Fatalf("Verify = %v, want %v", err, c.want)
+			}
+		})
+	}
+	// Signing, as the libraries' sign tests: the same signature from the
+	// padded and the unpadded spelling of one secret.
+	if _, sig := Sign(vectorID, vectorTime, []byte(vectorBody), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"); sig != "v1,LVOXivKoo4FWasi/IaHvzhE/u+7/cu2AME+zS/nXqzk=" {
+		t.Errorf("Sign with an unpadded secret = %s", sig)
+	}
+}
+
+// TestCheckSecret: the secrets the libraries refuse to construct a verifier
+// with are refused when the relay loads them, not at request time.
+func TestCheckSecret(t *testing.T) {
+	var _ webhook.SecretChecker = Provider{}
+	for secret, ok := range map[string]bool{
+		vectorSecret:                               true,
+		"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS":          true, // unpadded
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr": true,
+		"a plain secret, not base64!":              true, // used as its own bytes (no prefix)
+		"":                                         false,
+		"whsec_":                                   false, // the libraries' "may not be empty"
+		"whsec_not base64!":                        false, // the prefix says base64
+		"whsec_A":                                  false, // no length of base64 is 1 mod 4
+		"whsec_====":                               false,
+	} {
+		err := Provider{}.CheckSecret([]byte(secret))
+		if (err == nil) != ok {
+			t.Errorf("CheckSecret(%q) = %v, want ok %v", secret, err, ok)
+		}
+		if err != nil && len(secret) > len(SecretPrefix) && strings.Contains(err.Error(), secret[len(SecretPrefix):]) {
+			t.Errorf("CheckSecret's error %q carries the secret", err)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package custom
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 )
@@ -15,7 +18,7 @@ var _ mapping.Mapper = Mapper{}
 // Map implements mapping.Mapper.
 func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, error) {
 	var ev struct {
-		ID            string         `json:"id"`
+		ID            mapping.ID     `json:"id"`
 		Type          string         `json:"type"`
 		CustomerEmail string         `json:"customerEmail"`
 		CustomerID    mapping.ID     `json:"customerId"`
@@ -33,13 +36,28 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	if kind == "" {
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no type"}
 	}
-	id := ev.ID
+	id := string(ev.ID)
 	if id == "" {
 		id = env.DeliveryID
 	}
 	email, err := mapping.Identity("custom", ev.CustomerEmail, string(ev.CustomerID), cfg)
 	if err != nil {
 		return mapping.Result{}, err
+	}
+	// Forwarded as it is, but only if it is an amount (mapping.Decimal).
+	if v, ok := ev.Data["order_value"]; ok && v != nil {
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case json.Number:
+			s = x.String()
+		default:
+			s = fmt.Sprintf("%T", v)
+		}
+		if _, err := mapping.Amount("data.order_value", s); err != nil {
+			return mapping.Result{}, err
+		}
 	}
 	return mapping.One("custom:"+id, cfg, kind, email, ev.Data), nil
 }

@@ -27,7 +27,10 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		return mapping.Result{}, err
 	}
 	field := func(name string) string { return mapping.Lookup(doc, cfg.Fields[name]) }
-	member := field("customerId")
+	member, err := mapping.LookupID(doc, cfg.Fields["customerId"])
+	if err != nil {
+		return mapping.Result{}, err
+	}
 	email, err := mapping.Identity("loyaltynow", field("email"), member, cfg)
 	if err != nil {
 		return mapping.Result{}, err
@@ -39,15 +42,18 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		}
 		return mapping.One(key, cfg, kind, email, map[string]any{"signup_source": "loyaltynow"}), nil
 	}
-	amount, ok := mapping.Decimal(field("amount"))
-	if !ok {
-		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no decimal amount at " + cfg.Fields["amount"]}
+	amount, err := mapping.Amount(cfg.Fields["amount"], field("amount"))
+	if err != nil {
+		return mapping.Result{}, err
 	}
 	currency := strings.ToUpper(field("currency"))
 	if currency == "" {
 		currency = cfg.Currency
 	}
-	tx := field("transactionId")
+	tx, err := mapping.LookupID(doc, cfg.Fields["transactionId"])
+	if err != nil {
+		return mapping.Result{}, err
+	}
 	key := "loyaltynow:transaction:" + tx
 	if tx == "" {
 		tx, key = env.DeliveryID, "loyaltynow:sequence:"+env.DeliveryID

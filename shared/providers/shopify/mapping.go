@@ -147,9 +147,9 @@ func mapOrder(env *envelope.Envelope, cfg *mapping.Config, kind string, o *order
 	}
 	var price string
 	_ = json.Unmarshal(o.TotalPrice, &price)
-	value, ok := mapping.Decimal(price)
-	if !ok {
-		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "total_price is not a decimal string"}
+	value, badAmount := mapping.Amount("total_price", price)
+	if badAmount != nil {
+		return mapping.Result{}, badAmount
 	}
 	email, customerID := o.Email, ""
 	if email == "" {

@@ -80,11 +80,11 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no transaction.transaction_id or reference_id"}
 	}
 	meta := map[string]any{"currency": cfg.Currency, "source": "zupy"}
-	if v, ok := mapping.Decimal(string(b.Transaction.OrderValue)); ok {
-		meta["order_value"] = v
-	} else {
-		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no numeric transaction.order_value"}
+	v, err := mapping.Amount("transaction.order_value", string(b.Transaction.OrderValue))
+	if err != nil {
+		return mapping.Result{}, err
 	}
+	meta["order_value"] = v
 	meta["order_id"] = tx
 	if o := string(b.Transaction.OrderID); o != "" {
 		meta["order_id"] = o

@@ -1,0 +1,55 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+)
+
+// TestCheckedSecrets: a Standard Webhooks secret the reference libraries
+// refuse ("whsec_" and nothing after it) fails the load, with a
+// configuration error in the log that names the secret's place, not its
+// value, and the delivery is answered 503 so the sender retries; good
+// secrets, and other providers' secrets, load as before.
+func TestCheckedSecrets(t *testing.T) {
+	for _, c := range []struct {
+		name, provider, doc string
+		status              int
+		which               string // the secret the log names
+	}{
+		{"good secrets", "custom", `{"custom":"` + testSecret + `,MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"}`, 200, ""},
+		{"whsec_ with nothing after it", "custom", `{"custom":"` + testSecret + `,whsec_"}`, 503, "secret 2 of 2"},
+		{"prefix, not base64", "custom", `{"custom":["whsec_s3cr3t!!", "` + testSecret + `"]}`, 503, "secret 1 of 2"},
+		{"another provider's secret is not this one's business", "shopify", `{"shopify":"` + testSecret + `","custom":"whsec_"}`, 200, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(c.provider)
+			log := slog.New(slog.NewJSONHandler(f.logs, nil))
+			f.h.Secrets = &secrets.Cache[secrets.WebhookSecrets]{
+				Fetcher: secrets.FetcherFunc(func(context.Context, string) (string, error) { return c.doc, nil }),
+				ID:      "webhook-secrets",
+				Parse:   CheckedSecrets(c.provider, providers.ByName[c.provider], log),
+			}
+			resp, _ := f.h.Handle(context.Background(), f.request(t, testSecret))
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d (log %s)", resp.StatusCode, c.status, f.logs)
+			}
+			logged := f.logs.String()
+			if c.status == 503 {
+				if !strings.Contains(logged, `"msg":"webhook secret misconfigured"`) || !strings.Contains(logged, c.which) {
+					t.Errorf("no configuration error naming the secret in the log: %s", logged)
+				}
+				if strings.Contains(logged, "s3cr3t") {
+					t.Errorf("the log carries the secret: %s", logged)
+				}
+			} else if bytes.Contains(f.logs.Bytes(), []byte("misconfigured")) {
+				t.Errorf("good secrets logged as misconfigured: %s", logged)
+			}
+		})
+	}
+}
