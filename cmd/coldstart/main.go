@@ -258,6 +258,13 @@ func bigEvents(body []byte) (ingestEv, fwdEv []byte, err error) {
 	}
 	env := &envelope.Envelope{Version: envelope.Version, Provider: "shopify", EventType: "orders/paid", DeliveryID: "big-1",
 		ReceivedAt: devstack.SampleTime, Headers: map[string]string{"x-shopify-shop-domain": "big.myshopify.com"}, Body: body} // the sample's own time: its created_at stays fresh
+	key, err := devstack.EnvelopeKey("events/local-secrets.json")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := envelope.Sign(env, key); err != nil { // as ingest signs it
+		return nil, nil, err
+	}
 	msg := envelope.Encode(env)
 	fwdEv, err = json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "big", ReceiptHandle: "big", Body: msg,
 		Attributes: map[string]string{"ApproximateReceiveCount": "1"}, EventSource: "aws:sqs"}}})

@@ -2,7 +2,7 @@
 //
 //	dlq [where] list                          counts by reason and provider
 //	dlq [where] show ID                       one message decoded, emails masked
-//	dlq [where] replay ID... | -reason R | -all
+//	dlq [where] replay [-resign] ID... | -reason R | -all
 //	                                          back to the events queue, then off the DLQ
 //	dlq [where] redrive                       everything back (SQS message-move task)
 //	dlq [where] delete ID... | -reason R | -all  -yes
@@ -37,19 +37,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
 
 const usage = `usage: make dlq ARGS="[-stack NAME [-region R] | -dlq-url URL -events-url URL | -local] COMMAND"
 commands:
   list                                counts by reason and provider
   show ID                             one message decoded, emails masked
-  replay ID... | -reason R | -all     back to the events queue, then off the DLQ
+  replay ID... | -reason R | -all     back to the events queue, then off the DLQ, as they are
+         -resign                      re-signed with the relay's envelope key in your name
+                                      (for messages you checked that no longer verify:
+                                      signed with a retired key, or changed on purpose)
   redrive                             everything back to the events queue
   delete ID... | -reason R | -all     for good (add -yes; without it, says what it would delete)
   resolve -as paid|resend ID... | -reason outcome_unknown | -all
@@ -145,6 +151,9 @@ func connect(ctx context.Context, stack, region, dlqURL, eventsURL, table string
 		if table != "" {
 			t.Rewards = &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(o.Endpoints.Config(motoserver.DynamoDB)), Table: table}
 		}
+		if o.EnvelopeKeyArn != "" {
+			t.Keys = envelopeKeys(secretsmanager.NewFromConfig(o.Endpoints.Config(motoserver.SecretsManager)), o.EnvelopeKeyArn)
+		}
 		return t, "local stack at " + o.Endpoints.SQS, nil
 	}
 	var opts []func(*config.LoadOptions) error
@@ -156,6 +165,7 @@ func connect(ctx context.Context, stack, region, dlqURL, eventsURL, table string
 		return nil, "", fmt.Errorf("AWS configuration: %w", err)
 	}
 	where := "given URLs"
+	keyArn := ""
 	if stack != "" {
 		where = "stack " + stack
 		res, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
@@ -171,6 +181,8 @@ func connect(ctx context.Context, stack, region, dlqURL, eventsURL, table string
 				dlqURL = aws.ToString(o.OutputValue)
 			case "EventsQueueUrl":
 				eventsURL = aws.ToString(o.OutputValue)
+			case "EnvelopeKeyArn":
+				keyArn = aws.ToString(o.OutputValue)
 			case "IdempotencyTableName":
 				if table == "" {
 					table = aws.ToString(o.OutputValue)
@@ -184,6 +196,9 @@ func connect(ctx context.Context, stack, region, dlqURL, eventsURL, table string
 	t := &dlq.Tool{SQS: sqs.NewFromConfig(cfg), DLQ: dlqURL, Events: eventsURL}
 	if table != "" {
 		t.Rewards = &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(cfg), Table: table}
+	}
+	if keyArn != "" {
+		t.Keys = envelopeKeys(secretsmanager.NewFromConfig(cfg), keyArn)
 	}
 	return t, where, nil
 }
@@ -232,6 +247,7 @@ func act(ctx context.Context, t *dlq.Tool, cmd string, args []string, out io.Wri
 	all := fs.Bool("all", false, "every message")
 	yes := fs.Bool("yes", false, "really delete")
 	as := fs.String("as", "", "resolve: paid or resend")
+	resign := fs.Bool("resign", false, "replay: re-sign with the envelope key in your name")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -264,6 +280,10 @@ func act(ctx context.Context, t *dlq.Tool, cmd string, args []string, out io.Wri
 			_ = t.Release(context.WithoutCancel(ctx), chosen)
 		}
 		return err
+	case cmd == "replay" && *resign:
+		by := operator()
+		n, err = t.ReplayResigned(ctx, chosen, by)
+		fmt.Fprintf(out, "re-signed as %s and replayed %d of %d to the events queue\n", by, n, len(chosen))
 	case cmd == "replay":
 		n, err = t.Replay(ctx, chosen)
 		fmt.Fprintf(out, "replayed %d of %d to the events queue\n", n, len(chosen))
@@ -282,6 +302,11 @@ func act(ctx context.Context, t *dlq.Tool, cmd string, args []string, out io.Wri
 		_ = t.Release(context.WithoutCancel(ctx), chosen[n:])
 	}
 	return err
+}
+
+// envelopeKeys reads the relay's envelope key secret.
+func envelopeKeys(c *secretsmanager.Client, arn string) envelope.KeySource {
+	return &secrets.Cache[[][]byte]{Fetcher: secrets.SecretsManager{Client: c}, ID: arn, Parse: envelope.ParseKeys}
 }
 
 // operator names who resolved, for the record: $USER@host.

@@ -18,6 +18,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
@@ -212,5 +213,42 @@ func TestResolve(t *testing.T) {
 	}
 	if depth(events) != "1" || depth(dead) != "1" {
 		t.Fatalf("events %s, DLQ %s: want nothing sent, only the rejected one left", depth(events), depth(dead))
+	}
+}
+
+// TestResign: a plain replay keeps the message as it is (an unsigned or
+// edited envelope stays unverifiable); replay -resign signs it with the
+// relay's key in the operator's name, which the forwarder then logs.
+func TestResign(t *testing.T) {
+	m := awstest.StartMoto(t)
+	m.Env(t)
+	ctx := context.Background()
+	dead := m.CreateQueue(t, "dlq", nil)
+	events := m.CreateQueue(t, "events", nil)
+	const key = "cmd-dlq-test-envelope-key-0123456789abcdef"
+	arn := m.CreateSecret(t, "envelope", key)
+	q := queue.SQS{Client: sqs.NewFromConfig(m.Config()), URL: dead}
+	if err := q.Send(ctx, parked, map[string]string{"reason": "envelope_unverified", "provider": "custom"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	if err := devstack.WriteOutputs(devstack.OutputsFile, devstack.Outputs{Endpoints: motoserver.Same(m.Endpoint), EventsQueueURL: events, DeadLetterQueueURL: dead, EnvelopeKeyArn: arn}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("USER", "ops")
+	var out bytes.Buffer
+	if err := run(ctx, []string{"-local", "replay", "-resign", "-all"}, &out); err != nil || !strings.Contains(out.String(), "re-signed as ops@") {
+		t.Fatalf("replay -resign: %v\n%s", err, out.String())
+	}
+	r, err := sqs.NewFromConfig(m.Config()).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &events, WaitTimeSeconds: 1})
+	if err != nil || len(r.Messages) != 1 {
+		t.Fatalf("events queue: %v, %v", r, err)
+	}
+	env, err := envelope.Decode([]byte(aws.ToString(r.Messages[0].Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := envelope.Verify(env, [][]byte{[]byte(key)}); err != nil || !strings.HasPrefix(env.ResignedBy, "ops@") {
+		t.Fatalf("re-signed envelope: %v, by %q", err, env.ResignedBy)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
@@ -662,6 +663,38 @@ func (e *e2e) dlq() map[string][]string {
 	return out
 }
 
+// forgeEnvelopes returns n of each kind of envelope someone who can write to
+// the events queue, but is not the relay, could send: unsigned, signed with
+// a guessed key, and signed with the relay's key and then edited. Each is a
+// paid Shopify order nobody placed (order ids no hook uses).
+func forgeEnvelopes(t *testing.T, n int) []string {
+	t.Helper()
+	key, err := EnvelopeKey("../../events/local-secrets.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := func(i int) []byte {
+		return []byte(fmt.Sprintf(`{"id":%d,"admin_graphql_api_id":"gid://shopify/Order/%d","email":"forger@example.com","financial_status":"paid","created_at":%q,"total_price":"999.00","currency":"USD","line_items":[]}`,
+			6_000_000_000+i, 6_000_000_000+i, time.Now().UTC().Format(time.RFC3339)))
+	}
+	var out []string
+	for i := range n {
+		for kind := range 3 {
+			env := &envelope.Envelope{Version: envelope.Version, Provider: "shopify", EventType: "orders/paid", DeliveryID: fmt.Sprintf("forged-%d-%d", kind, i),
+				ReceivedAt: time.Now().UTC(), Body: order(10*i + kind)}
+			switch kind {
+			case 1:
+				_ = envelope.Sign(env, []byte("a-guessed-key-that-is-long-enough-0123"))
+			case 2:
+				_ = envelope.Sign(env, key)
+				env.Body = order(10*i + kind + 5) // edited after signing
+			}
+			out = append(out, envelope.Encode(env))
+		}
+	}
+	return out
+}
+
 // crashing wraps the forwarder so that an invocation dies before every
 // every-th Resonance call (counted across invocations, so the kills are
 // certain, not a matter of luck on a slow machine): from then on nothing it
@@ -998,6 +1031,22 @@ func TestE2E(t *testing.T) {
 	e.setPhase("replays: settling")
 	e.until(func() bool { q, err := e.queue("EventsQueue"); return err == nil && q.total() == 0 })
 
+	// Writers that are not the relay: someone allowed to send to the
+	// events queue forges envelopes for orders nobody placed (unsigned,
+	// signed with a guessed key, and genuine ones whose body was changed
+	// after signing). Each must be parked envelope_unverified, unpaid.
+	e.setPhase("forged envelopes: sending")
+	forgeries := forgeEnvelopes(t, 5)
+	callsBeforeForgeries := res.calls.Load()
+	for _, body := range forgeries {
+		if _, err := e.sqs.SendMessage(e.ctx, &sqs.SendMessageInput{QueueUrl: aws.String(refs["EventsQueue"]), MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.setPhase("forged envelopes: settling")
+	e.until(func() bool { q, err := e.queue("EventsQueue"); return err == nil && q.total() == 0 })
+	forgedCalls := res.calls.Load() - callsBeforeForgeries
+
 	e.setPhase("checking")
 	time.Sleep(4 * time.Second) // anything still to come would show now
 	cancel()
@@ -1048,9 +1097,13 @@ func TestE2E(t *testing.T) {
 		replayParks[r]++
 	}
 	delete(parked, "")
-	if replayParks["topic_mismatch"] != wantTopicMismatch || replayParks["event_mismatch"] != wantEventMismatch || len(replayParks) > 2 {
-		t.Errorf("DLQ holds %v without a reward key; want %d topic_mismatch (Shopify orders replayed as customers/create) and %d event_mismatch (Zupy)",
-			replayParks, wantTopicMismatch, wantEventMismatch)
+	if replayParks["topic_mismatch"] != wantTopicMismatch || replayParks["event_mismatch"] != wantEventMismatch ||
+		replayParks[forward.ReasonEnvelopeUnverified] != len(forgeries) || len(replayParks) > 3 {
+		t.Errorf("DLQ holds %v without a reward key; want %d topic_mismatch (Shopify orders replayed as customers/create), %d event_mismatch (Zupy) and %d envelope_unverified (forged)",
+			replayParks, wantTopicMismatch, wantEventMismatch, len(forgeries))
+	}
+	if forgedCalls != 0 {
+		t.Errorf("Resonance was called %d times while forged envelopes were on the queue", forgedCalls)
 	}
 	replayAccepted, newRewards := 0, 0
 	for _, h := range replays {
@@ -1103,6 +1156,8 @@ func TestE2E(t *testing.T) {
 	fmt.Fprintln(console, summary)
 	fmt.Fprintf(console, "e2e: %d rewards parked as outcome_unknown (Resonance 500, 504 or a late answer, a 2xx that is no payment, a forwarder killed mid-call), none paid blindly: the operator recorded %d as paid and re-sent %d, over the rounds\n",
 		len(unknownKeys), resolvedPaid, resolvedResent)
+	fmt.Fprintf(console, "e2e: %d forged envelopes written to the events queue (unsigned, signed with a guessed key, genuine but edited): %d parked envelope_unverified, %d Resonance calls\n",
+		len(forgeries), replayParks[forward.ReasonEnvelopeUnverified], forgedCalls)
 	fmt.Fprintf(console, "e2e: replays: %d Shopify orders under another shop with new event and webhook ids (recognised as paid), %d as customers/create (parked topic_mismatch), %d Zupy purchases with X-Zupy-Event: customer.registered (parked event_mismatch at ingest); %d Resonance calls and %d re-sends during them\n",
 		len(replays)-wantTopicMismatch-wantEventMismatch, replayParks["topic_mismatch"], replayParks["event_mismatch"], res.calls.Load()-callsBefore, replayResends)
 	fmt.Fprintf(console, "e2e: %d deliveries (duplicates and retries included), %d skipped as second events of a payment (%d of them ignored by ingest, outside the default event set), %d Resonance calls, %d forwarder kills, %d re-sends after a kill answered 409 by Resonance\n",

@@ -24,6 +24,7 @@ type Outputs struct {
 	EventsQueueURL     string               `json:"EventsQueueUrl"`
 	DeadLetterQueueURL string               `json:"DeadLetterQueueUrl"`
 	IdempotencyTable   string               `json:"IdempotencyTableName"`
+	EnvelopeKeyArn     string               `json:"EnvelopeKeyArn"`
 	ResonanceURL       string               `json:"ResonanceUrl"`
 	Prefix             string               `json:"Prefix"`  // of the resources' names
 	Pid                int                  `json:"Pid"`     // of the make dev process
@@ -33,7 +34,7 @@ type Outputs struct {
 // Outputs returns the stack's outputs.
 func (s *Stack) Outputs() Outputs {
 	return Outputs{Endpoints: s.Endpoints, EventsQueueURL: s.Resolver.Refs["EventsQueue"],
-		DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"], IdempotencyTable: s.Resolver.Refs["IdempotencyTable"], ResonanceURL: s.Resolver.Params["ResonanceApiUrl"], Prefix: s.prefix, Pid: os.Getpid()}
+		DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"], IdempotencyTable: s.Resolver.Refs["IdempotencyTable"], EnvelopeKeyArn: s.Resolver.Refs["EnvelopeKey"], ResonanceURL: s.Resolver.Params["ResonanceApiUrl"], Prefix: s.prefix, Pid: os.Getpid()}
 }
 
 // Running reads the outputs of the make dev stack that is running, if one

@@ -80,12 +80,33 @@ func SecretFor(file, provider, localFile string) (string, error) {
 	return string(ws[provider][0]), nil
 }
 
+// EnvelopeKey is the local envelope key in localFile (its EnvelopeKey).
+func EnvelopeKey(localFile string) ([]byte, error) {
+	lf, err := LoadLocalFile(localFile)
+	if err != nil {
+		return nil, err
+	}
+	var key string
+	if err := json.Unmarshal(lf.Secrets["EnvelopeKey"], &key); err != nil {
+		return nil, fmt.Errorf("%s: EnvelopeKey is not a string: %w", localFile, err)
+	}
+	keys, err := envelope.ParseKeys(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: EnvelopeKey: %w", localFile, err)
+	}
+	return keys[0], nil
+}
+
 // SignSamples re-signs every ingest sample under dir (events/) at when
 // with the local development secrets, forged*.json with ForgedSecret, and
 // writes dir/ForwarderFunction/ from the genuine ones. It returns how many
 // files it wrote.
 func SignSamples(dir string, when time.Time) (int, error) {
 	local := filepath.Join(dir, "local-secrets.json")
+	envKey, err := EnvelopeKey(local)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
 	var forwarder []events.SQSMessage
 	if err := os.MkdirAll(filepath.Join(dir, "ForwarderFunction"), 0o755); err != nil {
@@ -107,7 +128,7 @@ func SignSamples(dir string, when time.Time) (int, error) {
 			n++
 			if secret != ForgedSecret {
 				name := p + "-" + filepath.Base(f)
-				msg, err := sqsMessage(p, name, ev)
+				msg, err := sqsMessage(p, name, ev, envKey)
 				if err != nil {
 					return n, fmt.Errorf("%s: %w", f, err)
 				}
@@ -121,12 +142,26 @@ func SignSamples(dir string, when time.Time) (int, error) {
 	if err := writeJSON(filepath.Join(dir, "ForwarderFunction", "batch.json"), events.SQSEvent{Records: forwarder}); err != nil {
 		return n, err
 	}
-	return n + len(forwarder) + 1, nil
+	// What someone who can write to the events queue, but is not the relay,
+	// could send: the first sample, signed with another key.
+	forged := forwarder[0]
+	env, err := envelope.Decode([]byte(forged.Body))
+	if err != nil {
+		return n, err
+	}
+	if err := envelope.Sign(env, []byte(ForgedSecret)); err != nil {
+		return n, err
+	}
+	forged.Body, forged.MessageId = envelope.Encode(env), "sample-forged"
+	if err := writeJSON(filepath.Join(dir, "ForwarderFunction", "forged.json"), events.SQSEvent{Records: []events.SQSMessage{forged}}); err != nil {
+		return n, err
+	}
+	return n + len(forwarder) + 2, nil
 }
 
 // sqsMessage wraps the envelope the ingest function would queue for ev in
 // the record Lambda's SQS event source delivers.
-func sqsMessage(provider, name string, ev events.APIGatewayV2HTTPRequest) (events.SQSMessage, error) {
+func sqsMessage(provider, name string, ev events.APIGatewayV2HTTPRequest, envKey []byte) (events.SQSMessage, error) {
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		var err error
@@ -141,6 +176,9 @@ func sqsMessage(provider, name string, ev events.APIGatewayV2HTTPRequest) (event
 	at := time.UnixMilli(ev.RequestContext.TimeEpoch).UTC()
 	env := &envelope.Envelope{Version: envelope.Version, Provider: provider, EventType: d.EventType, DeliveryID: d.DeliveryID,
 		ReceivedAt: at, RequestID: ev.RequestContext.RequestID, Headers: d.Headers, Body: body}
+	if err := envelope.Sign(env, envKey); err != nil {
+		return events.SQSMessage{}, err
+	}
 	b := envelope.Encode(env)
 	id := strings.TrimSuffix(name, ".json")
 	return events.SQSMessage{

@@ -59,7 +59,9 @@ type Tool struct {
 	Events string // events queue URL
 	// Rewards, when set, is the idempotency table, for Resolve.
 	Rewards Rewards
-	Hold    time.Duration
+	// Keys, when set, are the relay's envelope keys, for ReplayResigned.
+	Keys envelope.KeySource
+	Hold time.Duration
 	// Progress, when set, is told how far a replay, delete or redrive has
 	// come, after each message.
 	Progress func(done, total int)

@@ -23,7 +23,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
@@ -94,6 +96,10 @@ func newRelay(t *testing.T) *relay {
 	if err != nil {
 		t.Fatal(err)
 	}
+	envKey, err := devstack.EnvelopeKey("../../events/local-secrets.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := &forward.Forwarder{
 		Mappers: forward.Mappers, Configs: cfgs,
 		Store:       &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(cfg), Table: table},
@@ -101,6 +107,7 @@ func newRelay(t *testing.T) *relay {
 		DeadLetters: queue.SQS{Client: r.sqs, URL: r.dead},
 		Visibility:  queue.SQS{Client: r.sqs, URL: r.events},
 		Log:         slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
+		Envelopes:   envelope.StaticKeys{envKey},
 	}
 	r.poller = &sqspoll.Poller{Client: r.sqs, QueueURL: r.events, QueueARN: "arn:aws:sqs:us-east-1:123456789012:events", Handler: f.Handle}
 	r.tool = &dlq.Tool{SQS: r.sqs, DLQ: r.dead, Events: r.events, Hold: 30 * time.Second}

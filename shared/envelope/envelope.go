@@ -56,6 +56,11 @@ type Envelope struct {
 	ReceivedAt time.Time         `json:"receivedAt"`
 	RequestID  string            `json:"requestId,omitempty"`
 	Headers    map[string]string `json:"headers,omitempty"`
+	// ResignedBy names the operator who re-signed the envelope by hand
+	// (make dlq replay -resign); signed, and logged by the forwarder.
+	ResignedBy string `json:"resignedBy,omitempty"`
+	// Sig is the relay's signature (see Sign).
+	Sig string `json:"sig,omitempty"`
 	// Body is the webhook's exact raw bytes.
 	Body []byte `json:"-"`
 }
@@ -146,6 +151,12 @@ func Encode(e *Envelope) string {
 			hdr = appendString(hdr, e.Headers[k])
 		}
 		hdr = append(hdr, '}')
+	}
+	if e.ResignedBy != "" {
+		hdr = appendField(hdr, "resignedBy", e.ResignedBy)
+	}
+	if e.Sig != "" {
+		hdr = appendField(hdr, "sig", e.Sig)
 	}
 	if !text {
 		hdr = appendField(hdr, "bodyEncoding", EncodingBase64)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
@@ -41,6 +42,7 @@ var Mappers = map[string]mapping.Mapper{
 //	DEAD_LETTER_QUEUE_URL  the dead-letter queue (required)
 //	RESONANCE_SECRET_ID    Secrets Manager id of {apiKey, hmacSecret} (required)
 //	RESONANCE_BRAND_ID     the brand's 0x wallet address (required)
+//	ENVELOPE_KEY_ID        Secrets Manager id of the relay's envelope key (required)
 //	RESONANCE_API_URL      default https://api.rsnc.network
 //	RESONANCE_AUTH         bearer (default), hmac or both
 //	RESONANCE_TIMEOUT      bound on one call (default 10s)
@@ -60,6 +62,7 @@ func FromEnv() (*Forwarder, error) {
 	dlqURL, e3 := runtime.Env("DEAD_LETTER_QUEUE_URL")
 	secretID, e4 := runtime.Env("RESONANCE_SECRET_ID")
 	brand, e5 := runtime.Env("RESONANCE_BRAND_ID")
+	keyID, e14 := runtime.Env("ENVELOPE_KEY_ID")
 	timeout, e6 := runtime.Duration("RESONANCE_TIMEOUT", DefaultCallTimeout)
 	days, e7 := runtime.Int("IDEMPOTENCY_RETENTION_DAYS", int(idempotency.DefaultRetention/(24*time.Hour)))
 	ttl, e8 := runtime.Duration("SECRETS_TTL", secrets.DefaultTTL)
@@ -76,7 +79,7 @@ func FromEnv() (*Forwarder, error) {
 	default:
 		e13 = fmt.Errorf("forward: UNKNOWN_OUTCOME is %q: park or resend", unknown)
 	}
-	if err := errors.Join(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13); err != nil {
+	if err := errors.Join(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14); err != nil {
 		return nil, err
 	}
 	cfgs, err := mapping.Load(brand, os.Getenv("MAPPING"))
@@ -111,6 +114,8 @@ func FromEnv() (*Forwarder, error) {
 			},
 			HTTP: &http.Client{Transport: transport},
 		},
+		Envelopes: &secrets.Cache[[][]byte]{Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(aws)},
+			ID: keyID, TTL: ttl, Parse: envelope.ParseKeys},
 		DeadLetters:     queue.SQS{Client: sqsClient, URL: dlqURL},
 		Visibility:      queue.SQS{Client: sqsClient, URL: eventsURL},
 		Concurrency:     conc,

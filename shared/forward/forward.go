@@ -63,6 +63,9 @@ type Forwarder struct {
 	Resonance   Sender
 	DeadLetters queue.Sender
 	Visibility  queue.VisibilityChanger // on the events queue
+	// Envelopes are the relay's envelope keys: a message whose signature
+	// does not verify with one of them is parked, never mapped.
+	Envelopes envelope.KeySource
 
 	Concurrency      int           // messages of a batch forwarded at once
 	CallTimeout      time.Duration // bound on one Resonance call
@@ -99,6 +102,10 @@ const (
 // timed out or was cut, Resonance answered 5xx (not 503) or a 2xx without
 // "success": true, or an earlier worker died holding it.
 const ReasonOutcomeUnknown = "outcome_unknown"
+
+// ReasonEnvelopeUnverified parks a message ingest did not sign with the
+// relay's envelope key (or that was edited since).
+const ReasonEnvelopeUnverified = "envelope_unverified"
 
 // Reasons for Resonance's permanent rejections.
 const (
@@ -227,6 +234,20 @@ func (f *Forwarder) process(ctx context.Context, b *batch, m *events.SQSMessage)
 	env, err := envelope.Decode([]byte(m.Body))
 	if err != nil {
 		return f.park(ctx, m, nil, outcome{reason: "invalid_envelope", err: err})
+	}
+	var keys [][]byte
+	if f.Envelopes != nil {
+		keys, err = f.Envelopes.Get(ctx)
+	}
+	if err != nil || len(keys) == 0 {
+		return outcome{status: Retry, reason: "envelope_key_unavailable", delay: f.backoff(receiveCount(m)), err: err, env: env}
+	}
+	if err := envelope.Verify(env, keys); err != nil {
+		// Not from ingest (someone else wrote to the queue), or edited
+		// since: nothing in it may decide a reward.
+		o := f.park(ctx, m, env, outcome{reason: ReasonEnvelopeUnverified, err: err})
+		o.env = env
+		return o
 	}
 	o := f.forward(ctx, b, m, env)
 	o.env = env

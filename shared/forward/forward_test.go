@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency/idemtest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
@@ -72,6 +73,7 @@ func newTestForwarder(t testing.TB, s *stub) (*Forwarder, *memQueue) {
 		Resonance: &resonance.Client{BaseURL: srv.URL, BrandID: testBrand, Auth: resonance.AuthBearer,
 			Credentials: staticCreds{resonance.Credentials{APIKey: "k"}}},
 		DeadLetters: q, Visibility: q,
+		Envelopes:   envelope.StaticKeys{localEnvelopeKey(t)},
 		Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
 	}, q
 }

@@ -24,6 +24,27 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 const testBrand = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
+// localEnvelopeKey is events/local-secrets.json's EnvelopeKey: the key the
+// sample envelopes are signed with, as ingest signs them.
+func localEnvelopeKey(t testing.TB) []byte {
+	t.Helper()
+	raw, err := os.ReadFile("../../events/local-secrets.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lf struct {
+		EnvelopeKey string
+	}
+	if err := json.Unmarshal(raw, &lf); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := envelope.ParseKeys(lf.EnvelopeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys[0]
+}
+
 // sampleEnvelopes returns the envelope the ingest function would queue for
 // every genuine sample in events/, by file.
 func sampleEnvelopes(t testing.TB) map[string]*envelope.Envelope {
@@ -53,6 +74,9 @@ func sampleEnvelopes(t testing.TB) map[string]*envelope.Envelope {
 			}
 			env := &envelope.Envelope{Version: 1, Provider: p, EventType: d.EventType, DeliveryID: d.DeliveryID,
 				ReceivedAt: time.UnixMilli(ev.RequestContext.TimeEpoch).UTC(), RequestID: ev.RequestContext.RequestID, Headers: d.Headers, Body: body}
+			if err := envelope.Sign(env, localEnvelopeKey(t)); err != nil {
+				t.Fatal(err)
+			}
 			out[filepath.Join(providers.FunctionIDs[p], filepath.Base(f))] = env
 		}
 	}

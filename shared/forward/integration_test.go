@@ -133,13 +133,14 @@ func newHarness(t *testing.T, maxRecv int) *harness {
 	h.events = h.moto.CreateQueue(t, "events", map[string]string{"VisibilityTimeout": "2", "RedrivePolicy": string(redrive)})
 	h.table = h.moto.CreateIdempotencyTable(t, "idempotency")
 	secret := h.moto.CreateSecret(t, "resonance", `{"apiKey":"test-key","hmacSecret":"test-hmac"}`)
+	envKey := h.moto.CreateSecret(t, "envelope", string(localEnvelopeKey(t)))
 	srv := httptest.NewServer(h.stub)
 	t.Cleanup(srv.Close)
 	for k, v := range map[string]string{
 		"IDEMPOTENCY_TABLE": h.table, "EVENTS_QUEUE_URL": h.events, "DEAD_LETTER_QUEUE_URL": h.dlq,
 		"RESONANCE_SECRET_ID": secret, "RESONANCE_BRAND_ID": testBrand, "RESONANCE_API_URL": srv.URL,
 		"RESONANCE_AUTH": "both", "MAX_RECEIVE_COUNT": strconv.Itoa(maxRecv), "RESONANCE_TIMEOUT": "2s",
-		"BACKOFF_BASE": "1s", "BACKOFF_MAX": "2s",
+		"BACKOFF_BASE": "1s", "BACKOFF_MAX": "2s", "ENVELOPE_KEY_ID": envKey,
 	} {
 		t.Setenv(k, v)
 	}

@@ -116,6 +116,9 @@ func (f *Forwarder) logOutcome(ctx context.Context, requestID string, m *events.
 	if env := o.env; env != nil {
 		provider = env.Provider
 		attrs = append(attrs, slog.String("delivery_id", env.DeliveryID), slog.String("event_type", env.EventType))
+		if env.ResignedBy != "" {
+			attrs = append(attrs, slog.String("resigned_by", env.ResignedBy))
+		}
 	}
 	attrs = append(attrs, slog.String("provider", provider))
 	if o.key != "" {

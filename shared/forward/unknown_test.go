@@ -1,14 +1,17 @@
 package forward
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency/idemtest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
@@ -143,4 +146,64 @@ func TestUnknownOutcomes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEnvelopesMustVerify: only what ingest signed is acted on. A message
+// written to the queue by anyone else (unsigned, or signed with another
+// key), or a signed one edited since, is parked as envelope_unverified and
+// Resonance is never called; without the key, nothing is decided.
+func TestEnvelopesMustVerify(t *testing.T) {
+	genuine := sampleBatch(t).Records[0]
+	env, err := envelope.Decode([]byte(genuine.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reencode := func(edit func(e *envelope.Envelope)) string {
+		e := *env
+		e.Headers = maps.Clone(env.Headers)
+		edit(&e)
+		return envelope.Encode(&e)
+	}
+	for _, c := range []struct {
+		name   string
+		body   string
+		keys   envelope.KeySource
+		parked string
+		retry  bool
+		calls  int
+	}{
+		{"genuine", genuine.Body, nil, "", false, 1},
+		{"unsigned", reencode(func(e *envelope.Envelope) { e.Sig = "" }), nil, ReasonEnvelopeUnverified, false, 0},
+		{"signed with another key", reencode(func(e *envelope.Envelope) { _ = envelope.Sign(e, []byte("attacker-key-0123456789abcdefghijkl")) }), nil, ReasonEnvelopeUnverified, false, 0},
+		{"body edited", reencode(func(e *envelope.Envelope) { e.Body = bytes.Replace(e.Body, []byte("a"), []byte("b"), 1) }), nil, ReasonEnvelopeUnverified, false, 0},
+		{"provider relabelled", reencode(func(e *envelope.Envelope) { e.Provider = "zupy" }), nil, ReasonEnvelopeUnverified, false, 0},
+		{"received later (to dodge the stale check)", reencode(func(e *envelope.Envelope) { e.ReceivedAt = e.ReceivedAt.AddDate(1, 0, 0) }), nil, ReasonEnvelopeUnverified, false, 0},
+		{"key unavailable", genuine.Body, failingKeys{}, "", true, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := &stub{}
+			f, q := newTestForwarder(t, s)
+			if c.keys != nil {
+				f.Envelopes = c.keys
+			}
+			m := genuine
+			m.Body = c.body
+			resp, _ := f.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{m}})
+			if got := len(resp.BatchItemFailures) == 1; got != c.retry {
+				t.Fatalf("retried %v, want %v", got, c.retry)
+			}
+			if c.parked == "" && len(q.msgs) != 0 || c.parked != "" && (len(q.msgs) != 1 || q.msgs[0]["reason"] != c.parked) {
+				t.Fatalf("parked %v, want %q", q.msgs, c.parked)
+			}
+			if s.count() != c.calls {
+				t.Fatalf("Resonance called %d times, want %d", s.count(), c.calls)
+			}
+		})
+	}
+}
+
+type failingKeys struct{}
+
+func (failingKeys) Get(context.Context) ([][]byte, error) {
+	return nil, errors.New("secrets manager unreachable")
 }

@@ -41,7 +41,7 @@ func BenchmarkIngest(b *testing.B) {
 		handler := &Handler{
 			Name: name, Provider: providers.ByName[name],
 			Secrets: fakeSecrets{s: secrets.WebhookSecrets{name: {[]byte(secret), []byte("whsec_b2xkLXNlY3JldC1vbGQtc2VjcmV0")}}},
-			Events:  nopQueue{}, DeadLetters: nopQueue{}, Accept: ParseEventFilter("*"),
+			Events:  nopQueue{}, DeadLetters: nopQueue{}, Envelopes: envelope.StaticKeys{testEnvelopeKey}, Accept: ParseEventFilter("*"),
 			Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		}
 		if resp, _ := handler.Handle(context.Background(), ev); resp.StatusCode != 200 {

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
@@ -20,6 +21,7 @@ import (
 //	WEBHOOK_SECRET_ID      Secrets Manager id of the webhook secrets (required)
 //	EVENTS_QUEUE_URL       events queue (required)
 //	DEAD_LETTER_QUEUE_URL  dead-letter queue (required)
+//	ENVELOPE_KEY_ID        Secrets Manager id of the relay's envelope key (required)
 //	EVENT_TYPES            comma-separated event types to enqueue, * for all
 //	                       (default: DefaultEventTypes[name])
 //	SIGNED_URL             URL the sender signs (Loyalty Now), default the request's
@@ -33,7 +35,8 @@ func FromEnv(name string, p webhook.Provider) (*Handler, error) {
 	dlqURL, err3 := runtime.Env("DEAD_LETTER_QUEUE_URL")
 	ttl, err4 := runtime.Duration("SECRETS_TTL", secrets.DefaultTTL)
 	sendTimeout, err5 := runtime.Duration("SQS_SEND_TIMEOUT", DefaultSendTimeout)
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+	keyID, err6 := runtime.Env("ENVELOPE_KEY_ID")
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		return nil, err
 	}
 	types := os.Getenv("EVENT_TYPES")
@@ -46,15 +49,17 @@ func FromEnv(name string, p webhook.Provider) (*Handler, error) {
 	}
 	sqsClient := sqs.NewFromConfig(cfg)
 	log := runtime.Logger()
+	sm := secretsmanager.NewFromConfig(cfg)
 	return &Handler{
 		Name:     name,
 		Provider: p,
 		Secrets: &secrets.Cache[secrets.WebhookSecrets]{
-			Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(cfg)},
+			Fetcher: secrets.SecretsManager{Client: sm},
 			ID:      secretID,
 			TTL:     ttl,
 			Parse:   CheckedSecrets(name, p, log),
 		},
+		Envelopes:   &secrets.Cache[[][]byte]{Fetcher: secrets.SecretsManager{Client: sm}, ID: keyID, TTL: ttl, Parse: envelope.ParseKeys},
 		Events:      queue.SQS{Client: sqsClient, URL: eventsURL},
 		DeadLetters: queue.SQS{Client: sqsClient, URL: dlqURL},
 		Accept:      ParseEventFilter(types),

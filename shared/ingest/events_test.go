@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
@@ -55,7 +56,7 @@ func TestSampleEvents(t *testing.T) {
 				q := &fakeQueue{}
 				h := &Handler{
 					Name: p, Provider: providers.ByName[p],
-					Secrets: fakeSecrets{s: ws}, Events: q, DeadLetters: q,
+					Secrets: fakeSecrets{s: ws}, Events: q, DeadLetters: q, Envelopes: envelope.StaticKeys{testEnvelopeKey},
 					Accept: ParseEventFilter(DefaultEventTypes[p]),
 					Now:    func() time.Time { return time.UnixMilli(ev.RequestContext.TimeEpoch) },
 					Log:    slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),

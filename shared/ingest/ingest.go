@@ -58,6 +58,10 @@ type Handler struct {
 	Secrets     SecretSource
 	Events      queue.Sender // the events queue
 	DeadLetters queue.Sender // the dead-letter queue, for unusable webhooks
+	// Envelopes are the relay's envelope keys: every envelope is signed
+	// with the first, so that the forwarder acts only on what ingest
+	// authenticated. Without them nothing is enqueued (503).
+	Envelopes envelope.KeySource
 	Accept      EventFilter
 	// SignedURL, when set, is the URL the sender signs (Loyalty Now signs
 	// the URL as registered, which may be a custom domain); by default the
@@ -179,6 +183,19 @@ func (h *Handler) park(ctx context.Context, env *envelope.Envelope, pe *webhook.
 // send encodes env and sends it; it returns nil on success or the result to
 // answer.
 func (h *Handler) send(ctx context.Context, q queue.Sender, env *envelope.Envelope, attrs map[string]string) *result {
+	if h.Envelopes == nil {
+		return &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: envelope.ErrNoKey}
+	}
+	keys, err := h.Envelopes.Get(ctx)
+	if err == nil && len(keys) == 0 {
+		err = envelope.ErrNoKey
+	}
+	if err == nil {
+		err = envelope.Sign(env, keys[0])
+	}
+	if err != nil {
+		return &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: err}
+	}
 	msg := envelope.Encode(env)
 	if len(msg)+queue.AttributesSize(attrs) > envelope.MaxSQSMessageBytes {
 		return &result{status: 413, outcome: OutcomeTooLarge, reason: "envelope_too_large"}

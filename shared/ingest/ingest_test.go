@@ -36,6 +36,9 @@ type sentMessage struct {
 	attrs map[string]string
 }
 
+// testEnvelopeKey is the envelope key the unit tests sign with.
+var testEnvelopeKey = []byte("ingest-test-envelope-key-0123456789abcdef")
+
 func (q *fakeQueue) Send(_ context.Context, body string, attrs map[string]string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -77,6 +80,7 @@ func newFixture(provider string) *fixture {
 		Secrets:     fakeSecrets{s: secrets.WebhookSecrets{provider: {[]byte("whsec_bmV3ZXI="), []byte(testSecret)}}},
 		Events:      f.events,
 		DeadLetters: f.dead,
+		Envelopes:   envelope.StaticKeys{testEnvelopeKey},
 		Accept:      ParseEventFilter(DefaultEventTypes[provider]),
 		Now:         func() time.Time { return testNow },
 		Log:         slog.New(slog.NewJSONHandler(f.logs, nil)),

@@ -32,6 +32,7 @@ func TestIntegrationMoto(t *testing.T) {
 	t.Setenv("EVENTS_QUEUE_URL", eventsURL)
 	t.Setenv("DEAD_LETTER_QUEUE_URL", dlqURL)
 	t.Setenv("SQS_SEND_TIMEOUT", "2s")
+	t.Setenv("ENVELOPE_KEY_ID", moto.CreateSecret(t, "envelope-key", string(testEnvelopeKey)))
 
 	stripeH, err := FromEnv("stripe", providers.ByName["stripe"])
 	if err != nil {
@@ -87,6 +88,9 @@ func TestIntegrationMoto(t *testing.T) {
 		if !bytes.Equal(env.Body, want[env.DeliveryID]) {
 			t.Fatalf("%s envelope body %q, want %q", env.DeliveryID, env.Body, want[env.DeliveryID])
 		}
+		if err := envelope.Verify(env, [][]byte{testEnvelopeKey}); err != nil {
+			t.Fatalf("%s: the queued envelope does not verify with the envelope key: %v", env.DeliveryID, err)
+		}
 		delete(want, env.DeliveryID)
 	}
 	if len(want) != 0 {
@@ -94,8 +98,8 @@ func TestIntegrationMoto(t *testing.T) {
 	}
 	parked := receive(t, client, dlqURL, 1)
 	env, err := envelope.Decode([]byte(*parked[0].Body))
-	if err != nil || !bytes.Equal(env.Body, unusableBody) {
-		t.Fatalf("parked envelope %v, %v does not carry the exact bytes", env, err)
+	if err != nil || !bytes.Equal(env.Body, unusableBody) || envelope.Verify(env, [][]byte{testEnvelopeKey}) != nil {
+		t.Fatalf("parked envelope %v, %v does not carry the exact bytes, signed", env, err)
 	}
 	if r := parked[0].MessageAttributes["reason"]; r.StringValue == nil || *r.StringValue != "missing_event_type" {
 		t.Fatalf("parked message attributes %v lack reason missing_event_type", parked[0].MessageAttributes)
@@ -151,6 +155,7 @@ func TestSecretRotation(t *testing.T) {
 	t.Setenv("WEBHOOK_SECRET_ID", secretARN)
 	t.Setenv("EVENTS_QUEUE_URL", moto.CreateQueue(t, "events", nil))
 	t.Setenv("DEAD_LETTER_QUEUE_URL", moto.CreateQueue(t, "dlq", nil))
+	t.Setenv("ENVELOPE_KEY_ID", moto.CreateSecret(t, "envelope-key", string(testEnvelopeKey)))
 	const ttl = 300 * time.Millisecond
 	t.Setenv("SECRETS_TTL", ttl.String())
 	handlers := map[string]*Handler{}

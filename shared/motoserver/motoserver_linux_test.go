@@ -159,9 +159,17 @@ func TestUnmarkedOrphanIsNamed(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Adopted is not yet exec'd: bash may still be renaming itself
+	// moto_server, so the orphan is looked for until it shows (2 s).
 	found := map[int]bool{}
-	for _, pid := range Unmarked() {
-		found[pid] = true
+	for range 100 {
+		for _, pid := range Unmarked() {
+			found[pid] = true
+		}
+		if found[orphan] {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if ppid == "" {
 		t.Fatalf("the orphan %d was not adopted by init or systemd here; Unmarked cannot tell it from a live child", orphan)

@@ -1,0 +1,46 @@
+package dlq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+)
+
+// ReplayResigned re-signs each message's envelope with the relay's current
+// envelope key, naming by as the one who re-signed it (signed too, and
+// logged by the forwarder with every outcome of it), then replays it. It is
+// for messages an operator has read and vouches for: parked as
+// envelope_unverified because they were signed with a retired key, or
+// changed on purpose. A plain replay keeps the signature, so an edited
+// message is refused by the forwarder unless re-signed this way.
+func (t *Tool) ReplayResigned(ctx context.Context, msgs []Message, by string) (int, error) {
+	if t.Keys == nil {
+		return 0, errors.New("dlq: re-signing needs the envelope key (the stack's EnvelopeKeyArn output)")
+	}
+	if by == "" {
+		return 0, errors.New("dlq: re-signing needs the operator's name")
+	}
+	keys, err := t.Keys.Get(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("dlq: envelope key: %w", err)
+	}
+	if len(keys) == 0 {
+		return 0, envelope.ErrNoKey
+	}
+	resigned := make([]Message, len(msgs))
+	for i, m := range msgs {
+		if m.Envelope == nil {
+			return 0, fmt.Errorf("dlq: %s is not an envelope: nothing to re-sign", m.ID)
+		}
+		env := *m.Envelope
+		env.ResignedBy = by
+		if err := envelope.Sign(&env, keys[0]); err != nil {
+			return 0, err
+		}
+		m.Body = envelope.Encode(&env)
+		resigned[i] = m
+	}
+	return t.Replay(ctx, resigned)
+}
