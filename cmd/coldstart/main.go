@@ -28,7 +28,6 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
 
 // sample is the event each function is started with.
@@ -243,7 +242,7 @@ func bigEvents(body []byte) (ingestEv, fwdEv []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ws, err := secrets.ParseWebhookSecrets(string(lf.Secrets["WebhookSecret"]))
+	ws, err := lf.WebhookSecrets()
 	if err != nil {
 		return nil, nil, err
 	}

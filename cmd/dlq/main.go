@@ -39,6 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
@@ -63,6 +64,8 @@ commands:
                                       the reward as paid and sends nothing (you checked that
                                       Resonance paid it); resend sends it once more with the
                                       same Idempotency-Key
+replay, redrive and resolve -as resend put messages on the events queue: your IAM role or
+user must be in the stack's QueueOperatorArns parameter
 `
 
 func main() {
@@ -81,6 +84,39 @@ func main() {
 var errUsage = errors.New("bad usage")
 
 func run(ctx context.Context, args []string, out io.Writer) error {
+	return explainDenied(runCommand(ctx, args, out))
+}
+
+// sendDenied is an error of a command whose SendMessage to the events queue
+// SQS refused: the queue's policy lets only the relay's functions and the
+// stack's QueueOperatorArns put messages on it (README, Security).
+type sendDenied struct {
+	err    error
+	answer string // SQS's message, which names the refused identity
+}
+
+func (e *sendDenied) Error() string {
+	return "SQS refused to let you put messages on the events queue (AccessDenied): " + e.answer + "\n" +
+		"Only the relay's functions and the IAM roles or users in the stack's QueueOperatorArns parameter may send to it.\n" +
+		"Add the ARN you run this as to QueueOperatorArns (sam deploy --guided, or parameter_overrides in samconfig.toml),\n" +
+		"deploy, then run the same command again: what was not replayed is still in the dead-letter queue.\n" +
+		"Your ARN: aws sts get-caller-identity; for an assumed role (SSO too) give the role's ARN,\n" +
+		"arn:aws:iam::ACCOUNT:role/PATH/NAME, not the assumed-role session's."
+}
+
+func (e *sendDenied) Unwrap() error { return e.err }
+
+// explainDenied turns an AccessDenied answer to SendMessage into sendDenied.
+func explainDenied(err error) error {
+	var op *smithy.OperationError
+	var api smithy.APIError
+	if errors.As(err, &op) && op.Operation() == "SendMessage" && errors.As(err, &api) && strings.Contains(api.ErrorCode(), "AccessDenied") {
+		return &sendDenied{err: err, answer: api.ErrorMessage()}
+	}
+	return err
+}
+
+func runCommand(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("dlq", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	stack := fs.String("stack", "", "CloudFormation stack name")
@@ -121,7 +157,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(out, "SQS message-move task started (%s); the DLQ empties at up to 500 messages a second: run list to follow\n", res.TaskHandle)
 			return nil
 		}
-		fmt.Fprintf(out, "message-move task not available (%v);\nmoved %d messages to the events queue one by one instead\n", short(res.Fallback), res.Moved)
+		fmt.Fprintf(out, "message-move task not used (%v);\nmoved %d messages to the events queue one by one instead\n", short(res.Fallback), res.Moved)
 		return nil
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)

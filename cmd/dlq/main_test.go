@@ -3,9 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -213,6 +220,136 @@ func TestResolve(t *testing.T) {
 	}
 	if depth(events) != "1" || depth(dead) != "1" {
 		t.Fatalf("events %s, DLQ %s: want nothing sent, only the rejected one left", depth(events), depth(dead))
+	}
+}
+
+// denyingSQS stands in front of moto as the events queue's policy does on
+// AWS for an identity not in QueueOperatorArns: SendMessage to the events
+// queue is answered AccessDenied (as SQS's JSON protocol answers it), and a
+// message-move task starts but fails at once. Everything else goes to moto.
+func denyingSQS(t *testing.T, moto, events string, deny *atomic.Bool) string {
+	t.Helper()
+	target, err := url.Parse(moto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var in struct{ QueueUrl string }
+		_ = json.Unmarshal(body, &in)
+		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
+		switch {
+		case !deny.Load():
+		case (op == "SendMessage" || op == "SendMessageBatch") && in.QueueUrl == events:
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			w.Header().Set("x-amzn-query-error", "AccessDenied;Sender")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"__type":"com.amazon.coral.service#AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: sqs:sendmessage on resource: arn:aws:sqs:us-east-1:123456789012:events with an explicit deny in a resource-based policy"}`)
+			return
+		case op == "StartMessageMoveTask":
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			io.WriteString(w, `{"TaskHandle":"task-1"}`)
+			return
+		case op == "ListMessageMoveTasks":
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			io.WriteString(w, `{"Results":[{"Status":"FAILED","FailureReason":"AccessDenied","ApproximateNumberOfMessagesMoved":0,"ApproximateNumberOfMessagesToMove":3}]}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestSendDenied: an operator whom the events queue's policy refuses is
+// told so, and what to do (add their ARN to QueueOperatorArns), instead of
+// a raw SDK error, by replay, redrive (whose message-move task fails at
+// once) and resolve -as resend; nothing leaves the DLQ; and once allowed,
+// the same commands finish the job: resolve -as resend re-sends a reward it
+// had already opened for one more attempt.
+func TestSendDenied(t *testing.T) {
+	m := awstest.StartMoto(t)
+	m.Env(t)
+	ctx := context.Background()
+	dead := m.CreateQueue(t, "dlq", nil)
+	events := m.CreateQueue(t, "events", nil)
+	table := m.CreateIdempotencyTable(t, "idem")
+	var deny atomic.Bool
+	deny.Store(true)
+	t.Setenv("AWS_ENDPOINT_URL_SQS", denyingSQS(t, m.Endpoint, events, &deny))
+	store := &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(m.Config()), Table: table}
+	client := sqs.NewFromConfig(m.Config())
+	q := queue.SQS{Client: client, URL: dead}
+	for _, reason := range []string{"resonance_rejected", "resonance_rejected"} {
+		if err := q.Send(ctx, parked, map[string]string{"reason": reason, "provider": "custom"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, rec, err := store.Claim(ctx, idempotency.Claim{Key: "custom:u", LeaseUntil: time.Now().Add(time.Minute)})
+	if err == nil {
+		err = store.Unknown(ctx, *rec)
+	}
+	if err == nil {
+		err = q.Send(ctx, parked, map[string]string{"reason": "outcome_unknown", "provider": "custom", "reward_key": "custom:u", "attempt": "1"})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	depth := func(url string) string {
+		got, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Attributes["ApproximateNumberOfMessages"] + "+" + got.Attributes["ApproximateNumberOfMessagesNotVisible"]
+	}
+	cmd := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, append([]string{"-dlq-url", dead, "-events-url", events, "-table", table}, args...), &out)
+		return out.String(), err
+	}
+	for _, args := range [][]string{
+		{"replay", "-reason", "resonance_rejected"},
+		{"redrive"},
+		{"resolve", "-as", "resend", "-reason", "outcome_unknown"},
+	} {
+		out, err := cmd(args...)
+		var denied *sendDenied
+		if !errors.As(err, &denied) {
+			t.Fatalf("%v: error %v, want the AccessDenied explained\n%s", args, err, out)
+		}
+		msg := err.Error()
+		for _, want := range []string{"refused to let you put messages on the events queue (AccessDenied)", "assumed-role/dev/alice", "QueueOperatorArns", "run the same command again"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%v: the message lacks %q:\n%s", args, want, msg)
+			}
+		}
+		if strings.Contains(msg, "operation error") || strings.Contains(msg, "RequestID") {
+			t.Errorf("%v: the message is the raw SDK error:\n%s", args, msg)
+		}
+		if d := depth(dead); d != "3+0" {
+			t.Fatalf("%v: the DLQ holds %s (visible+hidden), want all 3 back and visible", args, d)
+		}
+	}
+	if d := depth(events); d != "0+0" {
+		t.Fatalf("events queue holds %s while denied", d)
+	}
+
+	deny.Store(false)
+	if out, err := cmd("resolve", "-as", "resend", "-reason", "outcome_unknown"); err != nil || !strings.Contains(out, "custom:u: re-sent") {
+		t.Fatalf("resolve -as resend once allowed: %v\n%s", err, out)
+	}
+	if out, err := cmd("replay", "-reason", "resonance_rejected"); err != nil || !strings.Contains(out, "replayed 2 of 2") {
+		t.Fatalf("replay once allowed: %v\n%s", err, out)
+	}
+	if d, e := depth(dead), depth(events); d != "0+0" || e != "3+0" {
+		t.Fatalf("once allowed: DLQ %s, events %s; want 0 and 3", d, e)
+	}
+	if got, _, _ := store.Claim(ctx, idempotency.Claim{Key: "custom:u", LeaseUntil: time.Now().Add(time.Minute)}); got != idempotency.Claimed {
+		t.Fatalf("the re-sent reward's next claim got %d, want Claimed (one more attempt)", got)
 	}
 }
 

@@ -23,13 +23,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
 
 func main() {
 	base := flag.String("base", envOr("BASE_URL", "http://127.0.0.1:3000"), "base URL of the webhook API")
-	secretsFile := flag.String("secrets", "events/local-secrets.json", "file whose WebhookSecret signs the samples")
+	secretsFile := flag.String("secrets", "events/local-secrets.json", "file whose <Provider>WebhookSecret entries sign the samples")
 	dir := flag.String("events", "events", "samples folder")
 	lnURL := flag.String("loyaltynow-url", os.Getenv("LOYALTYNOW_SIGNED_URL"), "URL Loyalty Now signs, if not the request's")
 	flag.Usage = func() {
@@ -51,17 +51,11 @@ func envOr(k, def string) string {
 }
 
 func run(base, secretsFile, dir, lnURL string) error {
-	raw, err := os.ReadFile(secretsFile)
+	lf, err := devstack.LoadLocalFile(secretsFile)
 	if err != nil {
 		return err
 	}
-	var file struct {
-		Webhook json.RawMessage `json:"WebhookSecret"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		return err
-	}
-	ws, err := secrets.ParseWebhookSecrets(string(file.Webhook))
+	ws, err := lf.WebhookSecrets()
 	if err != nil {
 		return err
 	}

@@ -866,7 +866,10 @@ func TestE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	lf, _ := LoadLocalFile("../../events/local-secrets.json")
-	ws, _ := secrets.ParseWebhookSecrets(string(lf.Secrets["WebhookSecret"]))
+	ws, err := lf.WebhookSecrets()
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := &e2e{t: t, stack: stack, front: httptest.NewServer(stack.Front), secrets: ws, res: res, console: console, window: window,
 		sqs: sqs.NewFromConfig(stack.Endpoints.Config(motoserver.SQS)), start: start}
 	defer e.front.Close()

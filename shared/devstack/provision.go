@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
 
 // LocalFile is events/local-secrets.json: secret values by the template's
@@ -48,6 +50,25 @@ func LoadLocalFile(path string) (*LocalFile, error) {
 		}
 	}
 	return lf, nil
+}
+
+// WebhookSecrets returns each provider's signing secrets, read as its ingest
+// function reads them: its entry in its own secret (providers.SecretIDs).
+// A provider without a secret in the file has none.
+func (lf *LocalFile) WebhookSecrets() (secrets.WebhookSecrets, error) {
+	out := secrets.WebhookSecrets{}
+	for _, p := range providers.Names {
+		raw, ok := lf.Secrets[providers.SecretIDs[p]]
+		if !ok {
+			continue
+		}
+		ws, err := secrets.ParseWebhookSecrets(string(raw))
+		if err != nil {
+			return nil, fmt.Errorf("devstack: %s: %w", providers.SecretIDs[p], err)
+		}
+		out[p] = ws[p]
+	}
+	return out, nil
 }
 
 // Options change what Provision creates, for tests.

@@ -17,7 +17,6 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -61,7 +60,8 @@ func SignEvent(file, provider, secret string, when time.Time) ([]byte, error) {
 }
 
 // SecretFor is the secret a sample file is signed with: ForgedSecret for
-// forged*.json, else the provider's first local secret in localFile.
+// forged*.json, else the first secret in localFile of the provider's own
+// secret (<Provider>WebhookSecret).
 func SecretFor(file, provider, localFile string) (string, error) {
 	if strings.HasPrefix(filepath.Base(file), "forged") {
 		return ForgedSecret, nil
@@ -70,7 +70,7 @@ func SecretFor(file, provider, localFile string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ws, err := secrets.ParseWebhookSecrets(string(lf.Secrets["WebhookSecret"]))
+	ws, err := lf.WebhookSecrets()
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", localFile, err)
 	}

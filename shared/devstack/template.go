@@ -26,7 +26,8 @@ type Template struct {
 	Globals struct {
 		Function map[string]any `yaml:"Function"`
 	} `yaml:"Globals"`
-	Resources map[string]Resource `yaml:"Resources"`
+	Conditions map[string]any      `yaml:"Conditions"`
+	Resources  map[string]Resource `yaml:"Resources"`
 }
 
 // Resource is one resource, its properties decoded with CloudFormation's
@@ -55,19 +56,18 @@ func LoadTemplate(path string) (*Template, error) {
 	return &t, nil
 }
 
-// expandTags rewrites !Ref x, !GetAtt a.b and !Sub s as mappings.
+// expandTags rewrites the short forms as mappings: !Ref x, !Condition c,
+// and every other !Name (!GetAtt a.b, !Sub s, !If [...], ...) as Fn::Name.
 func expandTags(n *yaml.Node) {
 	for _, c := range n.Content {
 		expandTags(c)
 	}
 	var name string
-	switch n.Tag {
-	case "!Ref":
-		name = "Ref"
-	case "!GetAtt":
-		name = "Fn::GetAtt"
-	case "!Sub":
-		name = "Fn::Sub"
+	switch {
+	case n.Tag == "!Ref", n.Tag == "!Condition":
+		name = n.Tag[1:]
+	case strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!"):
+		name = "Fn::" + n.Tag[1:]
 	default:
 		return
 	}

@@ -39,6 +39,7 @@ type Client interface {
 	ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
 	GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 	StartMessageMoveTask(context.Context, *sqs.StartMessageMoveTaskInput, ...func(*sqs.Options)) (*sqs.StartMessageMoveTaskOutput, error)
+	ListMessageMoveTasks(context.Context, *sqs.ListMessageMoveTasksInput, ...func(*sqs.Options)) (*sqs.ListMessageMoveTasksOutput, error)
 }
 
 // NoReason is the reason shown for a message SQS moved to the DLQ itself
@@ -316,8 +317,10 @@ type Redriven struct {
 // Redrive moves every message back to the events queue with an SQS
 // message-move task (SQS does the work, up to 500 messages a second by
 // default). Where the task cannot be started (an SQS-compatible endpoint
-// without it, such as moto; or a permission missing), it replays them
-// itself, which has the same effect.
+// without it, such as moto; or a permission missing), or fails as soon as
+// it starts (it sends as the operator, whom the events queue's policy may
+// refuse), it replays them itself, which has the same effect or fails with
+// the reason.
 func (t *Tool) Redrive(ctx context.Context) (Redriven, error) {
 	handle, err := t.startMoveTask(ctx)
 	if err == nil {
@@ -373,7 +376,38 @@ func (t *Tool) startMoveTask(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return aws.ToString(out.TaskHandle), nil
+	return aws.ToString(out.TaskHandle), t.moveTaskFailure(ctx, src)
+}
+
+// moveTaskWatch is how long a started message-move task is watched for an
+// early failure, and how often.
+var moveTaskWatch, moveTaskPoll = 3 * time.Second, 500 * time.Millisecond
+
+// moveTaskFailure watches the task just started on src for a few seconds:
+// a task whose sends are refused (the events queue's policy, a missing
+// permission) fails at once, while StartMessageMoveTask said it started.
+// It returns that failure, or nil once the task moves messages, ends well,
+// or the watch is over.
+func (t *Tool) moveTaskFailure(ctx context.Context, src string) error {
+	deadline := time.Now().Add(moveTaskWatch)
+	for {
+		out, err := t.SQS.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(src), MaxResults: aws.Int32(1)})
+		if err != nil || len(out.Results) == 0 {
+			return nil // the task started; its status is not ours to read
+		}
+		task := out.Results[0] // the most recent: the one just started
+		switch {
+		case aws.ToString(task.Status) == "FAILED":
+			return fmt.Errorf("dlq: the message-move task failed: %s", aws.ToString(task.FailureReason))
+		case aws.ToString(task.Status) != "RUNNING" || task.ApproximateNumberOfMessagesMoved > 0 || !time.Now().Before(deadline):
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(moveTaskPoll):
+		}
+	}
 }
 
 func (t *Tool) arn(ctx context.Context, url string) (string, error) {

@@ -33,8 +33,11 @@ type Resolved struct {
 //     the second is a duplicate of the first).
 //
 // A key that turns out to be paid already has its messages deleted; a key
-// whose outcome is not unknown (a live claim, or never claimed) is left as
-// it is, with its messages. Messages of any other reason are refused.
+// already open for one more attempt is re-sent again (its messages could
+// not be replayed last time, for example because the events queue refused
+// the operator: one attempt is still all it gets); a key whose outcome is
+// not unknown (a live claim, or never claimed) is left as it is, with its
+// messages. Messages of any other reason are refused.
 func (t *Tool) Resolve(ctx context.Context, msgs []Message, how idempotency.Resolution, by string) ([]Resolved, error) {
 	if t.Rewards == nil {
 		return nil, errors.New("dlq: resolve needs the idempotency table (the stack's IdempotencyTableName output, or -table)")
@@ -64,6 +67,9 @@ func (t *Tool) Resolve(ctx context.Context, msgs []Message, how idempotency.Reso
 			_, err = t.Delete(ctx, byKey[key])
 		case err == nil:
 			r.Outcome = "re-sent"
+			_, err = t.Replay(ctx, byKey[key])
+		case errors.Is(err, idempotency.ErrNotUnknown) && rec != nil && rec.Status == idempotency.StatusResend && how == idempotency.ResolvedResend:
+			r.Outcome = "re-sent (it was open for one more attempt already)"
 			_, err = t.Replay(ctx, byKey[key])
 		case errors.Is(err, idempotency.ErrNotUnknown) && rec != nil && rec.Status == idempotency.StatusCompleted:
 			r.Outcome = "already paid: nothing sent"

@@ -73,8 +73,8 @@ func newTestForwarder(t testing.TB, s *stub) (*Forwarder, *memQueue) {
 		Resonance: &resonance.Client{BaseURL: srv.URL, BrandID: testBrand, Auth: resonance.AuthBearer,
 			Credentials: staticCreds{resonance.Credentials{APIKey: "k"}}},
 		DeadLetters: q, Visibility: q,
-		Envelopes:   envelope.StaticKeys{localEnvelopeKey(t)},
-		Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
+		Envelopes: envelope.StaticKeys{localEnvelopeKey(t)},
+		Log:       slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
 	}, q
 }
 

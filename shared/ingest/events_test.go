@@ -26,15 +26,18 @@ func TestSampleEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var local struct {
-		Webhook json.RawMessage `json:"WebhookSecret"`
-	}
+	var local map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &local); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := secrets.ParseWebhookSecrets(string(local.Webhook))
-	if err != nil {
-		t.Fatal(err)
+	// Each provider's secrets from its own secret, as its function reads them.
+	ws := secrets.WebhookSecrets{}
+	for _, p := range providers.Names {
+		own, err := secrets.ParseWebhookSecrets(string(local[providers.SecretIDs[p]]))
+		if err != nil {
+			t.Fatalf("%s: %v", providers.SecretIDs[p], err)
+		}
+		ws[p] = own[p]
 	}
 	total := 0
 	for _, p := range providers.Names {

@@ -62,7 +62,7 @@ type Handler struct {
 	// with the first, so that the forwarder acts only on what ingest
 	// authenticated. Without them nothing is enqueued (503).
 	Envelopes envelope.KeySource
-	Accept      EventFilter
+	Accept    EventFilter
 	// SignedURL, when set, is the URL the sender signs (Loyalty Now signs
 	// the URL as registered, which may be a custom domain); by default the
 	// request's own URL.

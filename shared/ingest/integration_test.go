@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,17 +28,18 @@ func TestIntegrationMoto(t *testing.T) {
 	moto.Env(t)
 	eventsURL := moto.CreateQueue(t, "events", nil)
 	dlqURL := moto.CreateQueue(t, "dlq", nil)
-	secretARN := moto.CreateSecret(t, "webhook-secrets", `{"stripe":"whsec_new,whsec_old","shopify":"hush"}`)
-	t.Setenv("WEBHOOK_SECRET_ID", secretARN)
 	t.Setenv("EVENTS_QUEUE_URL", eventsURL)
 	t.Setenv("DEAD_LETTER_QUEUE_URL", dlqURL)
 	t.Setenv("SQS_SEND_TIMEOUT", "2s")
 	t.Setenv("ENVELOPE_KEY_ID", moto.CreateSecret(t, "envelope-key", string(testEnvelopeKey)))
 
+	// Each function reads its own provider's secret, as in template.yaml.
+	t.Setenv("WEBHOOK_SECRET_ID", moto.CreateSecret(t, "stripe-webhook-secret", `{"stripe":"whsec_new,whsec_old"}`))
 	stripeH, err := FromEnv("stripe", providers.ByName["stripe"])
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("WEBHOOK_SECRET_ID", moto.CreateSecret(t, "shopify-webhook-secret", `{"shopify":"hush"}`))
 	shopifyH, err := FromEnv("shopify", providers.ByName["shopify"])
 	if err != nil {
 		t.Fatal(err)
@@ -135,73 +137,75 @@ func receive(t *testing.T, c *sqs.Client, url string, n int) []types.Message {
 	return out
 }
 
-// TestSecretRotation follows the README's rotation for every provider on a
-// real Secrets Manager (moto): add the new secret before the old one, both
-// are accepted while senders switch, then retire the old one and only the
-// new one is. The functions see each change within SECRETS_TTL.
+// TestSecretRotation follows the README's rotation for every provider in
+// turn on a real Secrets Manager (moto), each provider in its own secret:
+// add the new secret before the old one, both are accepted while senders
+// switch, then retire the old one and only the new one is. The functions
+// see each change within SECRETS_TTL, and a change to one provider's secret
+// leaves every other provider's as it was.
 func TestSecretRotation(t *testing.T) {
 	moto := awstest.StartMoto(t)
 	moto.Env(t)
 	const oldS, newS = "whsec_b2xkLXNlY3JldC1vbGQ=", "whsec_bmV3LXNlY3JldC1uZXc="
-	doc := func(value string) string {
-		m := map[string]string{}
-		for _, p := range providers.Names {
-			m[p] = value
-		}
-		b, _ := json.Marshal(m)
+	doc := func(provider, value string) string {
+		b, _ := json.Marshal(map[string]string{provider: value})
 		return string(b)
 	}
-	secretARN := moto.CreateSecret(t, "webhook-secrets", doc(oldS))
-	t.Setenv("WEBHOOK_SECRET_ID", secretARN)
 	t.Setenv("EVENTS_QUEUE_URL", moto.CreateQueue(t, "events", nil))
 	t.Setenv("DEAD_LETTER_QUEUE_URL", moto.CreateQueue(t, "dlq", nil))
 	t.Setenv("ENVELOPE_KEY_ID", moto.CreateSecret(t, "envelope-key", string(testEnvelopeKey)))
 	const ttl = 300 * time.Millisecond
 	t.Setenv("SECRETS_TTL", ttl.String())
-	handlers := map[string]*Handler{}
+	handlers, secretARNs := map[string]*Handler{}, map[string]string{}
+	current := map[string]string{} // each provider's secret as it stands
 	for _, p := range providers.Names {
+		current[p] = oldS
+		secretARNs[p] = moto.CreateSecret(t, p+"-webhook-secret", doc(p, oldS))
+		t.Setenv("WEBHOOK_SECRET_ID", secretARNs[p])
 		h, err := FromEnv(p, providers.ByName[p])
 		if err != nil {
 			t.Fatal(err)
 		}
 		handlers[p] = h
 	}
-	sm := secretsmanager.NewFromConfig(moto.Config())
-	for _, phase := range []struct {
-		name     string
-		secret   string // the document's value for every provider
-		old, new int    // answers to a webhook signed with each
-	}{
-		{"before: the old secret only", oldS, 200, 401},
-		{"overlap: new added first, old kept", newS + "," + oldS, 200, 200},
-		{"after: old retired", newS, 401, 200},
-	} {
-		if _, err := sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
-			SecretId: aws.String(secretARN), SecretString: aws.String(doc(phase.secret)),
-		}); err != nil {
-			t.Fatal(err)
+	// answer is what a webhook signed with secret gets when the provider's
+	// secret holds value.
+	answer := func(value, secret string) int {
+		for _, s := range strings.Split(value, ",") {
+			if s == secret {
+				return 200
+			}
 		}
-		time.Sleep(ttl + 100*time.Millisecond)
-		for _, p := range providers.Names {
-			for _, c := range []struct {
-				secret string
-				want   int
-			}{{oldS, phase.old}, {newS, phase.new}} {
-				body, headers := providers.Minimal(p)
-				url := "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/" + p
-				signed, err := providers.Sign(p, providers.Delivery{Body: body, URL: url, At: time.Now(), Headers: headers}, c.secret)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp, _ := handlers[p].Handle(context.Background(), apigw.Event(apigw.Request{
-					Path: "/webhooks/" + p, Domain: "abc.execute-api.us-east-1.amazonaws.com", Headers: signed, Body: body,
-				}))
-				if resp.StatusCode != c.want {
-					name := "old"
-					if c.secret == newS {
-						name = "new"
+		return 401
+	}
+	sm := secretsmanager.NewFromConfig(moto.Config())
+	for _, rotated := range providers.Names {
+		for _, phase := range []struct{ name, secret string }{
+			{"before: the old secret only", oldS},
+			{"overlap: new added first, old kept", newS + "," + oldS},
+			{"after: old retired", newS},
+		} {
+			if _, err := sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+				SecretId: aws.String(secretARNs[rotated]), SecretString: aws.String(doc(rotated, phase.secret)),
+			}); err != nil {
+				t.Fatal(err)
+			}
+			current[rotated] = phase.secret
+			time.Sleep(ttl + 100*time.Millisecond)
+			for _, p := range providers.Names {
+				for _, c := range []struct{ name, secret string }{{"old", oldS}, {"new", newS}} {
+					body, headers := providers.Minimal(p)
+					url := "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/" + p
+					signed, err := providers.Sign(p, providers.Delivery{Body: body, URL: url, At: time.Now(), Headers: headers}, c.secret)
+					if err != nil {
+						t.Fatal(err)
 					}
-					t.Errorf("%s: %s signed with the %s secret: %d, want %d", phase.name, p, name, resp.StatusCode, c.want)
+					resp, _ := handlers[p].Handle(context.Background(), apigw.Event(apigw.Request{
+						Path: "/webhooks/" + p, Domain: "abc.execute-api.us-east-1.amazonaws.com", Headers: signed, Body: body,
+					}))
+					if want := answer(current[p], c.secret); resp.StatusCode != want {
+						t.Errorf("rotating %s, %s: %s signed with the %s secret: %d, want %d", rotated, phase.name, p, c.name, resp.StatusCode, want)
+					}
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"log/slog"
+	"sort"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
@@ -15,22 +16,47 @@ import (
 // as a configuration error (which secret, never its value): the cache keeps
 // serving the secrets it had, or, with none yet, the function answers 503
 // and senders retry until the secret is fixed.
+//
+// Only name's own entry is kept. Each provider has its own secret, which
+// only its function may read; a document that also holds other providers'
+// entries (the whole set pasted into one provider's secret) is logged as a
+// warning naming them, so that the one function that can read it does not
+// quietly hold every provider's signing secret.
 func CheckedSecrets(name string, p webhook.Provider, log *slog.Logger) func(string) (secrets.WebhookSecrets, error) {
 	checker, _ := p.(webhook.SecretChecker)
 	return func(doc string) (secrets.WebhookSecrets, error) {
 		all, err := secrets.ParseWebhookSecrets(doc)
-		if err != nil || checker == nil {
-			return all, err
+		if err != nil {
+			return nil, err
 		}
-		for i, s := range all[name] {
-			if err := checker.CheckSecret(s); err != nil {
-				err = fmt.Errorf("%w: %s secret %d of %d: %w", secrets.ErrFormat, name, i+1, len(all[name]), err)
-				if log != nil {
-					log.Error("webhook secret misconfigured", "provider", name, "error", err.Error())
+		if others := otherEntries(all, name); len(others) > 0 && log != nil {
+			log.Warn("webhook secret holds other providers' entries; each belongs in its own provider's secret",
+				"provider", name, "others", others)
+		}
+		own := all[name]
+		if checker != nil {
+			for i, s := range own {
+				if err := checker.CheckSecret(s); err != nil {
+					err = fmt.Errorf("%w: %s secret %d of %d: %w", secrets.ErrFormat, name, i+1, len(own), err)
+					if log != nil {
+						log.Error("webhook secret misconfigured", "provider", name, "error", err.Error())
+					}
+					return nil, err
 				}
-				return nil, err
 			}
 		}
-		return all, nil
+		return secrets.WebhookSecrets{name: own}, nil
 	}
+}
+
+// otherEntries names the non-empty entries of all other than name's.
+func otherEntries(all secrets.WebhookSecrets, name string) []string {
+	var out []string
+	for k, v := range all {
+		if k != name && len(v) > 0 {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

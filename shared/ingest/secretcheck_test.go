@@ -15,17 +15,21 @@ import (
 // refuse ("whsec_" and nothing after it) fails the load, with a
 // configuration error in the log that names the secret's place, not its
 // value, and the delivery is answered 503 so the sender retries; good
-// secrets, and other providers' secrets, load as before.
+// secrets load as before. Only the provider's own entry is kept: another
+// provider's entry in its secret (malformed or not) is never checked, held
+// or logged by value, only named in a warning.
 func TestCheckedSecrets(t *testing.T) {
 	for _, c := range []struct {
 		name, provider, doc string
 		status              int
 		which               string // the secret the log names
+		others              string // the other providers a warning names
 	}{
-		{"good secrets", "custom", `{"custom":"` + testSecret + `,MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"}`, 200, ""},
-		{"whsec_ with nothing after it", "custom", `{"custom":"` + testSecret + `,whsec_"}`, 503, "secret 2 of 2"},
-		{"prefix, not base64", "custom", `{"custom":["whsec_s3cr3t!!", "` + testSecret + `"]}`, 503, "secret 1 of 2"},
-		{"another provider's secret is not this one's business", "shopify", `{"shopify":"` + testSecret + `","custom":"whsec_"}`, 200, ""},
+		{"good secrets", "custom", `{"custom":"` + testSecret + `,MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"}`, 200, "", ""},
+		{"whsec_ with nothing after it", "custom", `{"custom":"` + testSecret + `,whsec_"}`, 503, "secret 2 of 2", ""},
+		{"prefix, not base64", "custom", `{"custom":["whsec_s3cr3t!!", "` + testSecret + `"]}`, 503, "secret 1 of 2", ""},
+		{"another provider's secret is not this one's business", "shopify", `{"shopify":"` + testSecret + `","custom":"whsec_"}`, 200, "", `"others":["custom"]`},
+		{"the whole set pasted into one secret", "custom", `{"custom":"` + testSecret + `","stripe":"whsec_c3RyaXBlLXMzY3IzdA==","zupy":"zupy-s3cr3t","shopify":""}`, 200, "", `"others":["stripe","zupy"]`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(c.provider)
@@ -49,6 +53,18 @@ func TestCheckedSecrets(t *testing.T) {
 				}
 			} else if bytes.Contains(f.logs.Bytes(), []byte("misconfigured")) {
 				t.Errorf("good secrets logged as misconfigured: %s", logged)
+			}
+			if warned := strings.Contains(logged, "other providers' entries"); warned != (c.others != "") || !strings.Contains(logged, c.others) {
+				t.Errorf("warning about other providers' entries: got %v, want one naming %s: %s", warned, c.others, logged)
+			}
+			if strings.Contains(logged, "s3cr3t") || strings.Contains(logged, "c3RyaXBl") {
+				t.Errorf("the log carries a secret: %s", logged)
+			}
+			if c.status == 200 {
+				held, err := f.h.Secrets.Get(context.Background())
+				if err != nil || len(held) != 1 || len(held[c.provider]) == 0 {
+					t.Errorf("secrets held %d entries (%v), want only %s's", len(held), err, c.provider)
+				}
 			}
 		})
 	}

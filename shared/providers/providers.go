@@ -50,6 +50,18 @@ var FunctionIDs = map[string]string{
 	"custom":     "CustomWebhookFunction",
 }
 
+// SecretIDs maps each provider to the logical id in template.yaml of its
+// webhook signing secret, which only its ingest function can read. The
+// secret is a JSON document with that provider's entry alone, as
+// secrets.ParseWebhookSecrets reads it: {"shopify":"new,old"}.
+var SecretIDs = map[string]string{
+	"shopify":    "ShopifyWebhookSecret",
+	"stripe":     "StripeWebhookSecret",
+	"zupy":       "ZupyWebhookSecret",
+	"loyaltynow": "LoyaltyNowWebhookSecret",
+	"custom":     "CustomWebhookSecret",
+}
+
 // Delivery describes a test delivery to sign.
 type Delivery struct {
 	Body []byte
