@@ -118,7 +118,9 @@ func TestUnknownOutcomes(t *testing.T) {
 			// The same message comes back after the first lease (a crashed
 			// invocation's batch, or a provider's retry), to a healthy worker.
 			clock = clock.Add(time.Minute)
+			s.mu.Lock()
 			s.delay = 0
+			s.mu.Unlock()
 			second := *f
 			msg.Attributes = map[string]string{"ApproximateReceiveCount": "2"}
 			q.msgs = nil
