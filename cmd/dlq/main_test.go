@@ -34,13 +34,19 @@ import (
 const parked = "{\"v\":1,\"provider\":\"custom\",\"eventType\":\"purchase\",\"deliveryId\":\"erp-1\",\"receivedAt\":\"2026-11-23T08:13:26.861Z\",\"bodyBytes\":66}\n" +
 	`{"id":"erp-1","type":"purchase","customerEmail":"ana@example.com"}`
 
+// relayQueues starts moto, points the AWS SDK at it, and creates the DLQ
+// and the events queue.
+func relayQueues(t *testing.T) (m *awstest.Moto, dead, events string) {
+	t.Helper()
+	m = awstest.StartMoto(t)
+	m.Env(t)
+	return m, m.CreateQueue(t, "dlq", nil), m.CreateQueue(t, "events", nil)
+}
+
 // TestCommands runs the command as an operator would, against moto: the
 // queues found from -local (make dev's outputs) or explicit URLs.
 func TestCommands(t *testing.T) {
-	m := awstest.StartMoto(t)
-	m.Env(t)
-	dead := m.CreateQueue(t, "dlq", nil)
-	events := m.CreateQueue(t, "events", nil)
+	m, dead, events := relayQueues(t)
 	q := queue.SQS{Client: sqs.NewFromConfig(m.Config()), URL: dead}
 	for _, reason := range []string{"resonance_rejected", "resonance_rejected", "no_customer_identity"} {
 		if err := q.Send(context.Background(), parked, map[string]string{"reason": reason, "provider": "custom", "source": "forwarder", "http_status": "422", "resonance_response": `{"error":"ana@example.com unknown"}`}); err != nil {
@@ -148,11 +154,8 @@ func TestStackOutputs(t *testing.T) {
 // as the operator says: resend opens the key and replays its messages,
 // paid records it and deletes them; other reasons are refused.
 func TestResolve(t *testing.T) {
-	m := awstest.StartMoto(t)
-	m.Env(t)
+	m, dead, events := relayQueues(t)
 	ctx := context.Background()
-	dead := m.CreateQueue(t, "dlq", nil)
-	events := m.CreateQueue(t, "events", nil)
 	table := m.CreateIdempotencyTable(t, "idem")
 	store := &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(m.Config()), Table: table}
 	q := queue.SQS{Client: sqs.NewFromConfig(m.Config()), URL: dead}
@@ -270,11 +273,8 @@ func denyingSQS(t *testing.T, moto, events string, deny *atomic.Bool) string {
 // the same commands finish the job: resolve -as resend re-sends a reward it
 // had already opened for one more attempt.
 func TestSendDenied(t *testing.T) {
-	m := awstest.StartMoto(t)
-	m.Env(t)
+	m, dead, events := relayQueues(t)
 	ctx := context.Background()
-	dead := m.CreateQueue(t, "dlq", nil)
-	events := m.CreateQueue(t, "events", nil)
 	table := m.CreateIdempotencyTable(t, "idem")
 	var deny atomic.Bool
 	deny.Store(true)
@@ -357,11 +357,8 @@ func TestSendDenied(t *testing.T) {
 // edited envelope stays unverifiable); replay -resign signs it with the
 // relay's key in the operator's name, which the forwarder then logs.
 func TestResign(t *testing.T) {
-	m := awstest.StartMoto(t)
-	m.Env(t)
+	m, dead, events := relayQueues(t)
 	ctx := context.Background()
-	dead := m.CreateQueue(t, "dlq", nil)
-	events := m.CreateQueue(t, "events", nil)
 	const key = "cmd-dlq-test-envelope-key-0123456789abcdef"
 	arn := m.CreateSecret(t, "envelope", key)
 	q := queue.SQS{Client: sqs.NewFromConfig(m.Config()), URL: dead}

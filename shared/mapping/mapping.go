@@ -253,16 +253,7 @@ func MaskEmail(e string) string {
 // separated by "|" are tried in order.
 func Lookup(doc any, paths string) string {
 	for path := range strings.SplitSeq(paths, "|") {
-		v := doc
-		for part := range strings.SplitSeq(strings.TrimSpace(path), ".") {
-			m, ok := v.(map[string]any)
-			if !ok {
-				v = nil
-				break
-			}
-			v = m[part]
-		}
-		switch x := v.(type) {
+		switch x := at(doc, path).(type) {
 		case string:
 			if x != "" {
 				return x
@@ -274,21 +265,26 @@ func Lookup(doc any, paths string) string {
 	return ""
 }
 
+// at follows one dotted path through decoded JSON; nil when it leads
+// nowhere.
+func at(doc any, path string) any {
+	v := doc
+	for part := range strings.SplitSeq(strings.TrimSpace(path), ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[part]
+	}
+	return v
+}
+
 // LookupID is Lookup for an identifier: a number found must be a plain
 // integer literal, as for ID (else a ParkError invalid_payload names the
 // paths), so that one number is one key.
 func LookupID(doc any, paths string) (string, error) {
 	for path := range strings.SplitSeq(paths, "|") {
-		v := doc
-		for part := range strings.SplitSeq(strings.TrimSpace(path), ".") {
-			m, ok := v.(map[string]any)
-			if !ok {
-				v = nil
-				break
-			}
-			v = m[part]
-		}
-		switch x := v.(type) {
+		switch x := at(doc, path).(type) {
 		case string:
 			if x != "" {
 				return x, nil
