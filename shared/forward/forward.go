@@ -378,8 +378,9 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 		}
 		f.tripBreaker(b, o)
 		return o
-	case resp.Status >= 500:
-		// 500, 502, 504...: the request may have been carried out.
+	case resp.Status >= 500 || resp.Status/100 == 3:
+		// 500, 502, 504...: the request may have been carried out; and a
+		// redirect (never followed) says nothing of whether it was.
 		return f.unknown(ctx, b, m, rec, outcome{reason: ReasonOutcomeUnknown, latency: latency, http: resp.Status, answer: string(resp.Body),
 			detail: fmt.Sprintf("Resonance answered %d to attempt %d: the reward may have been paid", resp.Status, rec.Attempt)})
 	case resp.Status/100 == 2 && !resp.Paid() && !resp.Refused():
