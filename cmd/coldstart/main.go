@@ -256,12 +256,12 @@ func bigEvents(body []byte) (ingestEv, fwdEv []byte, err error) {
 		return nil, nil, err
 	}
 	env := &envelope.Envelope{Version: envelope.Version, Provider: "shopify", EventType: "orders/paid", DeliveryID: "big-1",
-		ReceivedAt: devstack.SampleTime, Headers: map[string]string{"x-shopify-shop-domain": "big.myshopify.com"}, Body: body} // the sample's own time: its created_at stays fresh
+		ReceivedAt: devstack.SampleTime, Headers: map[string]string{"x-shopify-shop-domain": "big.myshopify.com"}, Body: body} // restamped below: received now, its created_at moved as much
 	key, err := devstack.EnvelopeKey("events/local-secrets.json")
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := envelope.Sign(env, key); err != nil { // as ingest signs it
+	if err := providers.Restamp(env, key, time.Now()); err != nil { // as ingest would queue it now
 		return nil, nil, err
 	}
 	msg := envelope.Encode(env)

@@ -54,7 +54,7 @@ commands:
   list                                counts by reason and provider
   show ID                             one message decoded, emails masked
   replay ID... | -reason R | -all     back to the events queue, then off the DLQ, as they are
-         -resign                      re-signed with the relay's envelope key in your name
+  replay -resign ID...                re-signed with the relay's envelope key in your name
                                       (for messages you checked that no longer verify:
                                       signed with a retired key, or changed on purpose)
   redrive                             everything back to the events queue
@@ -291,6 +291,9 @@ func act(ctx context.Context, t *dlq.Tool, cmd string, args []string, out io.Wri
 	how := idempotency.Resolution(*as)
 	if cmd == "resolve" && how != idempotency.ResolvedPaid && how != idempotency.ResolvedResend {
 		return fmt.Errorf("%w: resolve needs -as paid (you checked that Resonance paid it) or -as resend (send it once more with the same Idempotency-Key)", errUsage)
+	}
+	if *resign && (*reason != "" || *all) {
+		return fmt.Errorf("%w: replay -resign vouches for each message in your name: give their ids (read each with show first), not -reason or -all", errUsage)
 	}
 	if len(ids) == 0 && *reason == "" && !*all {
 		return fmt.Errorf("%w: %s needs message ids, -reason or -all", errUsage, cmd)

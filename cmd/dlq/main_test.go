@@ -371,7 +371,18 @@ func TestResign(t *testing.T) {
 	}
 	t.Setenv("USER", "ops")
 	var out bytes.Buffer
-	if err := run(ctx, []string{"-local", "replay", "-resign", "-all"}, &out); err != nil || !strings.Contains(out.String(), "re-signed as ops@") {
+	if err := run(ctx, []string{"-local", "replay", "-resign", "-all"}, &out); !errors.Is(err, errUsage) {
+		t.Fatalf("replay -resign -all: %v, want a usage error (re-signing names each message)", err)
+	}
+	if err := run(ctx, []string{"-local", "list"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	id := regexp.MustCompile(`(?m)^1 .* ([0-9a-f-]{36})$`).FindStringSubmatch(out.String())
+	if id == nil {
+		t.Fatalf("no message id in:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"-local", "replay", "-resign", id[1]}, &out); err != nil || !strings.Contains(out.String(), "re-signed as ops@") {
 		t.Fatalf("replay -resign: %v\n%s", err, out.String())
 	}
 	r, err := sqs.NewFromConfig(m.Config()).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &events, WaitTimeSeconds: 1})

@@ -20,6 +20,8 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
@@ -72,6 +74,12 @@ func run(ctx context.Context, function, eventFile, bootstrap, template, local st
 			fmt.Fprintf(os.Stderr, "signed %s afresh with %s\n", eventFile, with)
 		}
 	}
+	if function == "ForwarderFunction" && fresh {
+		if event, err = restamp(event, local); err != nil {
+			return fmt.Errorf("%s: %w", eventFile, err)
+		}
+		fmt.Fprintf(os.Stderr, "stamped %s's envelopes as received now (the forwarder refuses old ones)\n", eventFile)
+	}
 	cfg := devstack.Config{
 		Template: template, LocalFile: local, Out: os.Stderr,
 		Endpoint: os.Getenv("AWS_ENDPOINT_URL"), ResonanceURL: os.Getenv("RESONANCE_API_URL"),
@@ -114,4 +122,21 @@ func run(ctx context.Context, function, eventFile, bootstrap, template, local st
 	}
 	fmt.Println(pretty.String())
 	return nil
+}
+
+// restamp makes a ForwarderFunction sample's envelopes what ingest would
+// queue now, signed with the local envelope key.
+func restamp(event []byte, local string) ([]byte, error) {
+	var ev events.SQSEvent
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return nil, err
+	}
+	key, err := devstack.EnvelopeKey(local)
+	if err != nil {
+		return nil, err
+	}
+	if err := providers.RestampSQS(&ev, key, time.Now()); err != nil {
+		return nil, err
+	}
+	return json.Marshal(ev)
 }

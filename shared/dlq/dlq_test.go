@@ -29,6 +29,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/sqspoll"
@@ -123,6 +124,13 @@ func samples(t *testing.T) map[string]string {
 	}
 	var ev events.SQSEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	key, err := devstack.EnvelopeKey("../../events/local-secrets.json")
+	if err == nil {
+		err = providers.RestampSQS(&ev, key, time.Now()) // the forwarder refuses old envelopes
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}

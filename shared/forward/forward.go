@@ -77,6 +77,8 @@ type Forwarder struct {
 	// have paid: UnknownPark (the default) parks it for an operator,
 	// UnknownResend sends it again with the same Idempotency-Key.
 	UnknownOutcome string
+	// MaxEnvelopeAge overrides DefaultMaxEnvelopeAge when positive.
+	MaxEnvelopeAge time.Duration
 
 	Now     func() time.Time
 	Log     *slog.Logger
@@ -106,6 +108,17 @@ const ReasonOutcomeUnknown = "outcome_unknown"
 // ReasonEnvelopeUnverified parks a message ingest did not sign with the
 // relay's envelope key (or that was edited since).
 const ReasonEnvelopeUnverified = "envelope_unverified"
+
+// ReasonStaleEnvelope parks a signed envelope received longer ago than
+// MaxEnvelopeAge: put back on the queue from a copy, not waiting in it.
+const ReasonStaleEnvelope = "stale_envelope"
+
+// DefaultMaxEnvelopeAge is the oldest envelope the forwarder acts on: what
+// a message can wait in the queues (4 days, then 14 in the DLQ) with room
+// to spare, and the margin the stale-delivery check keeps below the reward
+// keys' memory (mapping.ReplayMargin), so that no envelope is acted on
+// after the key it could pay has been forgotten.
+const DefaultMaxEnvelopeAge = mapping.ReplayMargin
 
 // Reasons for Resonance's permanent rejections.
 const (
@@ -249,6 +262,15 @@ func (f *Forwarder) process(ctx context.Context, b *batch, m *events.SQSMessage)
 		o.env = env
 		return o
 	}
+	if age := f.now().Sub(env.ReceivedAt); age > f.maxEnvelopeAge() {
+		// A genuine envelope never waits this long (4 days on the events
+		// queue, 14 in the DLQ): this one was saved and put back, perhaps
+		// after its reward's key was forgotten.
+		o := f.park(ctx, m, env, outcome{reason: ReasonStaleEnvelope,
+			err: fmt.Errorf("received %s ago, more than the %s an envelope may wait", age.Round(time.Hour), f.maxEnvelopeAge())})
+		o.env = env
+		return o
+	}
 	o := f.forward(ctx, b, m, env)
 	o.env = env
 	return o
@@ -292,6 +314,13 @@ func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage,
 		}
 	}
 	return total
+}
+
+func (f *Forwarder) maxEnvelopeAge() time.Duration {
+	if f.MaxEnvelopeAge > 0 {
+		return f.MaxEnvelopeAge
+	}
+	return DefaultMaxEnvelopeAge
 }
 
 func (f *Forwarder) maxReceive() int {
@@ -378,8 +407,9 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 		}
 		f.tripBreaker(b, o)
 		return o
-	case resp.Status >= 500:
-		// 500, 502, 504...: the request may have been carried out.
+	case resp.Status >= 500 || resp.Status/100 == 3:
+		// 500, 502, 504...: the request may have been carried out; and a
+		// redirect (never followed) says nothing of whether it was.
 		return f.unknown(ctx, b, m, rec, outcome{reason: ReasonOutcomeUnknown, latency: latency, http: resp.Status, answer: string(resp.Body),
 			detail: fmt.Sprintf("Resonance answered %d to attempt %d: the reward may have been paid", resp.Status, rec.Attempt)})
 	case resp.Status/100 == 2 && !resp.Paid() && !resp.Refused():
@@ -388,7 +418,11 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 			detail: fmt.Sprintf("Resonance answered %d to attempt %d without \"success\": true", resp.Status, rec.Attempt)})
 	}
 	b.consecutive.Store(0)
-	if resp.Paid() || resp.Status == 409 {
+	// A 409 means "already rewarded" only where an earlier attempt of this
+	// key may have reached Resonance. To a first attempt it is a refusal
+	// (a cooldown for this user and event): parked, never recorded paid.
+	dup := resp.Status == 409 && rec.Attempt > 1
+	if resp.Paid() || dup {
 		status := Forwarded
 		if resp.Status == 409 {
 			status = Duplicate
@@ -403,13 +437,18 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 		}
 		return outcome{status: status, http: resp.Status, latency: latency}
 	}
-	// A refusal: any other 4xx, or a 2xx that says "success": false.
+	// A refusal: any other 4xx, a 409 to a first attempt, or a 2xx that
+	// says "success": false.
 	f.release(ctx, *rec)
 	reason := reasonRejected
 	if resp.Status == 401 || resp.Status == 403 {
 		reason = reasonAuthRejected
 	}
-	return outcome{status: Parked, reason: reason, http: resp.Status, answer: string(resp.Body), latency: latency}
+	o := outcome{status: Parked, reason: reason, http: resp.Status, answer: string(resp.Body), latency: latency}
+	if resp.Status == 409 {
+		o.detail = "409 to the first attempt of this reward: Resonance refuses it (a cooldown?), it was never sent before"
+	}
+	return o
 }
 
 // unknownOutcome is the parking of a reward an earlier attempt may have

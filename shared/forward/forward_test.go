@@ -20,6 +20,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency/idemtest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 )
 
@@ -91,6 +92,10 @@ func sampleBatch(t testing.TB) events.SQSEvent {
 	}
 	var ev events.SQSEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	// As ingest would queue them now: the forwarder refuses old envelopes.
+	if err := providers.RestampSQS(&ev, localEnvelopeKey(t), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return ev
@@ -171,7 +176,9 @@ func TestOutcomesByStatus(t *testing.T) {
 	}{
 		{200, paid, false, "", idempotency.StatusCompleted},
 		{201, paid, false, "", idempotency.StatusCompleted},
-		{409, refused, false, "", idempotency.StatusCompleted},
+		// 409 to a first attempt: never sent before, so a refusal (a
+		// cooldown), not "already paid" (TestConflictAfterAnUnknownAttempt).
+		{409, refused, false, "resonance_rejected", ""},
 		// Resonance says it did not act: retried.
 		{503, "", true, "", ""}, {408, "", true, "", ""}, {429, "", true, "", ""},
 		// A refusal, whatever the status.
@@ -251,8 +258,8 @@ func TestMetrics(t *testing.T) {
 	}{
 		{"all paid; the checkout and its charge share a key", 200,
 			map[string]float64{"Forwarded": 9, "Duplicates": 1, "ResonanceLatency": 9}},
-		{"all already rewarded", 409,
-			map[string]float64{"Duplicates": 10, "ResonanceLatency": 9}},
+		{"409 to every first attempt: refused, not paid", 409,
+			map[string]float64{"Parked": 10, "Parked/resonance_rejected": 10, "ResonanceLatency": 10}},
 		{"rejected", 422,
 			map[string]float64{"Parked": 10, "Parked/resonance_rejected": 10, "ResonanceLatency": 10}},
 		{"down: three tries, then the breaker", 503,

@@ -209,3 +209,26 @@ type failingKeys struct{}
 func (failingKeys) Get(context.Context) ([][]byte, error) {
 	return nil, errors.New("secrets manager unreachable")
 }
+
+// TestConflictAfterAnUnknownAttempt: a 409 is "already rewarded" when an
+// earlier attempt of the key may have reached Resonance (here a 500, then
+// an operator's resend): the reward is recorded paid, not parked again.
+func TestConflictAfterAnUnknownAttempt(t *testing.T) {
+	s := &stub{script: func(_ string, attempt int) (int, string) {
+		if attempt == 1 {
+			return 500, ""
+		}
+		return 409, ""
+	}}
+	f, q := newTestForwarder(t, s)
+	store := &idemtest.Memory{}
+	f.Store, f.UnknownOutcome = store, UnknownResend
+	msg := sampleBatch(t).Records[0]
+	f.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}})
+	msg.Attributes = map[string]string{"ApproximateReceiveCount": "2"}
+	resp, _ := f.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}})
+	rec, _ := store.Get(q.key(t, s))
+	if len(q.msgs) != 0 || len(resp.BatchItemFailures) != 0 || rec.Status != idempotency.StatusCompleted || rec.Attempt != 2 {
+		t.Fatalf("parked %v, returned %v, record %+v; want COMPLETED on attempt 2", q.msgs, resp.BatchItemFailures, rec)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 )
 
 // Minimal returns, for provider, the smallest body and unsigned headers its
@@ -90,6 +92,32 @@ func Realistic(eventsDir, provider string) ([]byte, map[string]string, error) {
 
 // businessTime matches the times a Shopify or Zupy sample body carries.
 var businessTime = regexp.MustCompile(`"(created_at|updated_at|processed_at|cancelled_at|timestamp|awarded_at)":(\s*)"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2}))"`)
+
+// Restamp makes a sample envelope what ingest would queue at now: received
+// then, its Shopify and Zupy business times moved as much (Freshen), and
+// signed with the envelope key. The forwarder refuses envelopes received
+// long ago, so samples signed once and checked in are restamped at use.
+func Restamp(env *envelope.Envelope, key []byte, now time.Time) error {
+	env.Body = Freshen(env.Provider, env.Body, env.ReceivedAt, now)
+	env.ReceivedAt = now.UTC()
+	return envelope.Sign(env, key)
+}
+
+// RestampSQS restamps every envelope in an SQS event (a ForwarderFunction
+// sample) at now; records that are not envelopes are left as they are.
+func RestampSQS(ev *events.SQSEvent, key []byte, now time.Time) error {
+	for i := range ev.Records {
+		env, err := envelope.Decode([]byte(ev.Records[i].Body))
+		if err != nil {
+			continue
+		}
+		if err := Restamp(env, key, now); err != nil {
+			return err
+		}
+		ev.Records[i].Body = envelope.Encode(env)
+	}
+	return nil
+}
 
 // Freshen returns a sample body of provider as it would be sent at to
 // rather than at from (when the sample was signed): for Shopify and Zupy,

@@ -157,10 +157,14 @@ func (c *Client) Send(ctx context.Context, key string, body []byte) (*Response, 
 	if err := c.sign(req, creds, body); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
+	hc := http.Client{}
+	if c.HTTP != nil {
+		hc = *c.HTTP
 	}
+	// A redirect is never followed: a 303 after a POST says it was carried
+	// out, and following it with a GET would judge the reward by another
+	// request's answer. The 3xx itself is the answer (an unknown outcome).
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := hc.Do(req)
 	if err != nil {
 		if !wrote.Load() {

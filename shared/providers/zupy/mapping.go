@@ -70,6 +70,11 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		return mapping.Result{}, err
 	}
 	if kind != resonance.Purchase {
+		if member == "" {
+			// Keyed "zupy:member::signup", every such signup would be a
+			// duplicate of the first: park it for an operator instead.
+			return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no customer.member_id or customer_id to key the " + kind + " on"}
+		}
 		return mapping.One("zupy:member:"+member+":"+kind, cfg, kind, email, map[string]any{"signup_source": "zupy"}), nil
 	}
 	tx := string(b.Transaction.TransactionID)
