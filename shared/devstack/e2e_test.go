@@ -715,6 +715,31 @@ func forgeEnvelopes(t *testing.T, n int) []string {
 	return out
 }
 
+// failingCompletion loses every COMPLETED write of one reward key in a
+// hundred (DynamoDB throttled, say): Resonance has paid them, the relay
+// cannot record it. Later deliveries of those keys must be parked as
+// outcome_unknown, never paid again, and resolved as paid by the operator.
+type failingCompletion struct {
+	idempotency.Store
+	keys sync.Map // the keys whose COMPLETED was lost
+}
+
+func (f *failingCompletion) lost() int {
+	n := 0
+	f.keys.Range(func(any, any) bool { n++; return true })
+	return n
+}
+
+func (f *failingCompletion) Complete(ctx context.Context, r idempotency.Record) error {
+	h := fnv.New32a()
+	h.Write([]byte(r.Key))
+	if h.Sum32()%100 == 7 {
+		f.keys.Store(r.Key, true)
+		return errors.New("ProvisionedThroughputExceededException (injected)")
+	}
+	return f.Store.Complete(ctx, r)
+}
+
 // crashing wraps the forwarder so that an invocation dies before every
 // every-th Resonance call (counted across invocations, so the kills are
 // certain, not a matter of luck on a slow machine): from then on nothing it
@@ -886,6 +911,8 @@ func TestE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	atomicOnMoto(fw) // as the stack's own forwarder: moto's conditional writes are not atomic
+	lostCompletions := &failingCompletion{Store: fw.Store}
+	fw.Store = lostCompletions
 	ps := stack.Pollers[0]
 	ps.Poller.Timeout = 5 * time.Second // the invocation's deadline, and so the claims' lease
 	normal := sqspoll.Handler(fw.Handle)
@@ -1193,8 +1220,8 @@ func TestE2E(t *testing.T) {
 	summary := fmt.Sprintf("e2e: %d sent, %d accepted, %d forwarded once, %d parked, %d lost, %d duplicated; %d replays with altered unsigned headers, %d new rewards",
 		len(all), totalAccepted, forwarded, parkedKeys, lost, duplicated, len(replays), newRewards)
 	fmt.Fprintln(console, summary)
-	fmt.Fprintf(console, "e2e: %d rewards parked as outcome_unknown (Resonance 500, 504 or a late answer, a 2xx that is no payment, a forwarder killed mid-call), none paid blindly: the operator recorded %d as paid and re-sent %d, over the rounds\n",
-		len(unknownKeys), resolvedPaid, resolvedResent)
+	fmt.Fprintf(console, "e2e: %d rewards parked as outcome_unknown (Resonance 500, 504 or a late answer, a 2xx that is no payment, a forwarder killed mid-call, a COMPLETED write lost for good: %d paid rewards), none paid blindly: the operator recorded %d as paid and re-sent %d, over the rounds\n",
+		len(unknownKeys), lostCompletions.lost(), resolvedPaid, resolvedResent)
 	fmt.Fprintf(console, "e2e: %d forged envelopes written to the events queue (unsigned, signed with a guessed key, genuine but edited): %d parked envelope_unverified; %d ambiguous bodies (custom type/Type, Stripe amount/Amount nested): %d parked ambiguous_payload; %d Resonance calls\n",
 		len(forgeries), replayParks[forward.ReasonEnvelopeUnverified], len(ambiguous), replayParks[mapping.ReasonAmbiguousPayload], forgedCalls)
 	fmt.Fprintf(console, "e2e: replays: %d Shopify orders under another shop with new event and webhook ids (recognised as paid), %d as customers/create (parked topic_mismatch), %d Zupy purchases with X-Zupy-Event: customer.registered (parked event_mismatch at ingest); %d Resonance calls and %d re-sends during them\n",
