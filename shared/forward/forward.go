@@ -495,7 +495,7 @@ func (f *Forwarder) complete(ctx context.Context, b *batch, rec idempotency.Reco
 		if err == nil {
 			return nil
 		}
-		if time.Until(b.lease) < wait+time.Second {
+		if b.lease.Sub(f.now()) < wait+time.Second {
 			return err
 		}
 		time.Sleep(wait)

@@ -124,6 +124,8 @@ func TestHandle(t *testing.T) {
 		{"no secret configured", func(f *fixture) { f.h.Secrets = fakeSecrets{s: secrets.WebhookSecrets{}} }, testSecret, want{401, 0, 0, OutcomeRejected, "", false}},
 		{"secrets unavailable", func(f *fixture) { f.h.Secrets = fakeSecrets{err: errors.New("down")} }, testSecret, want{503, 0, 0, OutcomeRetry, "", false}},
 		{"queue unavailable", func(f *fixture) { f.events.err = errors.New("down") }, testSecret, want{503, 0, 0, OutcomeRetry, "", true}},
+		{"envelope key unavailable: nothing unsigned is queued", func(f *fixture) { f.h.Envelopes = failingKeys{} }, testSecret, want{503, 0, 0, OutcomeRetry, "", true}},
+		{"no envelope key configured", func(f *fixture) { f.h.Envelopes = nil }, testSecret, want{503, 0, 0, OutcomeRetry, "", true}},
 		{"event type not rewarded", func(f *fixture) { f.h.Accept = ParseEventFilter("something.else") }, testSecret, want{200, 0, 0, OutcomeIgnored, "", true}},
 		{"authenticated but not JSON", func(f *fixture) { f.body = []byte("<xml/>") }, testSecret, want{200, 0, 1, OutcomeParked, "invalid_json", false}},
 		{"authenticated but not JSON, DLQ down", func(f *fixture) { f.body = []byte("<xml/>"); f.dead.err = errors.New("down") }, testSecret, want{503, 0, 0, OutcomeRetry, "", false}},
@@ -293,4 +295,10 @@ func TestEventFilter(t *testing.T) {
 			t.Errorf("ParseEventFilter(%q).Allows(%q) = %v", c.spec, c.typ, got)
 		}
 	}
+}
+
+type failingKeys struct{}
+
+func (failingKeys) Get(context.Context) ([][]byte, error) {
+	return nil, errors.New("secrets manager down")
 }
