@@ -272,6 +272,7 @@ func show(ctx context.Context, t *dlq.Tool, id string, out io.Writer) error {
 	if len(chosen) == 0 {
 		return fmt.Errorf("%s: %w", id, dlq.ErrNotFound)
 	}
+	t.CheckSignature(ctx, &chosen[0])
 	dlq.Show(out, chosen[0])
 	return nil
 }

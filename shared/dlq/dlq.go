@@ -83,6 +83,9 @@ type Message struct {
 	Sent          time.Time         // when it was first sent (to the events queue or the DLQ)
 	Receives      int
 	Envelope      *envelope.Envelope // nil when the body is not an envelope
+	// Signature says whether the envelope verifies with the relay's keys
+	// today, once CheckSignature has looked.
+	Signature string
 }
 
 // Reason is why the message was parked.

@@ -44,3 +44,29 @@ func (t *Tool) ReplayResigned(ctx context.Context, msgs []Message, by string) (i
 	}
 	return t.Replay(ctx, resigned)
 }
+
+// CheckSignature sets m.Signature: whether the envelope verifies with the
+// relay's envelope keys now, so that an operator can tell a message the
+// relay signed from one it did not before replaying or re-signing it.
+func (t *Tool) CheckSignature(ctx context.Context, m *Message) {
+	switch {
+	case m.Envelope == nil:
+		return
+	case m.Envelope.Sig == "":
+		m.Signature = "none: not signed by the relay (someone else wrote it, or it predates envelope signing)"
+		return
+	case t.Keys == nil:
+		m.Signature = "not checked (no envelope key: the stack's EnvelopeKeyArn output)"
+		return
+	}
+	keys, err := t.Keys.Get(ctx)
+	if err != nil {
+		m.Signature = "not checked: " + err.Error()
+		return
+	}
+	if err := envelope.Verify(m.Envelope, keys); err != nil {
+		m.Signature = "does not verify with the relay's keys (" + err.Error() + "): edited since it was signed, or signed with a key retired since"
+		return
+	}
+	m.Signature = "verifies with the relay's envelope key"
+}

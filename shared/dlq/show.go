@@ -12,8 +12,10 @@ import (
 )
 
 // Show writes one message for an operator: why it was parked, what
-// Resonance answered, the envelope's header and the webhook's body, with
-// every email address masked.
+// Resonance answered (with the attempt and its claim time for an unknown
+// outcome), the envelope's header, its signature's state (see
+// CheckSignature) and who re-signed it, and the webhook's body, with every
+// email address masked.
 func Show(w io.Writer, m Message) {
 	// Fields are gathered first so that their values line up past the
 	// longest name (header names vary).
@@ -42,6 +44,8 @@ func Show(w io.Writer, m Message) {
 	p("parked by", m.Attrs["source"])
 	p("provider", m.Provider())
 	p("reward key", m.Attrs["reward_key"])
+	p("attempt", m.Attrs["attempt"])
+	p("claimed at", m.Attrs["claimed_at"])
 	p("receives", m.Attrs["receive_count"])
 	p("resonance status", m.Attrs["http_status"])
 	p("resonance answer", m.Attrs["resonance_response"])
@@ -57,6 +61,8 @@ func Show(w io.Writer, m Message) {
 	p("delivery id", env.DeliveryID)
 	p("received", env.ReceivedAt.UTC().Format(time.RFC3339))
 	p("request id", env.RequestID)
+	p("signature", m.Signature)
+	p("re-signed by", env.ResignedBy)
 	keys := make([]string, 0, len(env.Headers))
 	for k := range env.Headers {
 		keys = append(keys, k)

@@ -266,7 +266,7 @@ func (f *Forwarder) process(ctx context.Context, b *batch, m *events.SQSMessage)
 		// A genuine envelope never waits this long (4 days on the events
 		// queue, 14 in the DLQ): this one was saved and put back, perhaps
 		// after its reward's key was forgotten.
-		o := f.park(ctx, m, env, outcome{reason: ReasonStaleEnvelope,
+		o := f.park(ctx, m, env, outcome{reason: ReasonStaleEnvelope, key: f.rewardKey(env),
 			err: fmt.Errorf("received %s ago, more than the %s an envelope may wait", age.Round(time.Hour), f.maxEnvelopeAge())})
 		o.env = env
 		return o
@@ -314,6 +314,20 @@ func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage,
 		}
 	}
 	return total
+}
+
+// rewardKey is the first reward key env maps to, "" if none: for an
+// operator to look up a message that is parked before it is mapped.
+func (f *Forwarder) rewardKey(env *envelope.Envelope) string {
+	mapper, cfg := f.Mappers[env.Provider], f.Configs[env.Provider]
+	if mapper == nil || cfg == nil {
+		return ""
+	}
+	res, err := mapper.Map(env, cfg)
+	if err != nil || len(res.Rewards) == 0 {
+		return ""
+	}
+	return res.Rewards[0].Key
 }
 
 func (f *Forwarder) maxEnvelopeAge() time.Duration {

@@ -7,7 +7,8 @@
 // A record moves through these states:
 //
 //	(absent) --Claim--> INPROGRESS --Complete--> COMPLETED      (paid, or 409)
-//	                        |--Release--> (absent)               (Resonance surely did not pay)
+//	                        |--Release--> (absent)               (Resonance surely did not pay;
+//	                        |                                     RESEND after an earlier attempt)
 //	                        |--Unknown--> UNKNOWN                (timed out, 500, answer unreadable)
 //	                        '--lease ends, nothing recorded--> counts as UNKNOWN
 //	UNKNOWN --Resolve(paid)--> COMPLETED;  UNKNOWN --Resolve(resend)--> RESEND --Claim--> INPROGRESS
@@ -263,7 +264,24 @@ var ErrNotHeld = errors.New("idempotency: the claim is no longer held by this wo
 
 // Release implements Store: it deletes the record only while it is the
 // caller's INPROGRESS claim, so a completed or unknown record is never lost.
+// A claim after an earlier attempt (a re-send of an unknown outcome) is
+// not deleted but left RESEND, open to the next claim: its attempt count
+// says an earlier attempt may have paid, which is what makes a 409 to the
+// next one "already rewarded" rather than a first attempt's refusal.
 func (d *DynamoDB) Release(ctx context.Context, rec Record) error {
+	if rec.Attempt > 1 {
+		_, err := d.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                aws.String(d.Table),
+			Key:                      map[string]types.AttributeValue{"id": str(rec.Key)},
+			UpdateExpression:         aws.String("SET #status = :resend REMOVE #lease, #owner"),
+			ConditionExpression:      aws.String("#status = :inprogress AND #owner = :owner"),
+			ExpressionAttributeNames: someNames("#status", "#owner", "#lease"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":resend": str(StatusResend), ":inprogress": str(StatusInProgress), ":owner": str(rec.Owner),
+			},
+		})
+		return held("release", rec.Key, err)
+	}
 	_, err := d.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                aws.String(d.Table),
 		Key:                      map[string]types.AttributeValue{"id": str(rec.Key)},

@@ -48,6 +48,17 @@ var cases = []struct {
 		{op: "release", who: "a"},
 		{op: "claim", want: idempotency.Claimed, attempt: 1},
 	}},
+	{"a re-send released after a sure failure keeps its attempt count", []step{
+		{op: "claim", who: "a", want: idempotency.Claimed},
+		{op: "unknown", who: "a"},
+		{op: "takeover", who: "b", takeover: 1, want: idempotency.Claimed, attempt: 2},
+		{op: "release", who: "b"},
+		{op: "claim", who: "c", want: idempotency.Claimed, attempt: 3},
+		{op: "claim", want: idempotency.HeldElsewhere},
+		{op: "release", who: "c"},
+		{op: "release", who: "c", err: idempotency.ErrNotHeld},
+		{op: "claim", want: idempotency.Claimed, attempt: 4},
+	}},
 	{"a holder that died: unknown, never taken silently", []step{
 		{op: "claim", who: "a", want: idempotency.Claimed},
 		{op: "wait", wait: 2 * time.Minute},

@@ -104,11 +104,13 @@ func Restamp(env *envelope.Envelope, key []byte, now time.Time) error {
 }
 
 // RestampSQS restamps every envelope in an SQS event (a ForwarderFunction
-// sample) at now; records that are not envelopes are left as they are.
+// sample) at now. Records that are not envelopes, or not signed with key
+// (forged.json), are left as they are: restamping never signs what ingest
+// did not.
 func RestampSQS(ev *events.SQSEvent, key []byte, now time.Time) error {
 	for i := range ev.Records {
 		env, err := envelope.Decode([]byte(ev.Records[i].Body))
-		if err != nil {
+		if err != nil || envelope.Verify(env, [][]byte{key}) != nil {
 			continue
 		}
 		if err := Restamp(env, key, now); err != nil {

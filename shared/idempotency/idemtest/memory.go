@@ -96,8 +96,14 @@ func (m *Memory) mine(rec idempotency.Record) (idempotency.Record, bool) {
 func (m *Memory) Release(_ context.Context, rec idempotency.Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.mine(rec); !ok {
+	r, ok := m.mine(rec)
+	if !ok {
 		return idempotency.ErrNotHeld
+	}
+	if r.Attempt > 1 {
+		r.Status, r.InProgressExpiration, r.Owner = idempotency.StatusResend, time.Time{}, ""
+		m.recs[rec.Key] = r
+		return nil
 	}
 	delete(m.recs, rec.Key)
 	return nil
