@@ -393,6 +393,9 @@ func TestResign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if age := time.Since(env.ReceivedAt); age < 0 || age > time.Minute {
+		t.Fatalf("re-signed envelope received %s ago; want stamped now (the operator vouches for it)", age)
+	}
 	if err := envelope.Verify(env, [][]byte{[]byte(key)}); err != nil || !strings.HasPrefix(env.ResignedBy, "ops@") {
 		t.Fatalf("re-signed envelope: %v, by %q", err, env.ResignedBy)
 	}

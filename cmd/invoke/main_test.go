@@ -73,6 +73,10 @@ func TestEverySampleUnderTheRuntimeAPI(t *testing.T) {
 			switch {
 			case f.Queue != nil && len(resp.BatchItemFailures) != 0:
 				t.Errorf("%s: failures %s", name, inv.Response)
+			case f.Queue != nil && forged && !strings.Contains(string(inv.Logs), `"reason":"envelope_unverified"`):
+				t.Errorf("%s: the forged envelope was not parked envelope_unverified\n%s", name, inv.Logs)
+			case f.Queue != nil && !forged && strings.Contains(string(inv.Logs), `"outcome":"parked"`):
+				t.Errorf("%s: a genuine sample was parked\n%s", name, inv.Logs)
 			case f.Queue == nil && forged && resp.StatusCode != 401:
 				t.Errorf("%s: forged sample answered %d", name, resp.StatusCode)
 			case f.Queue == nil && !forged && resp.StatusCode != 200:

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 )
 
 // ReplayResigned re-signs each message's envelope with the relay's current
 // envelope key, naming by as the one who re-signed it (signed too, and
-// logged by the forwarder with every outcome of it), then replays it. It is
+// logged by the forwarder with every outcome of it) and stamping it as
+// received now, then replays it. The reward's key is still claimed as
+// any other's: a reward already paid is not paid again. It is
 // for messages an operator has read and vouches for: parked as
 // envelope_unverified because they were signed with a retired key, or
 // changed on purpose. A plain replay keeps the signature, so an edited
@@ -35,7 +38,9 @@ func (t *Tool) ReplayResigned(ctx context.Context, msgs []Message, by string) (i
 			return 0, fmt.Errorf("dlq: %s is not an envelope: nothing to re-sign", m.ID)
 		}
 		env := *m.Envelope
-		env.ResignedBy = by
+		// Stamped as received now: the forwarder's limit on an envelope's
+		// age is for copies nobody vouched for (stale_envelope).
+		env.ResignedBy, env.ReceivedAt = by, time.Now().UTC()
 		if err := envelope.Sign(&env, keys[0]); err != nil {
 			return 0, err
 		}
