@@ -344,7 +344,8 @@ func (f *Forwarder) maxReceive() int {
 	return DefaultMaxReceiveCount
 }
 
-// reward pays one reward at most once.
+// reward pays one reward at most once, in three steps: claim its key,
+// call Resonance, settle the claim by what Resonance answered.
 func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, r mapping.Reward) outcome {
 	rc := receiveCount(m)
 	// A message on its last receive is tried even with the breaker open:
@@ -366,34 +367,57 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 	if timeout < time.Second {
 		return outcome{status: Retry, reason: "invocation_ending", delay: time.Second}
 	}
-	claim := idempotency.Claim{Key: r.Key, LeaseUntil: b.lease}
+	rec, refused := f.claim(ctx, r.Key, b, rc, now)
+	if refused != nil {
+		return *refused
+	}
+	resp, latency, err := f.call(ctx, r.Key, body, timeout)
+	return f.settle(ctx, b, m, r.Key, rec, resp, latency, err)
+}
+
+// claim takes the reward's key, taking over an unknown outcome's attempt
+// with UnknownOutcome=resend; a non-nil outcome says why it cannot be paid
+// now (paid already, held, of unknown outcome, the table unreachable).
+func (f *Forwarder) claim(ctx context.Context, key string, b *batch, rc int, now time.Time) (*idempotency.Record, *outcome) {
+	claim := idempotency.Claim{Key: key, LeaseUntil: b.lease}
 	got, rec, err := f.Store.Claim(ctx, claim)
 	if err == nil && got == idempotency.OutcomeUnknown && f.UnknownOutcome == UnknownResend {
 		claim.Takeover = rec.Attempt // the same Idempotency-Key goes out again
 		got, rec, err = f.Store.Claim(ctx, claim)
 	}
 	if err != nil {
-		return outcome{status: Retry, reason: "idempotency_unavailable", delay: f.backoff(rc), err: err}
+		return nil, &outcome{status: Retry, reason: "idempotency_unavailable", delay: f.backoff(rc), err: err}
 	}
 	switch got {
 	case idempotency.AlreadyCompleted:
-		return outcome{status: Duplicate, http: rec.HTTPStatus}
+		return nil, &outcome{status: Duplicate, http: rec.HTTPStatus}
 	case idempotency.HeldElsewhere:
 		wait := rec.InProgressExpiration.Sub(now) + time.Second
-		return outcome{status: Retry, reason: "held_by_another_worker", delay: max(wait, time.Second)}
+		return nil, &outcome{status: Retry, reason: "held_by_another_worker", delay: max(wait, time.Second)}
 	case idempotency.OutcomeUnknown:
 		if f.UnknownOutcome == UnknownResend { // another worker took it over first
-			return outcome{status: Retry, reason: "held_by_another_worker", delay: time.Second}
+			return nil, &outcome{status: Retry, reason: "held_by_another_worker", delay: time.Second}
 		}
-		return unknownOutcome(rec)
+		o := unknownOutcome(rec)
+		return nil, &o
 	}
+	return rec, nil
+}
 
+// call sends the event to Resonance within timeout.
+func (f *Forwarder) call(ctx context.Context, key string, body []byte, timeout time.Duration) (*resonance.Response, time.Duration, error) {
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	start := time.Now()
-	resp, err := f.Resonance.Send(callCtx, r.Key, body)
-	latency := time.Since(start)
-	cancel()
+	resp, err := f.Resonance.Send(callCtx, key, body)
+	return resp, time.Since(start), err
+}
 
+// settle records what Resonance's answer (or its absence) means for the
+// claim rec: paid, refused, not acted on (released, retried), or unknown.
+func (f *Forwarder) settle(ctx context.Context, b *batch, m *events.SQSMessage, key string, rec *idempotency.Record,
+	resp *resonance.Response, latency time.Duration, err error) outcome {
+	rc := receiveCount(m)
 	switch {
 	case err != nil && (errors.Is(err, resonance.ErrNotSent) || errors.Is(err, resonance.ErrConfig)):
 		// Resonance surely has not acted: free the key for the retry.
@@ -441,7 +465,7 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 		if resp.Status == 409 {
 			status = Duplicate
 		}
-		done := idempotency.Record{Key: r.Key, HTTPStatus: resp.Status, RewardAmount: string(resp.Reward), TxHash: resp.TxHash}
+		done := idempotency.Record{Key: key, HTTPStatus: resp.Status, RewardAmount: string(resp.Reward), TxHash: resp.TxHash}
 		if err := f.complete(ctx, b, done); err != nil {
 			// Resonance has paid: the message must not come back. The
 			// claim stays INPROGRESS and, once its lease ends, counts as
