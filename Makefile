@@ -82,7 +82,7 @@ test-go:
 # fixed time. The -timeout is only a backstop.
 e2e:
 	$(SETUP) -need moto
-	E2E_OWNER=$$PPID $(GO) test -tags e2e -count=1 -v -run '^TestE2E$$' -timeout 80m ./shared/devstack/
+	E2E_OWNER=$$PPID $(GO) test -tags e2e -count=1 -v -run '^TestE2E$$' -timeout 80m ./shared/local/devstack/
 
 # In order (prerequisites run left to right), in this make: no sub-make that
 # would outlive a killed make.

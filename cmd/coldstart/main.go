@@ -24,9 +24,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 

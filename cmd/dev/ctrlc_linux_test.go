@@ -15,8 +15,8 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 )
 
 // limit bounds each wait below: a bound on a hang (make dev builds its tools

@@ -23,8 +23,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 )
 
 // stateDir holds dev-outputs.json (how the tools find this stack) and

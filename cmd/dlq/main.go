@@ -41,11 +41,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
 

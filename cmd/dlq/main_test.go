@@ -22,12 +22,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awstest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 )
 

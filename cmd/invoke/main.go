@@ -22,7 +22,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 

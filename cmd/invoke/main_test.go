@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 )
 
 // TestEverySampleUnderTheRuntimeAPI is `make invoke` for every function and

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 )
 
 // TestAttackRestampSignsTheForgedSample: make invoke stamps a forwarder

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 )
 
 // TestSendThroughTheLocalStack is `make dev` plus `make send`: every genuine

@@ -23,7 +23,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 )
 
 func main() {

@@ -18,12 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awstest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/sqspoll"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/sqspoll"
 )
 
 // stub is a Resonance that records every call and answers as its script says.

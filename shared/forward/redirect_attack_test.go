@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency/idemtest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/idemtest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency/idemtest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/idemtest"
 )
 
 // TestAttackSignedEnvelopeReplayedAfterMemory: a signed envelope is valid

@@ -13,7 +13,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency/idemtest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/idemtest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 )
 

@@ -9,9 +9,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency/idemtest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awstest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/idemtest"
 )
 
 // clock is a settable time for both stores.

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 

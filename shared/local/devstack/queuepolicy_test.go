@@ -257,7 +257,7 @@ func iamSends(t *testing.T, tpl *Template, fn string) map[string]bool {
 // by writing an envelope to either queue. And every relay function may
 // still send where its own work needs to, and nowhere else.
 func TestQueuePolicies(t *testing.T) {
-	tpl, err := LoadTemplate("../../template.yaml")
+	tpl, err := LoadTemplate("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestQueuePolicies(t *testing.T) {
 // (wildcards too), comma-separated, and refuses what would silently match
 // nobody: spaces after commas, a bare name, an STS session ARN.
 func TestQueueOperatorArnsPattern(t *testing.T) {
-	raw, err := os.ReadFile("../../template.yaml")
+	raw, err := os.ReadFile("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

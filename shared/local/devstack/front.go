@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/apigw"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
 )
 
 // Front serves the HTTP API's routes as API Gateway would: each request

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )

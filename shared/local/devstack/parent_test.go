@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 )
 
 // parentEnv makes this test binary a parent that starts the local stack as
@@ -23,7 +23,7 @@ const parentEnv = "DEVSTACK_TEST_PARENT"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(parentEnv) != "" {
-		stack, err := Prepare(context.Background(), Config{Template: "../../template.yaml", LocalFile: "../../events/local-secrets.json", Out: io.Discard})
+		stack, err := Prepare(context.Background(), Config{Template: "../../../template.yaml", LocalFile: "../../../events/local-secrets.json", Out: io.Discard})
 		if err != nil {
 			fmt.Println("error", err)
 			os.Exit(1)

@@ -125,7 +125,7 @@ func secretsNamed(tpl *Template, v any) map[string]bool {
 // forwarder reaches none of them. A Shopify function that is compromised
 // or buggy cannot read Stripe's signing secret.
 func TestEachIngestFunctionReadsOnlyItsOwnSecret(t *testing.T) {
-	tpl, err := LoadTemplate("../../template.yaml")
+	tpl, err := LoadTemplate("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/dlq"
 )
 
 // TestAttackShowHidesWhatAnOperatorDecidesOn: the forwarder parks an

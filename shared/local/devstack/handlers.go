@@ -12,7 +12,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ingest"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 

@@ -25,17 +25,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/sqspoll"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/sqspoll"
 )
 
 // faultyResonance fails 10% of calls with 500, 5% with 429 and Retry-After,
@@ -689,7 +689,7 @@ func ambiguousHooks(n int) []*hook {
 // paid Shopify order nobody placed (order ids no hook uses).
 func forgeEnvelopes(t *testing.T, n int) []string {
 	t.Helper()
-	key, err := EnvelopeKey("../../events/local-secrets.json")
+	key, err := EnvelopeKey("../../../events/local-secrets.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -874,7 +874,7 @@ func TestE2E(t *testing.T) {
 	prep, cancelPrep := context.WithTimeout(context.Background(), stall)
 	defer cancelPrep()
 	stack, err := Prepare(prep, Config{
-		Template: "../../template.yaml", LocalFile: "../../events/local-secrets.json", ResonanceURL: rsrv.URL, Out: io.Discard,
+		Template: "../../../template.yaml", LocalFile: "../../../events/local-secrets.json", ResonanceURL: rsrv.URL, Out: io.Discard,
 		// The events queue's visibility is twice the forwarder's time-out
 		// (the template has 6x), so a slow batch is never handed out twice,
 		// and a killed one comes back after 10 s.
@@ -890,7 +890,7 @@ func TestE2E(t *testing.T) {
 	if err := stack.build(fast); err != nil {
 		t.Fatal(err)
 	}
-	lf, _ := LoadLocalFile("../../events/local-secrets.json")
+	lf, _ := LoadLocalFile("../../../events/local-secrets.json")
 	ws, err := lf.WebhookSecrets()
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ import (
 // regenerating its signature or its forwarder event is caught here.
 func TestCheckedInSamplesAreCurrent(t *testing.T) {
 	dir := t.TempDir()
-	if err := CopySamples("../../events", dir); err != nil {
+	if err := CopySamples("../../../events", dir); err != nil {
 		t.Fatal(err)
 	}
 	n, err := SignSamples(dir, SampleTime)
@@ -37,7 +37,7 @@ func TestCheckedInSamplesAreCurrent(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(dir, path)
 		want, _ := os.ReadFile(path)
-		got, err := os.ReadFile(filepath.Join("../../events", rel))
+		got, err := os.ReadFile(filepath.Join("../../../events", rel))
 		if err != nil {
 			t.Errorf("events/%s is not checked in: run go run ./cmd/sign-events -out events -at checked-in", rel)
 			return nil
@@ -60,7 +60,7 @@ func TestCheckedInSamplesAreCurrent(t *testing.T) {
 // reward or a skip, never to a park.
 func TestSamplesSignedLaterStayFresh(t *testing.T) {
 	dir := t.TempDir()
-	if err := CopySamples("../../events", dir); err != nil {
+	if err := CopySamples("../../../events", dir); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := SignSamples(dir, SampleTime.Add(3*365*24*time.Hour)); err != nil {

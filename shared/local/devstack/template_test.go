@@ -24,7 +24,7 @@ var published = []string{
 // functions publish, and between them they show every one of those; the
 // alarm widget lists every alarm of the template.
 func TestDashboard(t *testing.T) {
-	tpl, err := LoadTemplate("../../template.yaml")
+	tpl, err := LoadTemplate("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 )
 
 // Invocation is one event run through a bootstrap under RuntimeAPI.

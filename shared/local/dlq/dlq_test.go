@@ -22,17 +22,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/awstest"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/devstack"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/dlq"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awstest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/sqspoll"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/sqspoll"
 )
 
 const brand = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -97,7 +97,7 @@ func newRelay(t *testing.T) *relay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	envKey, err := devstack.EnvelopeKey("../../events/local-secrets.json")
+	envKey, err := devstack.EnvelopeKey("../../../events/local-secrets.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func newRelay(t *testing.T) *relay {
 // samples are the envelopes of events/ForwarderFunction/batch.json, by
 // message id.
 func samples(t *testing.T) map[string]string {
-	raw, err := os.ReadFile("../../events/ForwarderFunction/batch.json")
+	raw, err := os.ReadFile("../../../events/ForwarderFunction/batch.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func samples(t *testing.T) map[string]string {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)
 	}
-	key, err := devstack.EnvelopeKey("../../events/local-secrets.json")
+	key, err := devstack.EnvelopeKey("../../../events/local-secrets.json")
 	if err == nil {
 		err = providers.RestampSQS(&ev, key, time.Now()) // the forwarder refuses old envelopes
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/sqspoll"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/sqspoll"
 )
 
 // Config says how to start the local stack.
