@@ -9,7 +9,8 @@
 //   - body larger than an SQS message can carry: 413;
 //   - authenticated but unusable: 200, and the webhook is parked in the
 //     dead-letter queue with the reason;
-//   - an event type this deployment does not reward: 200, not enqueued;
+//   - an event type this deployment does not reward, or a sender's
+//     handshake (WooCommerce's ping): 200, not enqueued;
 //   - secrets or SQS unavailable: 503, so that the sender retries. No 200 is
 //     ever given for a webhook that was not enqueued or parked.
 package ingest
@@ -139,6 +140,9 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	}
 	r := &webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req)}
 	if err := h.Provider.Verify(r, all[h.Name], h.now()); err != nil {
+		if errors.Is(err, webhook.ErrHandshake) { // a sender's ping: nothing to queue
+			return nil, d, nil, &result{status: 200, outcome: OutcomeIgnored, reason: "handshake"}
+		}
 		return nil, d, nil, &result{status: 401, outcome: OutcomeRejected, reason: rejectReason(err), err: err}
 	}
 	d, err = h.Provider.Parse(r)

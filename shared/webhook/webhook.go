@@ -15,7 +15,8 @@ import (
 )
 
 // Sentinel errors returned by Provider.Verify. Callers answer all of them
-// with 401; they differ only in what is logged.
+// with 401 (ErrHandshake with 200, enqueuing nothing); they differ only in
+// what is logged.
 var (
 	// ErrNoSecrets means the deployment has no secret for the provider.
 	ErrNoSecrets = errors.New("webhook: no signing secret configured")
@@ -28,6 +29,10 @@ var (
 	// ErrTimestampOutOfRange means the signature is genuine but its timestamp
 	// is older or newer than the tolerance allows (a replay or a bad clock).
 	ErrTimestampOutOfRange = errors.New("webhook: timestamp outside tolerance")
+	// ErrHandshake means the request is a sender's handshake, not a
+	// webhook (WooCommerce's unsigned ping when a webhook is created): it is
+	// answered 200 and nothing is enqueued. Nothing in it can earn a reward.
+	ErrHandshake = errors.New("webhook: sender handshake: answer 200, enqueue nothing")
 	// ErrSenderNotAllowed means the signature is genuine (or not checked
 	// yet) but the delivery does not say who sent it, or names a sender
 	// this deployment does not serve (a Shopify shop outside the list).

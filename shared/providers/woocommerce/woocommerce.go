@@ -14,13 +14,11 @@
 // When a webhook is created (or re-activated), WooCommerce posts an
 // unsigned ping, the form body webhook_id=<n>, and saves the webhook only if
 // it is answered 200. Verify returns ErrPing for it: the ingest handler
-// answers that with 200 and enqueues nothing (until it does, ErrPing is a
-// 401 like any unsigned request).
+// answers that with 200 and enqueues nothing.
 package woocommerce
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"hash"
 	"time"
@@ -40,11 +38,10 @@ const (
 )
 
 // ErrPing is what Verify returns for WooCommerce's ping on webhook creation:
-// no signature and a body of exactly webhook_id=<digits>. It wraps no
-// sentinel of package webhook, so a caller that does not know it rejects
-// the ping (401) as unsigned; the ingest handler should answer it 200 and
-// enqueue nothing. Nothing in a ping can earn a reward.
-var ErrPing = errors.New("woocommerce: ping on webhook creation (unsigned): answer 200, enqueue nothing")
+// no signature and a body of exactly webhook_id=<digits>. It wraps
+// webhook.ErrHandshake: the ingest handler answers it 200 and enqueues
+// nothing. Nothing in a ping can earn a reward.
+var ErrPing = fmt.Errorf("%w: woocommerce ping on webhook creation (unsigned)", webhook.ErrHandshake)
 
 // Provider implements webhook.Provider for WooCommerce.
 type Provider struct{}

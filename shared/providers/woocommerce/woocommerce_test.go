@@ -74,14 +74,15 @@ func TestVerifyRejects(t *testing.T) {
 }
 
 // WooCommerce's creation ping (deliver_ping: body webhook_id=<id>, no
-// signature, no topic) is told apart, with or without secrets, and is
-// none of the sentinels ingest answers 401 with only once it knows ErrPing.
+// signature, no topic) is told apart, with or without secrets: it is a
+// webhook.ErrHandshake (ingest answers 200 and queues nothing), and none of
+// the sentinels ingest answers 401 with.
 func TestPing(t *testing.T) {
 	for _, secrets := range [][][]byte{nil, {[]byte("s")}} {
 		r := &webhook.Request{Header: webhook.NewHeader(map[string]string{"User-Agent": "WooCommerce/9.6.0 Hookshot (WordPress/6.7.1)", "Content-Type": "application/x-www-form-urlencoded"}), Body: []byte("webhook_id=12")}
 		err := Provider{}.Verify(r, secrets, time.Now())
-		if !errors.Is(err, ErrPing) {
-			t.Fatalf("Verify(ping) = %v, want ErrPing", err)
+		if !errors.Is(err, ErrPing) || !errors.Is(err, webhook.ErrHandshake) {
+			t.Fatalf("Verify(ping) = %v, want ErrPing, a webhook.ErrHandshake", err)
 		}
 		for _, s := range []error{webhook.ErrNoSecrets, webhook.ErrMissingSignature, webhook.ErrMalformedSignature, webhook.ErrSignatureMismatch, webhook.ErrTimestampOutOfRange, webhook.ErrSenderNotAllowed} {
 			if errors.Is(err, s) {
