@@ -166,6 +166,21 @@ func DecodeBase64(s string) ([]byte, error) {
 	return strictBase64.DecodeString(s)
 }
 
+// Base64MAC reads the value v of the signature header named name when it
+// holds one base64 HMAC-SHA256 (Shopify, Loyalty Now, Square, WooCommerce):
+// ErrMissingSignature when v is empty, ErrMalformedSignature unless it is
+// the one canonical base64 spelling of 32 bytes.
+func Base64MAC(v, name string) ([]byte, error) {
+	if v == "" {
+		return nil, ErrMissingSignature
+	}
+	sig, err := DecodeBase64(v)
+	if err != nil || len(sig) != sha256.Size {
+		return nil, fmt.Errorf("%w: %s is not a base64 SHA-256 MAC", ErrMalformedSignature, name)
+	}
+	return sig, nil
+}
+
 // Sum returns HMAC-SHA256(key, msg) where write feeds msg; a helper for the
 // providers' test-signing functions.
 func Sum(key []byte, write func(hash.Hash)) []byte {

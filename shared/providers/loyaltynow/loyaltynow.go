@@ -49,9 +49,9 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	if v == "" || date == "" {
 		return webhook.ErrMissingSignature
 	}
-	sig, err := webhook.DecodeBase64(v)
-	if err != nil || len(sig) != 32 {
-		return fmt.Errorf("%w: %s is not a base64 SHA-256 MAC", webhook.ErrMalformedSignature, HeaderSignature)
+	sig, err := webhook.Base64MAC(v, HeaderSignature)
+	if err != nil {
+		return err
 	}
 	ts, err := time.Parse(DateLayout, date)
 	if err != nil {

@@ -114,13 +114,9 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) erro
 	if len(secrets) == 0 {
 		return webhook.ErrNoSecrets
 	}
-	v := header(r.Header, HeaderHMAC)
-	if v == "" {
-		return webhook.ErrMissingSignature
-	}
-	sig, err := webhook.DecodeBase64(v)
-	if err != nil || len(sig) != 32 {
-		return fmt.Errorf("%w: %s is not a base64 SHA-256 MAC", webhook.ErrMalformedSignature, HeaderHMAC)
+	sig, err := webhook.Base64MAC(header(r.Header, HeaderHMAC), HeaderHMAC)
+	if err != nil {
+		return err
 	}
 	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(r.Body) }) {
 		return webhook.ErrSignatureMismatch

@@ -73,13 +73,9 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 	if len(secrets) == 0 {
 		return webhook.ErrNoSecrets
 	}
-	v := r.Header.Get(HeaderSignature)
-	if v == "" {
-		return webhook.ErrMissingSignature
-	}
-	sig, err := webhook.DecodeBase64(v)
-	if err != nil || len(sig) != 32 {
-		return fmt.Errorf("%w: %s is not a base64 SHA-256 MAC", webhook.ErrMalformedSignature, HeaderSignature)
+	sig, err := webhook.Base64MAC(r.Header.Get(HeaderSignature), HeaderSignature)
+	if err != nil {
+		return err
 	}
 	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(r.Body) }) {
 		return webhook.ErrSignatureMismatch
