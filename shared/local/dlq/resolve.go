@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 )
-
-// ReasonOutcomeUnknown is the forwarder's reason for a reward an earlier
-// attempt may have paid (forward.ReasonOutcomeUnknown).
-const ReasonOutcomeUnknown = "outcome_unknown"
 
 // Rewards is the idempotency table as an operator settles it.
 type Rewards interface {
@@ -46,8 +43,8 @@ func (t *Tool) Resolve(ctx context.Context, msgs []Message, how idempotency.Reso
 	byKey := map[string][]Message{}
 	for _, m := range msgs {
 		key := m.Attrs["reward_key"]
-		if m.Reason() != ReasonOutcomeUnknown || key == "" {
-			return nil, fmt.Errorf("dlq: %s is parked as %s, not %s: resolve settles only rewards of unknown outcome", m.ID, m.Reason(), ReasonOutcomeUnknown)
+		if m.Reason() != forward.ReasonOutcomeUnknown || key == "" {
+			return nil, fmt.Errorf("dlq: %s is parked as %s, not %s: resolve settles only rewards of unknown outcome", m.ID, m.Reason(), forward.ReasonOutcomeUnknown)
 		}
 		if byKey[key] == nil {
 			order = append(order, key)
