@@ -45,6 +45,12 @@ type Request struct {
 	Header Header
 	Body   []byte
 	URL    string
+	// Source names the sender among several that share one function (the
+	// {source} of /webhooks/hmac/{source}); "" for a provider of its own.
+	// It is not signed: it only chooses which source's scheme and secrets
+	// verify the request, so a request signed for one source and addressed
+	// to another fails verification.
+	Source string
 }
 
 // Delivery is what the ingest function reads from an authenticated request.
