@@ -1,12 +1,16 @@
 # Resonance webhook relay. `make help` lists the targets.
 
-FUNCTIONS := ShopifyWebhookFunction StripeWebhookFunction ZupyWebhookFunction LoyaltyNowWebhookFunction CustomWebhookFunction ForwarderFunction
-# Logical id -> package under functions/.
+FUNCTIONS := ShopifyWebhookFunction StripeWebhookFunction ZupyWebhookFunction LoyaltyNowWebhookFunction CustomWebhookFunction \
+             WooCommerceWebhookFunction SquareWebhookFunction ForwarderFunction
+# Logical id -> package under functions/ (TestMakefile checks both lists
+# against the provider specs).
 pkg_ShopifyWebhookFunction    := shopify
 pkg_StripeWebhookFunction     := stripe
 pkg_ZupyWebhookFunction       := zupy
 pkg_LoyaltyNowWebhookFunction := loyaltynow
 pkg_CustomWebhookFunction     := custom
+pkg_WooCommerceWebhookFunction := woocommerce
+pkg_SquareWebhookFunction     := square
 pkg_ForwarderFunction         := forwarder
 
 SHELL       := /bin/bash

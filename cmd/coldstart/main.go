@@ -27,7 +27,8 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
 // sample is the event each function is started with.
@@ -215,7 +216,7 @@ func quantile(d []time.Duration, q float64) time.Duration {
 
 // bigOrder is a Shopify order of about 1 MB (line items).
 func bigOrder() ([]byte, error) {
-	body, _, err := providers.Realistic("events", "shopify")
+	body, _, err := samples.Realistic("events", "shopify")
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +249,7 @@ func bigEvents(body []byte) (ingestEv, fwdEv []byte, err error) {
 	}
 	headers := map[string]string{"content-type": "application/json", "x-shopify-topic": "orders/paid",
 		"x-shopify-shop-domain": "big.myshopify.com", "x-shopify-event-id": "big-1"}
-	signed, err := providers.Sign("shopify", providers.Delivery{Body: body, Headers: headers}, string(ws["shopify"][0]))
+	signed, err := samples.Sign("shopify", spec.Delivery{Body: body, Headers: headers}, string(ws["shopify"][0]))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,7 +262,7 @@ func bigEvents(body []byte) (ingestEv, fwdEv []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := providers.Restamp(env, key, time.Now()); err != nil { // as ingest would queue it now
+	if err := samples.Restamp(env, key, time.Now()); err != nil { // as ingest would queue it now
 		return nil, nil, err
 	}
 	msg := envelope.Encode(env)

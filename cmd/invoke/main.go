@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 
@@ -58,8 +59,8 @@ func run(ctx context.Context, function, eventFile, bootstrap, template, local st
 	if err != nil {
 		return err
 	}
-	for name, id := range providers.FunctionIDs {
-		if id == function && fresh {
+	for _, s := range providers.All {
+		if name := s.Name; s.FunctionID == function && fresh {
 			secret, err := devstack.SecretFor(eventFile, name, local)
 			if err != nil {
 				return err
@@ -135,7 +136,7 @@ func restamp(event []byte, local string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := providers.RestampSQS(&ev, key, time.Now()); err != nil {
+	if err := samples.RestampSQS(&ev, key, time.Now()); err != nil {
 		return nil, err
 	}
 	return json.Marshal(ev)

@@ -24,7 +24,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
 func main() {
@@ -65,8 +67,8 @@ func run(base, secretsFile, dir, lnURL string) error {
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	failures := 0
-	for _, p := range providers.Names {
-		files, _ := filepath.Glob(filepath.Join(dir, providers.FunctionIDs[p], "*.json"))
+	for _, p := range providers.Names() {
+		files, _ := filepath.Glob(filepath.Join(dir, samples.Spec(p).FunctionID, "*.json"))
 		for _, f := range files {
 			if strings.HasPrefix(filepath.Base(f), "forged") {
 				continue
@@ -115,7 +117,7 @@ func send(c *http.Client, base *url.URL, provider, file string, keys [][]byte, l
 	}
 	unsigned := map[string]string{}
 	for k, v := range ev.Headers {
-		if k == "content-type" || strings.HasPrefix(k, "x-shopify-") || k == "x-zupy-event" || k == "webhook-id" {
+		if k != samples.Spec(provider).SignatureHeader { // Sign sets it, and any timestamp it signs
 			unsigned[k] = v
 		}
 	}
@@ -123,10 +125,10 @@ func send(c *http.Client, base *url.URL, provider, file string, keys [][]byte, l
 		unsigned["webhook-id"] = fmt.Sprintf("msg_%d", time.Now().UnixNano())
 	}
 	now := time.Now()
-	if ev.RequestContext.TimeEpoch > 0 { // Shopify's and Zupy's bodies carry their own time: as recent as now
-		body = providers.Freshen(provider, body, time.UnixMilli(ev.RequestContext.TimeEpoch), now)
+	if ev.RequestContext.TimeEpoch > 0 { // bodies that carry their own time (spec.BodyTimes): as recent as now
+		body = samples.Freshen(provider, body, time.UnixMilli(ev.RequestContext.TimeEpoch), now)
 	}
-	headers, err := providers.Sign(provider, providers.Delivery{Body: body, URL: signedURL, At: now, Headers: unsigned}, string(keys[0]))
+	headers, err := samples.Sign(provider, spec.Delivery{Body: body, URL: signedURL, At: now, Headers: unsigned}, string(keys[0]))
 	if err != nil {
 		return 0, "", err
 	}

@@ -1,21 +1,11 @@
-// Command custom is the Custom webhook ingest Lambda (POST /webhooks/custom).
+// Command custom is the custom senders' webhook ingest Lambda (POST
+// /webhooks/custom, Standard Webhooks): all it knows of its provider is
+// custom.Spec.
 package main
 
 import (
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ingest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/custom"
 )
 
-func main() {
-	h, err := ingest.FromEnv("custom", custom.Provider{})
-	if err != nil {
-		slog.Error("configuration", "provider", "custom", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { ingest.Main(&custom.Spec) }

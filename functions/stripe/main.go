@@ -1,21 +1,10 @@
-// Command stripe is the Stripe webhook ingest Lambda (POST /webhooks/stripe).
+// Command stripe is the Stripe webhook ingest Lambda (POST /webhooks/stripe): all it
+// knows of its provider is stripe.Spec.
 package main
 
 import (
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ingest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/stripe"
 )
 
-func main() {
-	h, err := ingest.FromEnv("stripe", stripe.Provider{})
-	if err != nil {
-		slog.Error("configuration", "provider", "stripe", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { ingest.Main(&stripe.Spec) }

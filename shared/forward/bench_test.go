@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 
 // BenchmarkMap measures each provider's mapping and request building (the
 // Resonance body) on its sample, beside a floor: one json.Valid pass over
 // the same body, the least a mapper that reads the body must do.
 func BenchmarkMap(b *testing.B) {
-	cfgs, err := mapping.Load(testBrand, "")
+	cfgs, err := providers.LoadMapping("")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -24,7 +25,7 @@ func BenchmarkMap(b *testing.B) {
 	} {
 		env := envs[name]
 		body := env.Body
-		m, cfg := Mappers[env.Provider], cfgs[env.Provider]
+		m, cfg := samples.Mappers()[env.Provider], cfgs[env.Provider]
 		b.Run(fmt.Sprintf("%s/%dB/map", env.Provider, len(body)), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -13,27 +13,13 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/custom"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/loyaltynow"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/shopify"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/stripe"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/zupy"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
-
-// Mappers is every provider's mapper.
-var Mappers = map[string]mapping.Mapper{
-	"shopify":    shopify.Mapper{},
-	"stripe":     stripe.Mapper{},
-	"zupy":       zupy.Mapper{},
-	"loyaltynow": loyaltynow.Mapper{},
-	"custom":     custom.Mapper{},
-}
 
 // FromEnv builds the forwarder from its environment:
 //
@@ -82,7 +68,11 @@ func FromEnv() (*Forwarder, error) {
 	if err := errors.Join(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14); err != nil {
 		return nil, err
 	}
-	cfgs, err := mapping.Load(brand, os.Getenv("MAPPING"))
+	cfgs, err := providers.LoadMapping(os.Getenv("MAPPING"))
+	if err != nil {
+		return nil, err
+	}
+	mappers, err := providers.Mappers(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +91,8 @@ func FromEnv() (*Forwarder, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = conc
 	return &Forwarder{
-		Mappers: Mappers,
+		Mappers: mappers,
+		BrandID: brand,
 		Configs: cfgs,
 		Store:   &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(aws), Table: table, Retention: time.Duration(days) * 24 * time.Hour},
 		Resonance: &resonance.Client{

@@ -57,6 +57,8 @@ const (
 
 // Forwarder handles SQS batches from the events queue.
 type Forwarder struct {
+	// BrandID is the brand's 0x wallet address: every event is sent for it.
+	BrandID     string
 	Mappers     map[string]mapping.Mapper
 	Configs     map[string]*mapping.Config
 	Store       idempotency.Store
@@ -353,6 +355,7 @@ func (f *Forwarder) reward(ctx context.Context, b *batch, m *events.SQSMessage, 
 	if b.open.Load() && rc < f.maxReceive() {
 		return f.untried(b, m)
 	}
+	r.Event.BrandID = f.BrandID
 	body, err := r.Event.Body()
 	if err != nil {
 		return outcome{status: Parked, reason: "unencodable_event", err: err}

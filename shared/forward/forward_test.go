@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/idemtest"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
@@ -64,13 +65,13 @@ func newTestForwarder(t testing.TB, s *stub) (*Forwarder, *memQueue) {
 	t.Helper()
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	cfgs, err := mapping.Load(testBrand, "")
+	cfgs, err := providers.LoadMapping("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := &memQueue{}
 	return &Forwarder{
-		Mappers: Mappers, Configs: cfgs, Store: &idemtest.Memory{},
+		Mappers: samples.Mappers(), BrandID: testBrand, Configs: cfgs, Store: &idemtest.Memory{},
 		Resonance: &resonance.Client{BaseURL: srv.URL, BrandID: testBrand, Auth: resonance.AuthBearer,
 			Credentials: staticCreds{resonance.Credentials{APIKey: "k"}}},
 		DeadLetters: q, Visibility: q,
@@ -95,7 +96,7 @@ func sampleBatch(t testing.TB) events.SQSEvent {
 		t.Fatal(err)
 	}
 	// As ingest would queue them now: the forwarder refuses old envelopes.
-	if err := providers.RestampSQS(&ev, localEnvelopeKey(t), time.Now()); err != nil {
+	if err := samples.RestampSQS(&ev, localEnvelopeKey(t), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return ev
@@ -116,12 +117,18 @@ func TestSampleBatch(t *testing.T) {
 		t.Fatalf("failures %v, parked %v", resp.BatchItemFailures, q.msgs)
 	}
 	paid := s.paid()
-	if len(paid) != 9 {
+	if len(paid) != 9 { // the Stripe checkout session and its charge are one
 		t.Fatalf("paid %d keys, want 9: %v", len(paid), paid)
 	}
 	for k, n := range paid {
 		if n != 1 {
 			t.Errorf("%s paid %d times", k, n)
+		}
+	}
+	// The brand is set once, on the forwarder, and sent on every event.
+	for _, c := range s.calls {
+		if !strings.Contains(c.body, `"brandId":"`+testBrand+`"`) {
+			t.Errorf("%s sent without the forwarder's brand: %s", c.key, c.body)
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
@@ -50,8 +50,8 @@ func localEnvelopeKey(t testing.TB) []byte {
 func sampleEnvelopes(t testing.TB) map[string]*envelope.Envelope {
 	t.Helper()
 	out := map[string]*envelope.Envelope{}
-	for _, p := range providers.Names {
-		files, _ := filepath.Glob(filepath.Join("../../events", providers.FunctionIDs[p], "*.json"))
+	for _, p := range providers.Names() {
+		files, _ := filepath.Glob(filepath.Join("../../events", samples.Spec(p).FunctionID, "*.json"))
 		for _, f := range files {
 			if strings.HasPrefix(filepath.Base(f), "forged") {
 				continue
@@ -68,17 +68,17 @@ func sampleEnvelopes(t testing.TB) map[string]*envelope.Envelope {
 			if ev.IsBase64Encoded {
 				body, _ = base64.StdEncoding.DecodeString(ev.Body)
 			}
-			d, err := providers.ByName[p].Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body})
+			d, err := samples.Verifier(p).Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body})
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
 			env := &envelope.Envelope{Version: 1, Provider: p, EventType: d.EventType, DeliveryID: d.DeliveryID,
 				ReceivedAt: time.UnixMilli(ev.RequestContext.TimeEpoch).UTC(), RequestID: ev.RequestContext.RequestID, Headers: d.Headers, Body: body}
 			// As ingest would queue it now: the forwarder refuses old envelopes.
-			if err := providers.Restamp(env, localEnvelopeKey(t), time.Now()); err != nil {
+			if err := samples.Restamp(env, localEnvelopeKey(t), time.Now()); err != nil {
 				t.Fatal(err)
 			}
-			out[filepath.Join(providers.FunctionIDs[p], filepath.Base(f))] = env
+			out[filepath.Join(samples.Spec(p).FunctionID, filepath.Base(f))] = env
 		}
 	}
 	return out
@@ -88,7 +88,7 @@ func sampleEnvelopes(t testing.TB) map[string]*envelope.Envelope {
 // compares the Resonance requests, key and body, byte for byte with
 // testdata/golden (go test ./shared/forward -run Golden -update rewrites them).
 func TestGolden(t *testing.T) {
-	cfgs, err := mapping.Load(testBrand, "")
+	cfgs, err := providers.LoadMapping("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestGolden(t *testing.T) {
 	}
 	for name, env := range envs {
 		t.Run(name, func(t *testing.T) {
-			res, err := Mappers[env.Provider].Map(env, cfgs[env.Provider])
+			res, err := samples.Mappers()[env.Provider].Map(env, cfgs[env.Provider])
 			var got bytes.Buffer
 			switch {
 			case err != nil:
@@ -107,6 +107,7 @@ func TestGolden(t *testing.T) {
 				fmt.Fprintf(&got, "skipped: %s\n", res.Skipped)
 			}
 			for _, r := range res.Rewards {
+				r.Event.BrandID = testBrand // as the forwarder sends it
 				b, err := r.Event.Body()
 				if err != nil {
 					t.Fatal(err)

@@ -221,7 +221,7 @@ func attr(m sqstypes.Message, name string) string {
 	return ""
 }
 
-func samples(t *testing.T) map[string]*envelope.Envelope { return sampleEnvelopes(t) }
+func sampleEnvs(t *testing.T) map[string]*envelope.Envelope { return sampleEnvelopes(t) }
 
 const (
 	orderSample    = "ShopifyWebhookFunction/orders-paid.json"
@@ -231,7 +231,7 @@ const (
 
 func TestIntegrationForwarding(t *testing.T) {
 	h := newHarness(t, 5)
-	s := samples(t)
+	s := sampleEnvs(t)
 	order := s[orderSample]
 	orderKey := "shopify:order:5894410961189003264"
 	payKey := "stripe:payment:pi_3QxYzAbC123"
@@ -282,7 +282,7 @@ func TestIntegrationForwarding(t *testing.T) {
 func TestIntegrationConcurrentDuplicates(t *testing.T) {
 	h := newHarness(t, 5)
 	h.stub.delay = 300 * time.Millisecond
-	order := samples(t)[orderSample]
+	order := sampleEnvs(t)[orderSample]
 	h.enqueue(t, order, order, order, order)
 	// Two "Lambda instances" at once, one message each at first.
 	var wg sync.WaitGroup
@@ -304,7 +304,7 @@ func TestIntegrationConcurrentDuplicates(t *testing.T) {
 
 func TestIntegrationFailures(t *testing.T) {
 	h := newHarness(t, 5)
-	s := samples(t)
+	s := sampleEnvs(t)
 	h.stub.script = func(key string, attempt int) (int, string) {
 		switch key {
 		case "custom:erp-order-20931": // transient, then success
@@ -361,7 +361,7 @@ func TestIntegrationFailures(t *testing.T) {
 // completes, the message is a duplicate.
 func TestIntegrationLeases(t *testing.T) {
 	h := newHarness(t, 5)
-	s := samples(t)
+	s := sampleEnvs(t)
 	put := func(key string, leaseEnd time.Time) {
 		_, err := h.ddb.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(h.table), Item: map[string]ddbtypes.AttributeValue{
 			"id":                     &ddbtypes.AttributeValueMemberS{Value: key},
@@ -408,7 +408,7 @@ func TestIntegrationLeases(t *testing.T) {
 func TestIntegrationGivesUpIntoTheDLQ(t *testing.T) {
 	h := newHarness(t, 2)
 	h.stub.script = func(string, int) (int, string) { return 503, "" }
-	h.enqueue(t, samples(t)["CustomWebhookFunction/purchase.json"])
+	h.enqueue(t, sampleEnvs(t)["CustomWebhookFunction/purchase.json"])
 	h.drain(t, 30*time.Second)
 	parked := h.parked(t)
 	if len(parked) != 1 || attr(parked[0], "reason") != "resonance_unavailable: resonance_503" || attr(parked[0], "receive_count") != "2" {

@@ -12,8 +12,10 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
 type nopQueue struct{}
@@ -27,19 +29,19 @@ func (nopQueue) Send(context.Context, string, map[string]string) error { return 
 // floor: one bare HMAC-SHA256 over the same bytes.
 func BenchmarkIngest(b *testing.B) {
 	now := time.Now()
-	for _, name := range providers.Names {
-		body, extra, err := providers.Realistic("../../events", name)
+	for _, name := range providers.Names() {
+		body, extra, err := samples.Realistic("../../events", name)
 		if err != nil {
 			b.Fatal(err)
 		}
 		secret := "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0"
-		h, err := providers.Sign(name, providers.Delivery{Body: body, URL: "https://example.com/webhooks/" + name, At: now, Headers: extra}, secret)
+		h, err := samples.Sign(name, spec.Delivery{Body: body, URL: "https://example.com/webhooks/" + name, At: now, Headers: extra}, secret)
 		if err != nil {
 			b.Fatal(err)
 		}
 		ev := apigw.Event(apigw.Request{Path: "/webhooks/" + name, Domain: "example.com", Headers: h, Body: body, Time: now})
 		handler := &Handler{
-			Name: name, Provider: providers.ByName[name],
+			Name: name, Provider: samples.Verifier(name),
 			Secrets: fakeSecrets{s: secrets.WebhookSecrets{name: {[]byte(secret), []byte("whsec_b2xkLXNlY3JldC1vbGQtc2VjcmV0")}}},
 			Events:  nopQueue{}, DeadLetters: nopQueue{}, Envelopes: envelope.StaticKeys{testEnvelopeKey}, Accept: ParseEventFilter("*"),
 			Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),

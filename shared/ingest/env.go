@@ -2,20 +2,23 @@ package ingest
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
-// FromEnv builds a Handler for provider name from the function's
+// FromEnv builds the Handler for provider s from the function's
 // environment:
 //
 //	WEBHOOK_SECRET_ID      Secrets Manager id of the webhook secrets (required)
@@ -23,13 +26,22 @@ import (
 //	DEAD_LETTER_QUEUE_URL  dead-letter queue (required)
 //	ENVELOPE_KEY_ID        Secrets Manager id of the relay's envelope key (required)
 //	EVENT_TYPES            comma-separated event types to enqueue, * for all
-//	                       (default: DefaultEventTypes[name])
-//	SIGNED_URL             URL the sender signs (Loyalty Now), default the request's
+//	                       (default: those the mapping maps, spec.Spec.EventTypes)
+//	MAPPING                the forwarder's mapping overrides, whence the default
+//	                       EVENT_TYPES, so that ingest enqueues what is paid
+//	SIGNED_URL             URL the sender signs (Loyalty Now, Square), default the request's
 //	SECRETS_TTL            how long secrets are cached (default 5m)
 //	SQS_SEND_TIMEOUT       bound on each SQS call (default 3s)
 //	METRICS                "off" leaves the metrics out of the log lines
 //	METRICS_NAMESPACE      CloudWatch namespace (default ResonanceRelay)
-func FromEnv(name string, p webhook.Provider) (*Handler, error) {
+//
+// and whatever the provider's own verifier reads (spec.Spec.Verifier).
+func FromEnv(s *spec.Spec) (*Handler, error) {
+	name := s.Name
+	p, err := s.Verifier(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	secretID, err1 := runtime.Env("WEBHOOK_SECRET_ID")
 	eventsURL, err2 := runtime.Env("EVENTS_QUEUE_URL")
 	dlqURL, err3 := runtime.Env("DEAD_LETTER_QUEUE_URL")
@@ -41,7 +53,11 @@ func FromEnv(name string, p webhook.Provider) (*Handler, error) {
 	}
 	types := os.Getenv("EVENT_TYPES")
 	if types == "" {
-		types = DefaultEventTypes[name]
+		mc, err := mapping.LoadOne(name, s.Mapping, os.Getenv("MAPPING"))
+		if err != nil {
+			return nil, err
+		}
+		types = s.EventTypes(mc)
 	}
 	cfg, err := runtime.AWSConfig()
 	if err != nil {
@@ -68,4 +84,15 @@ func FromEnv(name string, p webhook.Provider) (*Handler, error) {
 		Log:         log,
 		Metrics:     metrics.FromEnv(),
 	}, nil
+}
+
+// Main is an ingest function's main: it builds the Handler for s from the
+// environment and serves it, or logs why it cannot and exits.
+func Main(s *spec.Spec) {
+	h, err := FromEnv(s)
+	if err != nil {
+		slog.Error("configuration", "provider", s.Name, "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
@@ -32,16 +33,16 @@ func TestSampleEvents(t *testing.T) {
 	}
 	// Each provider's secrets from its own secret, as its function reads them.
 	ws := secrets.WebhookSecrets{}
-	for _, p := range providers.Names {
-		own, err := secrets.ParseWebhookSecrets(string(local[providers.SecretIDs[p]]))
+	for _, p := range providers.Names() {
+		own, err := secrets.ParseWebhookSecrets(string(local[samples.Spec(p).SecretID]))
 		if err != nil {
-			t.Fatalf("%s: %v", providers.SecretIDs[p], err)
+			t.Fatalf("%s: %v", samples.Spec(p).SecretID, err)
 		}
 		ws[p] = own[p]
 	}
 	total := 0
-	for _, p := range providers.Names {
-		files, _ := filepath.Glob(filepath.Join("../../events", providers.FunctionIDs[p], "*.json"))
+	for _, p := range providers.Names() {
+		files, _ := filepath.Glob(filepath.Join("../../events", samples.Spec(p).FunctionID, "*.json"))
 		if len(files) < 2 {
 			t.Fatalf("%s: want a genuine and a forged sample, found %d", p, len(files))
 		}
@@ -58,9 +59,9 @@ func TestSampleEvents(t *testing.T) {
 				}
 				q := &fakeQueue{}
 				h := &Handler{
-					Name: p, Provider: providers.ByName[p],
+					Name: p, Provider: samples.Verifier(p),
 					Secrets: fakeSecrets{s: ws}, Events: q, DeadLetters: q, Envelopes: envelope.StaticKeys{testEnvelopeKey},
-					Accept: ParseEventFilter(DefaultEventTypes[p]),
+					Accept: defaultFilter(p),
 					Now:    func() time.Time { return time.UnixMilli(ev.RequestContext.TimeEpoch) },
 					Log:    slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
 				}

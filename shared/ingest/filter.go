@@ -2,17 +2,6 @@ package ingest
 
 import "strings"
 
-// DefaultEventTypes are the event types each provider's deployment rewards
-// unless EVENT_TYPES says otherwise: those the forwarder maps to Resonance
-// events by default.
-var DefaultEventTypes = map[string]string{
-	"shopify":    "orders/paid,customers/create",
-	"stripe":     "charge.succeeded,charge.captured,checkout.session.completed,checkout.session.async_payment_succeeded,customer.created",
-	"zupy":       "points.earned,customer.registered,customer.enrolled",
-	"loyaltynow": "transaction.confirmed,member.added",
-	"custom":     "*",
-}
-
 // EventFilter says which event types are enqueued. The zero value allows
 // nothing.
 type EventFilter struct {

@@ -15,9 +15,11 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
 var testNow = time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
@@ -73,15 +75,15 @@ func newFixture(provider string) *fixture {
 		provider: provider, domain: "abc123.execute-api.us-east-1.amazonaws.com",
 		signedAt: testNow, contentType: "application/json", path: "/webhooks/" + provider,
 	}
-	f.body, f.headers = providers.Minimal(provider)
+	f.body, f.headers = samples.Minimal(provider)
 	f.h = &Handler{
 		Name:        provider,
-		Provider:    providers.ByName[provider],
+		Provider:    samples.Verifier(provider),
 		Secrets:     fakeSecrets{s: secrets.WebhookSecrets{provider: {[]byte("whsec_bmV3ZXI="), []byte(testSecret)}}},
 		Events:      f.events,
 		DeadLetters: f.dead,
 		Envelopes:   envelope.StaticKeys{testEnvelopeKey},
-		Accept:      ParseEventFilter(DefaultEventTypes[provider]),
+		Accept:      defaultFilter(provider),
 		Now:         func() time.Time { return testNow },
 		Log:         slog.New(slog.NewJSONHandler(f.logs, nil)),
 	}
@@ -91,7 +93,7 @@ func newFixture(provider string) *fixture {
 // request signs f.body and builds the API Gateway event.
 func (f *fixture) request(t *testing.T, secret string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
-	h, err := providers.Sign(f.provider, providers.Delivery{
+	h, err := samples.Sign(f.provider, spec.Delivery{
 		Body: f.body, URL: "https://" + f.domain + f.path, At: f.signedAt, Headers: f.headers,
 	}, secret)
 	if err != nil {
@@ -131,7 +133,7 @@ func TestHandle(t *testing.T) {
 		{"authenticated but not JSON, DLQ down", func(f *fixture) { f.body = []byte("<xml/>"); f.dead.err = errors.New("down") }, testSecret, want{503, 0, 0, OutcomeRetry, "", false}},
 		{"body over 1 MiB", func(f *fixture) { f.body = bytes.Repeat([]byte("a"), envelope.MaxSQSMessageBytes+1) }, testSecret, want{413, 0, 0, OutcomeTooLarge, "", false}},
 	}
-	for _, provider := range providers.Names {
+	for _, provider := range providers.Names() {
 		for _, c := range cases {
 			t.Run(provider+"/"+c.name, func(t *testing.T) {
 				f := newFixture(provider)
@@ -258,7 +260,7 @@ func TestSignedURL(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture("loyaltynow")
 			f.h.SignedURL = c.configured
-			h, _ := providers.Sign("loyaltynow", providers.Delivery{Body: f.body, URL: c.signedFor, At: testNow}, testSecret)
+			h, _ := samples.Sign("loyaltynow", spec.Delivery{Body: f.body, URL: c.signedFor, At: testNow}, testSecret)
 			h["content-type"] = "application/json"
 			req := apigw.Event(apigw.Request{Path: f.path, Domain: f.domain, Headers: h, Body: f.body})
 			if resp, _ := f.h.Handle(context.Background(), req); resp.StatusCode != c.want {

@@ -16,7 +16,9 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awstest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
 // TestIntegrationMoto drives the handler that FromEnv builds, as a Lambda
@@ -35,12 +37,12 @@ func TestIntegrationMoto(t *testing.T) {
 
 	// Each function reads its own provider's secret, as in template.yaml.
 	t.Setenv("WEBHOOK_SECRET_ID", moto.CreateSecret(t, "stripe-webhook-secret", `{"stripe":"whsec_new,whsec_old"}`))
-	stripeH, err := FromEnv("stripe", providers.ByName["stripe"])
+	stripeH, err := FromEnv(samples.Spec("stripe"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("WEBHOOK_SECRET_ID", moto.CreateSecret(t, "shopify-webhook-secret", `{"shopify":"hush"}`))
-	shopifyH, err := FromEnv("shopify", providers.ByName["shopify"])
+	shopifyH, err := FromEnv(samples.Spec("shopify"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestIntegrationMoto(t *testing.T) {
 
 	send := func(h *Handler, provider string, body []byte, headers map[string]string, contentType string) int {
 		t.Helper()
-		signed, err := providers.Sign(provider, providers.Delivery{Body: body, At: time.Now(), Headers: headers}, map[string]string{"stripe": "whsec_old", "shopify": "hush"}[provider])
+		signed, err := samples.Sign(provider, spec.Delivery{Body: body, At: time.Now(), Headers: headers}, map[string]string{"stripe": "whsec_old", "shopify": "hush"}[provider])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,11 +160,11 @@ func TestSecretRotation(t *testing.T) {
 	t.Setenv("SECRETS_TTL", ttl.String())
 	handlers, secretARNs := map[string]*Handler{}, map[string]string{}
 	current := map[string]string{} // each provider's secret as it stands
-	for _, p := range providers.Names {
+	for _, p := range providers.Names() {
 		current[p] = oldS
 		secretARNs[p] = moto.CreateSecret(t, p+"-webhook-secret", doc(p, oldS))
 		t.Setenv("WEBHOOK_SECRET_ID", secretARNs[p])
-		h, err := FromEnv(p, providers.ByName[p])
+		h, err := FromEnv(samples.Spec(p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +181,7 @@ func TestSecretRotation(t *testing.T) {
 		return 401
 	}
 	sm := secretsmanager.NewFromConfig(moto.Config())
-	for _, rotated := range providers.Names {
+	for _, rotated := range providers.Names() {
 		for _, phase := range []struct{ name, secret string }{
 			{"before: the old secret only", oldS},
 			{"overlap: new added first, old kept", newS + "," + oldS},
@@ -192,11 +194,11 @@ func TestSecretRotation(t *testing.T) {
 			}
 			current[rotated] = phase.secret
 			time.Sleep(ttl + 100*time.Millisecond)
-			for _, p := range providers.Names {
+			for _, p := range providers.Names() {
 				for _, c := range []struct{ name, secret string }{{"old", oldS}, {"new", newS}} {
-					body, headers := providers.Minimal(p)
+					body, headers := samples.Minimal(p)
 					url := "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/" + p
-					signed, err := providers.Sign(p, providers.Delivery{Body: body, URL: url, At: time.Now(), Headers: headers}, c.secret)
+					signed, err := samples.Sign(p, spec.Delivery{Body: body, URL: url, At: time.Now(), Headers: headers}, c.secret)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
 
@@ -37,7 +37,7 @@ func TestCheckedSecrets(t *testing.T) {
 			f.h.Secrets = &secrets.Cache[secrets.WebhookSecrets]{
 				Fetcher: secrets.FetcherFunc(func(context.Context, string) (string, error) { return c.doc, nil }),
 				ID:      "webhook-secrets",
-				Parse:   CheckedSecrets(c.provider, providers.ByName[c.provider], log),
+				Parse:   CheckedSecrets(c.provider, samples.Verifier(c.provider), log),
 			}
 			resp, _ := f.h.Handle(context.Background(), f.request(t, testSecret))
 			if resp.StatusCode != c.status {

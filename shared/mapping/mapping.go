@@ -57,10 +57,9 @@ const (
 	ReasonInvalidAmount = "invalid_amount"
 )
 
-// Config is one provider's mapping configuration.
+// Config is one provider's mapping configuration. The brand is not in it:
+// the forwarder has one brand, and sets it on every event it sends.
 type Config struct {
-	// BrandID is the brand's 0x wallet address (set from the deployment).
-	BrandID string `json:"-"`
 	// Events maps the provider's event type to a Resonance event type;
 	// types not listed (or mapped to "") earn nothing.
 	Events map[string]string `json:"events,omitempty"`
@@ -80,81 +79,93 @@ type Config struct {
 	// table's retention; 0 is DefaultMemory). Providers whose signature
 	// covers no timestamp park deliveries older than it (CheckAge).
 	Memory time.Duration `json:"-"`
+	// Check, when set, refuses a configuration of this provider that would
+	// reward one payment twice (Stripe's invoice and charge families). Load
+	// calls it after the overrides are applied.
+	Check func(*Config) error `json:"-"`
 }
 
-// Defaults is each provider's configuration out of the box.
-func Defaults() map[string]*Config {
-	return map[string]*Config{
-		"shopify": {Events: map[string]string{"orders/paid": resonance.Purchase, "customers/create": resonance.Signup}},
-		// Stripe pays every payment through its charge (stripe.go says why).
-		"stripe": {Events: map[string]string{
-			"charge.succeeded":                         resonance.Purchase,
-			"charge.captured":                          resonance.Purchase,
-			"checkout.session.completed":               resonance.Purchase,
-			"checkout.session.async_payment_succeeded": resonance.Purchase,
-			"customer.created":                         resonance.Signup,
-		}},
-		"zupy": {Currency: "BRL", Events: map[string]string{
-			"points.earned": resonance.Purchase, "customer.registered": resonance.Signup, "customer.enrolled": resonance.Signup,
-		}},
-		"loyaltynow": {Events: map[string]string{"transaction.confirmed": resonance.Purchase, "member.added": resonance.Signup},
-			Fields: map[string]string{
-				"email":         "data.email|data.member.email|data.memberEmail",
-				"customerId":    "data.memberId|data.member.id|data.member.memberId",
-				"transactionId": "data.transactionId|data.id|data.transaction.id",
-				"amount":        "data.amount|data.transaction.amount|data.value",
-				"currency":      "data.currency|data.transaction.currency",
-			}},
-		"custom": {},
+// Load returns each provider's configuration: its default (from its spec)
+// with overrides applied. overrides is a JSON object from provider name to
+// a partial Config; Events and Fields entries are merged key by key (""
+// removes a mapping), the flags and currency replace. A name that is not a
+// provider is an error; so is a configuration its Check refuses.
+func Load(defaults map[string]Config, overrides string) (map[string]*Config, error) {
+	raw, err := parseOverrides(overrides)
+	if err != nil {
+		return nil, err
 	}
+	for name := range raw {
+		if _, ok := defaults[name]; !ok {
+			return nil, fmt.Errorf("mapping: overrides name unknown provider %q", name)
+		}
+	}
+	out := make(map[string]*Config, len(defaults))
+	for name, def := range defaults {
+		if out[name], err = apply(name, def, raw[name]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
-// Load returns the defaults with overrides applied: a JSON object from
-// provider name to a partial Config. Events and Fields entries are merged
-// key by key ("" removes a mapping); the flags and currency replace. A
-// configuration that would reward one payment twice is refused (checkStripe).
-func Load(brandID, overrides string) (map[string]*Config, error) {
-	cfgs := Defaults()
-	for _, c := range cfgs {
-		c.BrandID = brandID
+// LoadOne is Load for one provider (its ingest function, which knows no
+// other): overrides for other providers are not read.
+func LoadOne(name string, def Config, overrides string) (*Config, error) {
+	raw, err := parseOverrides(overrides)
+	if err != nil {
+		return nil, err
 	}
+	return apply(name, def, raw[name])
+}
+
+func parseOverrides(overrides string) (map[string]json.RawMessage, error) {
 	if strings.TrimSpace(overrides) == "" {
-		return checked(cfgs)
+		return nil, nil
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(overrides), &raw); err != nil {
 		return nil, fmt.Errorf("mapping: overrides are not a JSON object: %w", err)
 	}
-	for name, v := range raw {
-		base, ok := cfgs[name]
-		if !ok {
-			return nil, fmt.Errorf("mapping: overrides name unknown provider %q", name)
-		}
-		var o struct {
+	return raw, nil
+}
+
+// apply returns a copy of def with the overrides o (nil: none), checked.
+func apply(name string, def Config, o json.RawMessage) (*Config, error) {
+	c := def
+	c.Events = maps.Clone(def.Events)
+	c.Fields = maps.Clone(def.Fields)
+	if o != nil {
+		var v struct {
 			Events         map[string]string `json:"events"`
 			Fields         map[string]string `json:"fields"`
 			IncludeTest    *bool             `json:"includeTest"`
 			SyntheticEmail *bool             `json:"syntheticEmail"`
 			Currency       *string           `json:"currency"`
 		}
-		dec := json.NewDecoder(strings.NewReader(string(v)))
+		dec := json.NewDecoder(bytes.NewReader(o))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&o); err != nil {
+		if err := dec.Decode(&v); err != nil {
 			return nil, fmt.Errorf("mapping: overrides for %s: %w", name, err)
 		}
-		base.Events = mergeDrop(base.Events, o.Events)
-		base.Fields = mergeDrop(base.Fields, o.Fields)
-		if o.IncludeTest != nil {
-			base.IncludeTest = *o.IncludeTest
+		c.Events = mergeDrop(c.Events, v.Events)
+		c.Fields = mergeDrop(c.Fields, v.Fields)
+		if v.IncludeTest != nil {
+			c.IncludeTest = *v.IncludeTest
 		}
-		if o.SyntheticEmail != nil {
-			base.SyntheticEmail = *o.SyntheticEmail
+		if v.SyntheticEmail != nil {
+			c.SyntheticEmail = *v.SyntheticEmail
 		}
-		if o.Currency != nil {
-			base.Currency = *o.Currency
+		if v.Currency != nil {
+			c.Currency = *v.Currency
 		}
 	}
-	return checked(cfgs)
+	if c.Check != nil {
+		if err := c.Check(&c); err != nil {
+			return nil, err
+		}
+	}
+	return &c, nil
 }
 
 func mergeDrop(base, over map[string]string) map[string]string {
@@ -324,11 +335,11 @@ func DecodeBody(env *envelope.Envelope, v any) error {
 	return nil
 }
 
-// One is a Result of one reward.
+// One is a Result of one reward (the forwarder sets its brand).
 func One(key string, cfg *Config, eventType, email string, meta map[string]any) Result {
 	return Result{Rewards: []Reward{{
 		Key:   key,
-		Event: resonance.Event{BrandID: cfg.BrandID, EventType: eventType, UserEmail: email, Metadata: meta},
+		Event: resonance.Event{EventType: eventType, UserEmail: email, Metadata: meta},
 	}}}
 }
 

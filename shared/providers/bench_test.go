@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -17,19 +19,19 @@ import (
 // one bare HMAC-SHA256 over the same bytes, computed in the same run.
 func BenchmarkVerify(b *testing.B) {
 	now := time.Now()
-	for _, name := range providers.Names {
-		body, extra, err := providers.Realistic("../../events", name)
+	for _, name := range providers.Names() {
+		body, extra, err := samples.Realistic("../../events", name)
 		if err != nil {
 			b.Fatal(err)
 		}
 		secret := "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0"
-		h, err := providers.Sign(name, providers.Delivery{Body: body, URL: url, At: now, Headers: extra}, secret)
+		h, err := samples.Sign(name, spec.Delivery{Body: body, URL: url, At: now, Headers: extra}, secret)
 		if err != nil {
 			b.Fatal(err)
 		}
 		r := &webhook.Request{Header: webhook.NewHeader(h), Body: body, URL: url}
 		secrets := [][]byte{[]byte(secret), []byte("whsec_b2xkLXNlY3JldC1vbGQtc2VjcmV0")}
-		p := providers.ByName[name]
+		p := samples.Verifier(name)
 		if err := p.Verify(r, secrets, now); err != nil {
 			b.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/custom"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/loyaltynow"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/shopify"
@@ -36,7 +37,10 @@ var received = time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 
 func runMapCases(t *testing.T, cases []mapCase) {
 	t.Helper()
-	cfgs := mapping.Defaults()
+	cfgs, err := providers.LoadMapping("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range cases {
 		t.Run(c.provider+"/"+c.name, func(t *testing.T) {
 			env := &envelope.Envelope{Provider: c.provider, EventType: eventTypes[c.provider], DeliveryID: "d-1", ReceivedAt: received,

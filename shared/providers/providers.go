@@ -1,105 +1,70 @@
-// Package providers names the five providers and signs test deliveries for
-// each, as the sample events, the local stack and the tests need.
+// Package providers is the registry of every provider's spec, in a stable
+// order. The forwarder links it (it maps every provider's webhooks); an
+// ingest function links only its own provider's package.
 package providers
 
 import (
+	"errors"
 	"fmt"
-	"time"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/custom"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/loyaltynow"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/shopify"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/square"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/stripe"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/woocommerce"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/zupy"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
-// Names lists the providers in a stable order.
-var Names = []string{"shopify", "stripe", "zupy", "loyaltynow", "custom"}
-
-// ByName returns each provider's verifier with its default settings.
-var ByName = map[string]webhook.Provider{
-	"shopify":    shopify.Provider{},
-	"stripe":     stripe.Provider{},
-	"zupy":       zupy.Provider{},
-	"loyaltynow": loyaltynow.Provider{},
-	"custom":     custom.Provider{},
+// All is every provider's spec. Adding a provider is adding its package
+// and its line here; TestSpecs and the template's tests say what else is
+// missing.
+var All = []*spec.Spec{
+	&shopify.Spec, &stripe.Spec, &zupy.Spec, &loyaltynow.Spec, &custom.Spec,
+	&woocommerce.Spec, &square.Spec,
 }
 
-// FromEnv returns provider name's verifier configured from the ingest
-// function's environment, as its main builds it: Shopify reads its pinned
-// shop domains (shopify.FromEnv); the others have no settings.
-func FromEnv(name string) (webhook.Provider, error) {
-	if name == "shopify" {
-		return shopify.FromEnv()
+// Names returns the providers' names in All's order.
+func Names() []string {
+	out := make([]string, len(All))
+	for i, s := range All {
+		out[i] = s.Name
 	}
-	p, ok := ByName[name]
-	if !ok {
-		return nil, fmt.Errorf("providers: unknown provider %q", name)
-	}
-	return p, nil
+	return out
 }
 
-// FunctionIDs maps each provider to its ingest function's logical id in
-// template.yaml.
-var FunctionIDs = map[string]string{
-	"shopify":    "ShopifyWebhookFunction",
-	"stripe":     "StripeWebhookFunction",
-	"zupy":       "ZupyWebhookFunction",
-	"loyaltynow": "LoyaltyNowWebhookFunction",
-	"custom":     "CustomWebhookFunction",
-}
-
-// SecretIDs maps each provider to the logical id in template.yaml of its
-// webhook signing secret, which only its ingest function can read. The
-// secret is a JSON document with that provider's entry alone, as
-// secrets.ParseWebhookSecrets reads it: {"shopify":"new,old"}.
-var SecretIDs = map[string]string{
-	"shopify":    "ShopifyWebhookSecret",
-	"stripe":     "StripeWebhookSecret",
-	"zupy":       "ZupyWebhookSecret",
-	"loyaltynow": "LoyaltyNowWebhookSecret",
-	"custom":     "CustomWebhookSecret",
-}
-
-// Delivery describes a test delivery to sign.
-type Delivery struct {
-	Body []byte
-	URL  string    // the URL the sender signs (Loyalty Now)
-	At   time.Time // when it is signed
-	// Headers are the provider's unsigned headers (topic, event id...). The
-	// returned headers include them.
-	Headers map[string]string
-}
-
-// Sign returns the headers with which provider name would deliver d, signed
-// with every one of secrets (providers that send a single signature use the
-// first).
-func Sign(name string, d Delivery, secrets ...string) (map[string]string, error) {
-	if len(secrets) == 0 {
-		return nil, fmt.Errorf("providers: no secret to sign %s with", name)
-	}
-	h := make(map[string]string, len(d.Headers)+3)
-	for k, v := range d.Headers {
-		h[k] = v
-	}
-	switch name {
-	case "shopify":
-		h[shopify.HeaderHMAC] = shopify.Sign(secrets[0], d.Body)
-	case "stripe":
-		h[stripe.HeaderSignature] = stripe.Sign(d.At, d.Body, secrets...)
-	case "zupy":
-		h[zupy.HeaderSignature] = zupy.Sign(secrets[0], d.Body)
-	case "loyaltynow":
-		h[loyaltynow.HeaderRequestDate], h[loyaltynow.HeaderSignature] = loyaltynow.Sign(secrets[0], d.Body, d.URL, d.At)
-	case "custom":
-		id := h[custom.HeaderID]
-		if id == "" {
-			return nil, fmt.Errorf("providers: custom delivery needs a %s header", custom.HeaderID)
+// ByName returns the spec of the provider called name.
+func ByName(name string) (*spec.Spec, bool) {
+	for _, s := range All {
+		if s.Name == name {
+			return s, true
 		}
-		h[custom.HeaderTimestamp], h[custom.HeaderSignature] = custom.Sign(id, d.At, d.Body, secrets...)
-	default:
-		return nil, fmt.Errorf("providers: unknown provider %q", name)
 	}
-	return h, nil
+	return nil, false
+}
+
+// Defaults is every provider's mapping out of the box, for mapping.Load.
+func Defaults() map[string]mapping.Config { return spec.Defaults(All...) }
+
+// LoadMapping is every provider's mapping: the defaults with the
+// deployment's MAPPING overrides applied.
+func LoadMapping(overrides string) (map[string]*mapping.Config, error) {
+	return mapping.Load(Defaults(), overrides)
+}
+
+// Mappers builds every provider's mapper from the forwarder's environment.
+func Mappers(getenv spec.Getenv) (map[string]mapping.Mapper, error) {
+	out := make(map[string]mapping.Mapper, len(All))
+	var errs []error
+	for _, s := range All {
+		m, err := s.Mapper(getenv)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+			continue
+		}
+		out[s.Name] = m
+	}
+	return out, errors.Join(errs...)
 }

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -17,21 +19,15 @@ const url = "https://hooks.example.com/webhooks/x"
 // timestamped lists the providers whose signature covers a time.
 var timestamped = map[string]time.Duration{"stripe": 300 * time.Second, "loyaltynow": 60 * time.Second, "custom": 300 * time.Second}
 
-// sigHeader names the header that carries each provider's signature.
-var sigHeader = map[string]string{
-	"shopify": "x-shopify-hmac-sha256", "stripe": "stripe-signature", "zupy": "x-zupy-signature",
-	"loyaltynow": "x-l1-signature", "custom": "webhook-signature",
-}
-
 // TestConformance runs the edges every verifier must get right.
 func TestConformance(t *testing.T) {
 	oldSecret, newSecret := "whsec_b2xkLXNlY3JldC1vbGQtc2VjcmV0", "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0"
 	active := [][]byte{[]byte(newSecret), []byte(oldSecret)}
-	for _, name := range providers.Names {
-		p := providers.ByName[name]
-		body, extra := providers.Minimal(name)
+	for _, name := range providers.Names() {
+		p := samples.Verifier(name)
+		body, extra := samples.Minimal(name)
 		sign := func(at time.Time, b []byte, secrets ...string) map[string]string {
-			h, err := providers.Sign(name, providers.Delivery{Body: b, URL: url, At: at, Headers: extra}, secrets...)
+			h, err := samples.Sign(name, spec.Delivery{Body: b, URL: url, At: at, Headers: extra}, secrets...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,14 +48,14 @@ func TestConformance(t *testing.T) {
 			{"body changed by one byte", sign(now, body, newSecret), append([]byte(" "), body...), active, webhook.ErrSignatureMismatch},
 			{"empty body", sign(now, body, newSecret), []byte{}, active, webhook.ErrSignatureMismatch},
 			{"header names in mixed case", titleCase(sign(now, body, newSecret)), body, active, nil},
-			{"no signature header", without(sign(now, body, newSecret), sigHeader[name]), body, active, webhook.ErrMissingSignature},
-			{"garbage signature", with(sign(now, body, newSecret), sigHeader[name], "!!not a signature!!"), body, active, webhook.ErrMalformedSignature},
+			{"no signature header", without(sign(now, body, newSecret), samples.Spec(name).SignatureHeader), body, active, webhook.ErrMissingSignature},
+			{"garbage signature", with(sign(now, body, newSecret), samples.Spec(name).SignatureHeader, "!!not a signature!!"), body, active, webhook.ErrMalformedSignature},
 		}
 		if base64Sig[name] {
 			genuine := sign(now, body, newSecret)
 			cases = append(cases,
-				tc{"the genuine signature with a line break inside", with(genuine, sigHeader[name], respell(genuine[sigHeader[name]], lineBreak)), body, active, webhook.ErrMalformedSignature},
-				tc{"the genuine signature with the last letter's unused bits set", with(genuine, sigHeader[name], respell(genuine[sigHeader[name]], unusedBits)), body, active, webhook.ErrMalformedSignature},
+				tc{"the genuine signature with a line break inside", with(genuine, samples.Spec(name).SignatureHeader, respell(genuine[samples.Spec(name).SignatureHeader], lineBreak)), body, active, webhook.ErrMalformedSignature},
+				tc{"the genuine signature with the last letter's unused bits set", with(genuine, samples.Spec(name).SignatureHeader, respell(genuine[samples.Spec(name).SignatureHeader], unusedBits)), body, active, webhook.ErrMalformedSignature},
 			)
 		}
 		if name == "stripe" || name == "custom" {
@@ -91,7 +87,7 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("Parse = %+v, %v; want an event type and a delivery id", d, err)
 			}
 			for k := range d.Headers {
-				if k == sigHeader[name] {
+				if k == samples.Spec(name).SignatureHeader {
 					t.Fatalf("Parse kept the signature header %s", k)
 				}
 			}
@@ -110,7 +106,7 @@ func TestConformance(t *testing.T) {
 // base64Sig lists the providers whose MAC is sent in base64: each MAC must
 // have one spelling only (encoding/base64 would skip line breaks and the
 // unused bits of the last letter; a fuzz run found the first).
-var base64Sig = map[string]bool{"shopify": true, "loyaltynow": true, "custom": true}
+var base64Sig = map[string]bool{"shopify": true, "loyaltynow": true, "custom": true, "woocommerce": true, "square": true}
 
 // respell applies change to the base64 MAC in a signature header value
 // ("<b64>", or custom's "v1,<b64>").
@@ -134,8 +130,8 @@ func unusedBits(b64 string) string {
 // TestLoyaltyNowSignsTheURL shows the URL is part of the message: a delivery
 // signed for the registered custom domain fails against another URL.
 func TestLoyaltyNowSignsTheURL(t *testing.T) {
-	body, _ := providers.Minimal("loyaltynow")
-	h, _ := providers.Sign("loyaltynow", providers.Delivery{Body: body, URL: "https://rewards.shop.example/hooks", At: now}, "s")
+	body, _ := samples.Minimal("loyaltynow")
+	h, _ := samples.Sign("loyaltynow", spec.Delivery{Body: body, URL: "https://rewards.shop.example/hooks", At: now}, "s")
 	for _, c := range []struct {
 		url  string
 		want error
@@ -143,7 +139,7 @@ func TestLoyaltyNowSignsTheURL(t *testing.T) {
 		{"https://rewards.shop.example/hooks", nil},
 		{"https://abc123.execute-api.us-east-1.amazonaws.com/webhooks/loyaltynow", webhook.ErrSignatureMismatch},
 	} {
-		err := providers.ByName["loyaltynow"].Verify(&webhook.Request{Header: h, Body: body, URL: c.url}, [][]byte{[]byte("s")}, now)
+		err := samples.Verifier("loyaltynow").Verify(&webhook.Request{Header: h, Body: body, URL: c.url}, [][]byte{[]byte("s")}, now)
 		if !errors.Is(err, c.want) && !(c.want == nil && err == nil) {
 			t.Errorf("url %s: Verify = %v, want %v", c.url, err, c.want)
 		}
@@ -187,7 +183,7 @@ func TestFreshen(t *testing.T) {
 	body := []byte(`{"id":5894410961189003264,"created_at":"2026-11-23T06:58:12-05:00","customer":{"created_at": "2026-11-20T10:02:11Z"},"note":"created_at","timestamp":"2026-11-23T07:05:00.5Z","total_price":"93.43"}`)
 	want := `{"id":5894410961189003264,"created_at":"2027-12-28T06:58:12-05:00","customer":{"created_at": "2027-12-25T10:02:11Z"},"note":"created_at","timestamp":"2027-12-28T07:05:00.5Z","total_price":"93.43"}`
 	for _, p := range []string{"shopify", "zupy"} {
-		if got := string(providers.Freshen(p, body, from, to)); got != want {
+		if got := string(samples.Freshen(p, body, from, to)); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", p, got, want)
 		}
 	}
@@ -195,7 +191,7 @@ func TestFreshen(t *testing.T) {
 		p        string
 		from, to time.Time
 	}{{"stripe", from, to}, {"shopify", time.Time{}, to}, {"zupy", from, from}} {
-		if got := providers.Freshen(c.p, body, c.from, c.to); string(got) != string(body) {
+		if got := samples.Freshen(c.p, body, c.from, c.to); string(got) != string(body) {
 			t.Errorf("%s %v -> %v changed the body: %s", c.p, c.from, c.to, got)
 		}
 	}

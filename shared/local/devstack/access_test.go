@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 
@@ -130,8 +131,8 @@ func TestEachIngestFunctionReadsOnlyItsOwnSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	webhook := map[string]bool{}
-	for _, p := range providers.Names {
-		id := providers.SecretIDs[p]
+	for _, p := range providers.Names() {
+		id := samples.Spec(p).SecretID
 		if tpl.Resources[id].Type != "AWS::SecretsManager::Secret" {
 			t.Fatalf("%s: no secret %s in the template", p, id)
 		}
@@ -146,11 +147,11 @@ func TestEachIngestFunctionReadsOnlyItsOwnSecret(t *testing.T) {
 		t.Error("Globals grant policies to every function")
 	}
 	ingest := map[string]string{} // function id -> provider
-	for p, id := range providers.FunctionIDs {
-		ingest[id] = p
+	for _, s := range providers.All {
+		ingest[s.FunctionID] = s.Name
 	}
 	fns := tpl.IDs("AWS::Serverless::Function")
-	if len(fns) != len(providers.Names)+1 {
+	if len(fns) != len(providers.Names())+1 {
 		t.Fatalf("functions %v: want the five ingest functions and the forwarder; teach this test the new one", fns)
 	}
 	for _, fn := range fns {
@@ -167,13 +168,13 @@ func TestEachIngestFunctionReadsOnlyItsOwnSecret(t *testing.T) {
 			var want []string // the webhook secrets it must reach, and only those
 			p, isIngest := ingest[fn]
 			if isIngest {
-				want = []string{providers.SecretIDs[p]}
+				want = []string{samples.Spec(p).SecretID}
 				if readable["ResonanceSecret"] || named["ResonanceSecret"] {
 					t.Errorf("%s can reach the Resonance credentials", fn)
 				}
 				vars, _ := env["Variables"].(map[string]any)
-				if got := secretOf(tpl, vars["WEBHOOK_SECRET_ID"]); got != providers.SecretIDs[p] {
-					t.Errorf("%s: WEBHOOK_SECRET_ID names %s, want %s", fn, got, providers.SecretIDs[p])
+				if got := secretOf(tpl, vars["WEBHOOK_SECRET_ID"]); got != samples.Spec(p).SecretID {
+					t.Errorf("%s: WEBHOOK_SECRET_ID names %s, want %s", fn, got, samples.Spec(p).SecretID)
 				}
 			} else if fn != "ForwarderFunction" {
 				t.Fatalf("%s: neither an ingest function nor the forwarder", fn)

@@ -30,12 +30,14 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/dlq"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/sqspoll"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
 // faultyResonance fails 10% of calls with 500, 5% with 429 and Retry-After,
@@ -307,7 +309,7 @@ func (e *e2e) elapsed() string { return time.Since(e.start).Round(time.Second).S
 func (e *e2e) send(h *hook) {
 	for e.ctx.Err() == nil {
 		e.attempts.Add(1)
-		headers, err := providers.Sign(h.provider, providers.Delivery{Body: h.body, URL: "https://" + strings.TrimPrefix(e.front.URL, "http://") + "/webhooks/" + h.provider, At: time.Now(), Headers: h.headers}, string(e.secrets[h.provider][0]))
+		headers, err := samples.Sign(h.provider, spec.Delivery{Body: h.body, URL: "https://" + strings.TrimPrefix(e.front.URL, "http://") + "/webhooks/" + h.provider, At: time.Now(), Headers: h.headers}, string(e.secrets[h.provider][0]))
 		if err != nil {
 			e.t.Error(err)
 			return
@@ -617,7 +619,7 @@ func (e *e2e) fail() {
 	fmt.Fprintf(&b, "e2e: events queue: %d visible (queued), %d in flight, %d delayed (retry backoff); Resonance calls %d, forwarder kills %d\n",
 		events.visible, events.inFlight, events.delayed, e.res.calls.Load(), e.crashes.Load())
 	fmt.Fprintf(&b, "e2e: %-10s %12s %20s %6s %22s %7s\n", "provider", "not accepted", "accepted, not paid", "paid", "rejected, not parked", "parked")
-	for _, p := range providers.Names {
+	for _, p := range providers.Names() {
 		if c := byProvider[p]; c != nil {
 			fmt.Fprintf(&b, "e2e: %-10s %12d %20d %6d %22d %7d\n", p, c.notAccepted, c.waiting, c.paid, c.rejected, c.parked)
 		}

@@ -36,13 +36,9 @@ func build(f Function) (any, error) {
 			}
 			return err
 		}
-		for name, id := range providers.FunctionIDs {
-			if id == f.ID {
-				p, err := providers.FromEnv(name)
-				if err != nil {
-					return err
-				}
-				h, err := ingest.FromEnv(name, p)
+		for _, s := range providers.All {
+			if s.FunctionID == f.ID {
+				h, err := ingest.FromEnv(s)
 				if err == nil {
 					out = HTTPHandler(h.Handle)
 				}

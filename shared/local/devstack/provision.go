@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
@@ -57,14 +58,14 @@ func LoadLocalFile(path string) (*LocalFile, error) {
 // A provider without a secret in the file has none.
 func (lf *LocalFile) WebhookSecrets() (secrets.WebhookSecrets, error) {
 	out := secrets.WebhookSecrets{}
-	for _, p := range providers.Names {
-		raw, ok := lf.Secrets[providers.SecretIDs[p]]
+	for _, p := range providers.Names() {
+		raw, ok := lf.Secrets[samples.Spec(p).SecretID]
 		if !ok {
 			continue
 		}
 		ws, err := secrets.ParseWebhookSecrets(string(raw))
 		if err != nil {
-			return nil, fmt.Errorf("devstack: %s: %w", providers.SecretIDs[p], err)
+			return nil, fmt.Errorf("devstack: %s: %w", samples.Spec(p).SecretID, err)
 		}
 		out[p] = ws[p]
 	}

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 
@@ -266,8 +267,8 @@ func TestQueuePolicies(t *testing.T) {
 		t.Fatalf("queues %v: teach this test who may send to the new one", queues)
 	}
 	var ingest []string
-	for _, p := range providers.Names {
-		ingest = append(ingest, providers.FunctionIDs[p])
+	for _, p := range providers.Names() {
+		ingest = append(ingest, samples.Spec(p).FunctionID)
 	}
 	const ops = "arn:aws:iam::" + account + ":role/relay-ops"
 	const ssoPattern = "arn:aws:iam::" + account + ":role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RelayOperators_*"

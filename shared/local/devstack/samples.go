@@ -16,7 +16,9 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -112,10 +114,10 @@ func SignSamples(dir string, when time.Time) (int, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "ForwarderFunction"), 0o755); err != nil {
 		return 0, err
 	}
-	names := append([]string(nil), providers.Names...)
+	names := append([]string(nil), providers.Names()...)
 	sort.Strings(names)
 	for _, p := range names {
-		files, _ := filepath.Glob(filepath.Join(dir, providers.FunctionIDs[p], "*.json"))
+		files, _ := filepath.Glob(filepath.Join(dir, samples.Spec(p).FunctionID, "*.json"))
 		for _, f := range files {
 			secret, err := SecretFor(f, p, local)
 			if err != nil {
@@ -139,7 +141,7 @@ func SignSamples(dir string, when time.Time) (int, error) {
 			}
 		}
 	}
-	if err := writeJSON(filepath.Join(dir, "ForwarderFunction", "batch.json"), events.SQSEvent{Records: forwarder}); err != nil {
+	if err := writeJSON(filepath.Join(dir, "ForwarderFunction", "batch.json"), events.SQSEvent{Records: batchOf(forwarder)}); err != nil {
 		return n, err
 	}
 	// What someone who can write to the events queue, but is not the relay,
@@ -159,6 +161,18 @@ func SignSamples(dir string, when time.Time) (int, error) {
 	return n + len(forwarder) + 2, nil
 }
 
+// MaxBatch is the most records the events queue delivers at once (the
+// template's BatchSize, SQS's limit for a standard queue without a window).
+const MaxBatch = 10
+
+// batchOf is batch.json's records: the first MaxBatch of msgs, in
+// provider order (among them both Stripe samples, one payment's checkout
+// session and charge, which share a reward key). Every sample is also in a
+// file of its own.
+func batchOf(msgs []events.SQSMessage) []events.SQSMessage {
+	return msgs[:min(MaxBatch, len(msgs))]
+}
+
 // sqsMessage wraps the envelope the ingest function would queue for ev in
 // the record Lambda's SQS event source delivers.
 func sqsMessage(provider, name string, ev events.APIGatewayV2HTTPRequest, envKey []byte) (events.SQSMessage, error) {
@@ -169,7 +183,7 @@ func sqsMessage(provider, name string, ev events.APIGatewayV2HTTPRequest, envKey
 			return events.SQSMessage{}, err
 		}
 	}
-	d, err := providers.ByName[provider].Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body})
+	d, err := samples.Verifier(provider).Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body})
 	if err != nil {
 		return events.SQSMessage{}, err
 	}
@@ -230,11 +244,11 @@ func signEvent(path, provider, secret string, when time.Time) (events.APIGateway
 			return ev, nil, err
 		}
 	}
-	if ev.RequestContext.TimeEpoch > 0 { // Shopify's and Zupy's bodies carry their own time: as recent as when signed
-		body = providers.Freshen(provider, body, time.UnixMilli(ev.RequestContext.TimeEpoch), when)
+	if ev.RequestContext.TimeEpoch > 0 { // bodies that carry their own time (spec.BodyTimes): as recent as when signed
+		body = samples.Freshen(provider, body, time.UnixMilli(ev.RequestContext.TimeEpoch), when)
 	}
 	url := "https://" + ev.RequestContext.DomainName + ev.RawPath
-	headers, err := providers.Sign(provider, providers.Delivery{Body: body, URL: url, At: when, Headers: ev.Headers}, secret)
+	headers, err := samples.Sign(provider, spec.Delivery{Body: body, URL: url, At: when, Headers: ev.Headers}, secret)
 	if err != nil {
 		return ev, nil, err
 	}

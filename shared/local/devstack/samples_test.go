@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 )
 
 // TestCheckedInSamplesAreCurrent regenerates the samples in a copy of
@@ -74,7 +74,7 @@ func TestSamplesSignedLaterStayFresh(t *testing.T) {
 	if err := json.Unmarshal(raw, &batch); err != nil {
 		t.Fatal(err)
 	}
-	cfgs, err := mapping.Load("0x5FbDB2315678afecb367f032d93F642f64180aa3", "")
+	cfgs, err := providers.LoadMapping("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestSamplesSignedLaterStayFresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := forward.Mappers[env.Provider].Map(env, cfgs[env.Provider]); err != nil {
+		if _, err := samples.Mappers()[env.Provider].Map(env, cfgs[env.Provider]); err != nil {
 			t.Errorf("%s: %v", m.MessageId, err)
 		}
 	}

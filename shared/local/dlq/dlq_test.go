@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,8 +29,8 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/dlq"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/sqspoll"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
@@ -93,7 +94,7 @@ func newRelay(t *testing.T) *relay {
 	table := m.CreateIdempotencyTable(t, "rewards")
 	srv := httptest.NewServer(r.resonant)
 	t.Cleanup(srv.Close)
-	cfgs, err := mapping.Load(brand, "")
+	cfgs, err := providers.LoadMapping("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func newRelay(t *testing.T) *relay {
 		t.Fatal(err)
 	}
 	f := &forward.Forwarder{
-		Mappers: forward.Mappers, Configs: cfgs,
+		Mappers: samples.Mappers(), BrandID: brand, Configs: cfgs,
 		Store:       &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(cfg), Table: table},
 		Resonance:   &resonance.Client{BaseURL: srv.URL, BrandID: brand, Auth: resonance.AuthBearer, Credentials: creds{}},
 		DeadLetters: queue.SQS{Client: r.sqs, URL: r.dead},
@@ -115,20 +116,25 @@ func newRelay(t *testing.T) *relay {
 	return r
 }
 
-// samples are the envelopes of events/ForwarderFunction/batch.json, by
-// message id.
-func samples(t *testing.T) map[string]string {
-	raw, err := os.ReadFile("../../../events/ForwarderFunction/batch.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+// batchSamples are the envelopes of every sample in events/ForwarderFunction/
+// (one file each), by message id.
+func batchSamples(t *testing.T) map[string]string {
+	files, _ := filepath.Glob("../../../events/ForwarderFunction/*-*.json")
 	var ev events.SQSEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		t.Fatal(err)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var one events.SQSEvent
+		if err := json.Unmarshal(raw, &one); err != nil {
+			t.Fatal(err)
+		}
+		ev.Records = append(ev.Records, one.Records...)
 	}
 	key, err := devstack.EnvelopeKey("../../../events/local-secrets.json")
 	if err == nil {
-		err = providers.RestampSQS(&ev, key, time.Now()) // the forwarder refuses old envelopes
+		err = samples.RestampSQS(&ev, key, time.Now()) // the forwarder refuses old envelopes
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +194,7 @@ func (r *relay) depth(t *testing.T, url string) int {
 func TestListShowReplay(t *testing.T) {
 	ctx := context.Background()
 	r := newRelay(t)
-	s := samples(t)
+	s := batchSamples(t)
 	r.resonant.failing.Store("zupy")
 	for _, id := range []string{"sample-zupy-points-earned", "sample-zupy-customer-registered", "sample-shopify-orders-paid"} {
 		r.send(t, r.events, s[id], nil)
@@ -291,7 +297,7 @@ func TestListShowReplay(t *testing.T) {
 func TestRedriveAndDelete(t *testing.T) {
 	ctx := context.Background()
 	r := newRelay(t)
-	s := samples(t)
+	s := batchSamples(t)
 	r.resonant.failing.Store("custom")
 	for _, id := range []string{"sample-custom-purchase", "sample-custom-signup", "sample-stripe-checkout-session-completed"} {
 		r.send(t, r.events, s[id], nil)

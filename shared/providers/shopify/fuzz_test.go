@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -46,7 +47,7 @@ func FuzzMap(f *testing.F) {
 		f.Add("customers/create", b)
 	}
 	f.Add("orders/paid", []byte(`{"id":1,"financial_status":"paid","created_at":"2026-03-14T09:41:07-04:00","total_price":"1.00","email":"a@b.c"}`))
-	cfgs, err := mapping.Load(testBrand, `{"shopify":{"events":{"orders/create":"purchase","customers/update":"signup","refunds/create":"purchase"}}}`)
+	cfgs, err := mapping.Load(spec.Defaults(&Spec), `{"shopify":{"events":{"orders/create":"purchase","customers/update":"signup","refunds/create":"purchase"}}}`)
 	if err != nil {
 		f.Fatal(err)
 	}

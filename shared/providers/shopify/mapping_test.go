@@ -11,6 +11,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -72,7 +73,7 @@ func deliver(t *testing.T, p Provider, body []byte, headers map[string]string, a
 	}
 	env := &envelope.Envelope{Version: envelope.Version, Provider: "shopify", EventType: d.EventType, DeliveryID: d.DeliveryID,
 		ReceivedAt: at, Headers: d.Headers, Body: body}
-	cfgs, err := mapping.Load(testBrand, overrides)
+	cfgs, err := mapping.Load(spec.Defaults(&Spec), overrides)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,7 @@ func TestStaleDelivery(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := &envelope.Envelope{Version: 1, Provider: "shopify", EventType: d.EventType, DeliveryID: d.DeliveryID, ReceivedAt: c.at, Headers: d.Headers, Body: c.body}
-			cfg := mapping.Defaults()["shopify"]
+			cfg := Spec.DefaultConfig()
 			cfg.Memory = c.memory
 			res, err := Mapper{}.Map(env, cfg)
 			var pe *mapping.ParkError
@@ -277,6 +278,7 @@ func TestGoldenPayloads(t *testing.T) {
 			case len(res.Rewards) == 0:
 				got = "skip:" + res.Skipped
 			default:
+				res.Rewards[0].Event.BrandID = testBrand // as the forwarder sends it
 				b, err := res.Rewards[0].Event.Body()
 				if err != nil {
 					t.Fatal(err)

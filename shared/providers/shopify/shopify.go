@@ -15,11 +15,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"hash"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -51,8 +51,8 @@ var _ webhook.Provider = Provider{}
 
 // FromEnv returns the Provider the ingest function's environment asks for
 // (SHOPIFY_SHOP_DOMAINS, comma-separated, empty for any shop).
-func FromEnv() (Provider, error) {
-	domains, err := ParseShopDomains(os.Getenv(EnvShopDomains))
+func FromEnv(getenv spec.Getenv) (Provider, error) {
+	domains, err := ParseShopDomains(getenv.Get(EnvShopDomains))
 	if err != nil {
 		return Provider{}, fmt.Errorf("%s: %w", EnvShopDomains, err)
 	}

@@ -2,6 +2,7 @@ package shopify
 
 import (
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -139,11 +140,11 @@ func TestParseShopDomains(t *testing.T) {
 
 func TestFromEnv(t *testing.T) {
 	t.Setenv(EnvShopDomains, "a.myshopify.com")
-	if p, err := FromEnv(); err != nil || !slices.Equal(p.ShopDomains, []string{"a.myshopify.com"}) {
+	if p, err := FromEnv(os.Getenv); err != nil || !slices.Equal(p.ShopDomains, []string{"a.myshopify.com"}) {
 		t.Fatalf("FromEnv = %+v, %v", p, err)
 	}
 	t.Setenv(EnvShopDomains, "https://a.myshopify.com")
-	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), EnvShopDomains) {
+	if _, err := FromEnv(os.Getenv); err == nil || !strings.Contains(err.Error(), EnvShopDomains) {
 		t.Fatalf("FromEnv with a URL: %v, want an error naming %s", err, EnvShopDomains)
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // DefaultEvents are Square's event types that earn a reward out of the box
-// (for the provider spec; mapping.Defaults does not list Square yet).
+// (Spec.Mapping).
 func DefaultEvents() map[string]string {
 	return map[string]string{"payment.updated": resonance.Purchase, "customer.created": resonance.Signup}
 }

@@ -17,9 +17,8 @@ import (
 )
 
 const (
-	testBrand = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-	testKey   = "square-signature-key"
-	testURL   = "https://hooks.example.com/webhooks/square"
+	testKey = "square-signature-key"
+	testURL = "https://hooks.example.com/webhooks/square"
 )
 
 // The golden bodies in testdata/ have the shape of the examples of Square's
@@ -37,7 +36,7 @@ func golden(t testing.TB, name string) []byte {
 }
 
 func config() *mapping.Config {
-	return &mapping.Config{BrandID: testBrand, Events: DefaultEvents()}
+	return &mapping.Config{Events: DefaultEvents()}
 }
 
 // deliver does what ingest does with a delivery Square signed for testURL
@@ -64,14 +63,14 @@ func TestMapGolden(t *testing.T) {
 	}{
 		{"payment-updated-completed.json", mapping.Result{Rewards: []mapping.Reward{{
 			Key: "square:payment:KkAkhdMsgzn59SM8A89WgKwekxLZY",
-			Event: resonance.Event{BrandID: testBrand, EventType: resonance.Purchase, UserEmail: "maya.lindqvist@example.com",
+			Event: resonance.Event{EventType: resonance.Purchase, UserEmail: "maya.lindqvist@example.com",
 				Metadata: map[string]any{"payment_id": "KkAkhdMsgzn59SM8A89WgKwekxLZY", "order_id": "CAISENgvhpdP05f1DWG9H8yMn4kZY",
 					"order_value": json.Number("45.99"), "currency": "USD", "source": "square"}},
 		}}}},
 		{"payment-updated-approved.json", mapping.Result{Skipped: SkipNotCompleted}},
 		{"customer-created.json", mapping.Result{Rewards: []mapping.Reward{{
 			Key: "square:customer:JDKYHBWT1D4F8MFH63DBMEN8Y4",
-			Event: resonance.Event{BrandID: testBrand, EventType: resonance.Signup, UserEmail: "maya.lindqvist@example.com",
+			Event: resonance.Event{EventType: resonance.Signup, UserEmail: "maya.lindqvist@example.com",
 				Metadata: map[string]any{"signup_source": "square"}},
 		}}}},
 		{"test-notification.json", mapping.Result{Skipped: SkipEventNotMapped}},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -53,7 +54,7 @@ func FuzzMap(f *testing.F) {
 	f.Add([]byte(`{"id":"evt_1","type":"charge.succeeded","livemode":true,"data":{"object":{"id":"ch_1","payment_intent":"pi_1","captured":true,"amount":4999,"amount_captured":4999,"currency":"usd","billing_details":{"email":"a@x.io"}}}}`))
 	f.Add([]byte(`{"id":"evt_2","type":"checkout.session.completed","livemode":true,"data":{"object":{"id":"cs_1","mode":"subscription","payment_status":"paid","payment_intent":null,"amount_total":900,"currency":"usd","customer_details":{"email":"a@x.io"}}}}`))
 	f.Add([]byte(`{"id":"evt_3","type":"customer.created","livemode":true,"data":{"object":{"id":"cus_1","email":"a@x.io"}}}`))
-	cfgs, err := mapping.Load("0xbrand", "")
+	cfgs, err := mapping.Load(spec.Defaults(&Spec), "")
 	if err != nil {
 		f.Fatal(err)
 	}

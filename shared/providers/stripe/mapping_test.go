@@ -8,6 +8,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
 func stripeEnv(typ, obj string) *envelope.Envelope {
@@ -82,7 +83,7 @@ func TestMapEdges(t *testing.T) {
 		}(), "", "", "event_not_mapped", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfgs, err := mapping.Load(brand, c.overrides)
+			cfgs, err := mapping.Load(spec.Defaults(&Spec), c.overrides)
 			if err != nil {
 				t.Fatal(err)
 			}

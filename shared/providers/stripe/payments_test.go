@@ -13,6 +13,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
 const brand = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -272,7 +273,7 @@ func TestOnePaymentOneReward(t *testing.T) {
 		for _, c := range payments(t, f) {
 			for _, conf := range configs {
 				t.Run(version+"/"+c.name+"/"+conf.name, func(t *testing.T) {
-					cfgs, err := mapping.Load(brand, conf.overrides)
+					cfgs, err := mapping.Load(spec.Defaults(&Spec), conf.overrides)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -298,6 +299,7 @@ func TestOnePaymentOneReward(t *testing.T) {
 						}
 						for _, r := range res.Rewards {
 							keys[r.Key]++
+							r.Event.BrandID = brand // as the forwarder sends it
 							body, _ := r.Event.Body()
 							if string(body) != c.resonanceBody() {
 								t.Errorf("%s sends\n %s\nwant\n %s", d.typ, body, c.resonanceBody())
@@ -319,7 +321,7 @@ func TestOnePaymentOneReward(t *testing.T) {
 func TestInvoiceFamily(t *testing.T) {
 	overrides := `{"stripe":{"events":{"invoice.paid":"purchase","charge.succeeded":"","charge.captured":"",` +
 		`"checkout.session.completed":"","checkout.session.async_payment_succeeded":""}}}`
-	cfgs, err := mapping.Load(brand, overrides)
+	cfgs, err := mapping.Load(spec.Defaults(&Spec), overrides)
 	if err != nil {
 		t.Fatal(err)
 	}

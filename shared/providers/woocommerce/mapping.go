@@ -12,9 +12,8 @@ import (
 )
 
 // DefaultEvents are WooCommerce's topics that earn a reward out of the box
-// (for the provider spec; mapping.Defaults does not list WooCommerce yet).
-// order.created and order.updated both pay, under one key per order, and
-// only once the body says the order is paid.
+// (Spec.Mapping). order.created and order.updated both pay, under one key
+// per order, and only once the body says the order is paid.
 func DefaultEvents() map[string]string {
 	return map[string]string{"order.created": resonance.Purchase, "order.updated": resonance.Purchase, "customer.created": resonance.Signup}
 }

@@ -17,7 +17,6 @@ import (
 )
 
 const (
-	testBrand  = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 	testSecret = "wc-webhook-secret"
 	orderKey   = "woocommerce:ridge-outfitters.example:order:727"
 )
@@ -38,7 +37,7 @@ func golden(t testing.TB, name string) []byte {
 }
 
 func config() *mapping.Config {
-	return &mapping.Config{BrandID: testBrand, Events: DefaultEvents()}
+	return &mapping.Config{Events: DefaultEvents()}
 }
 
 // deliver does what ingest does with a delivery signed with the webhook's
@@ -64,7 +63,7 @@ func deliver(t *testing.T, topic string, body []byte, cfg *mapping.Config) (mapp
 func purchase() mapping.Result {
 	return mapping.Result{Rewards: []mapping.Reward{{
 		Key: orderKey,
-		Event: resonance.Event{BrandID: testBrand, EventType: resonance.Purchase, UserEmail: "maya.lindqvist@example.com",
+		Event: resonance.Event{EventType: resonance.Purchase, UserEmail: "maya.lindqvist@example.com",
 			Metadata: map[string]any{"order_id": "727", "order_value": json.Number("29.35"), "currency": "USD", "items": int64(3),
 				"store": "ridge-outfitters.example", "source": "woocommerce"}},
 	}}}
@@ -82,7 +81,7 @@ func TestMapGolden(t *testing.T) {
 		{"order.updated", "order-updated-completed.json", purchase()},
 		{"customer.created", "customer-created.json", mapping.Result{Rewards: []mapping.Reward{{
 			Key: "woocommerce:ridge-outfitters.example:customer:25",
-			Event: resonance.Event{BrandID: testBrand, EventType: resonance.Signup, UserEmail: "maya.lindqvist@example.com",
+			Event: resonance.Event{EventType: resonance.Signup, UserEmail: "maya.lindqvist@example.com",
 				Metadata: map[string]any{"signup_source": "woocommerce", "store": "ridge-outfitters.example"}},
 		}}}},
 		{"customer.updated", "customer-created.json", mapping.Result{Skipped: SkipEventNotMapped}},

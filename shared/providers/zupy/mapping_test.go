@@ -35,7 +35,7 @@ func TestMapChecksEventAndAge(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			env := &envelope.Envelope{Version: 1, Provider: "zupy", EventType: c.event, DeliveryID: "d", ReceivedAt: c.at, Body: []byte(c.body)}
-			res, err := Mapper{}.Map(env, mapping.Defaults()["zupy"])
+			res, err := Mapper{}.Map(env, Spec.DefaultConfig())
 			var pe *mapping.ParkError
 			switch {
 			case c.wantPark != "":

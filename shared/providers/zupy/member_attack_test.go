@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 )
 
 // TestAttackSignupsWithoutMemberIDShareOneKey: a Zupy signup whose body
@@ -26,7 +25,7 @@ func TestAttackSignupsWithoutMemberIDShareOneKey(t *testing.T) {
 	for i, body := range bodies {
 		env := &envelope.Envelope{Version: 1, Provider: "zupy", EventType: "customer.registered", DeliveryID: "d" + string(rune('0'+i)),
 			ReceivedAt: at.Add(time.Minute), Body: []byte(body)}
-		res, err := Mapper{}.Map(env, mapping.Defaults()["zupy"])
+		res, err := Mapper{}.Map(env, Spec.DefaultConfig())
 		if err != nil {
 			continue // parked: held for an operator, not lost
 		}

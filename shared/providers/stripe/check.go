@@ -1,9 +1,11 @@
-package mapping
+package stripe
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 )
 
 // Stripe sends several events for one payment, and not every payload names
@@ -27,10 +29,10 @@ func stripeFamily(eventType string) string {
 	return ""
 }
 
-// checkStripe refuses a Stripe configuration that rewards events of both
+// Check refuses a Stripe configuration that rewards events of both
 // families: nothing in the payloads links them, so one payment would earn
 // two rewards.
-func checkStripe(cfg *Config) error {
+func Check(cfg *mapping.Config) error {
 	if cfg == nil {
 		return nil
 	}
@@ -46,16 +48,8 @@ func checkStripe(cfg *Config) error {
 	}
 	slices.Sort(inv)
 	slices.Sort(pay)
-	return fmt.Errorf("mapping: stripe maps %s and %s: a subscription payment would be rewarded twice, since an invoice "+
+	return fmt.Errorf("stripe: the mapping maps %s and %s: a subscription payment would be rewarded twice, since an invoice "+
 		"does not name its payment intent (API versions from 2025-03-31); map the invoice events or the charge, "+
 		"payment intent and checkout session events, not both (README, \"From webhook to reward\")",
 		strings.Join(inv, ", "), strings.Join(pay, ", "))
-}
-
-// checked returns cfgs, or the error that makes them unusable.
-func checked(cfgs map[string]*Config) (map[string]*Config, error) {
-	if err := checkStripe(cfgs["stripe"]); err != nil {
-		return nil, err
-	}
-	return cfgs, nil
 }

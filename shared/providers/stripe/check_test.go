@@ -1,8 +1,10 @@
-package mapping
+package stripe
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 )
 
 // invoiceFamily is the documented alternative to the default Stripe set.
@@ -12,7 +14,7 @@ const invoiceFamily = `{"stripe":{"events":{"invoice.paid":"purchase","charge.su
 // TestLoadRefusesStripeDoublePay: a configuration that rewards a payment
 // through its invoice and through its charge, payment intent or checkout
 // session pays a subscription twice (nothing links them from API version
-// 2025-03-31), so it must fail at cold start, naming what conflicts.
+// 2025-03-31), so it must fail at cold start (Spec.Mapping.Check), naming what conflicts.
 func TestLoadRefusesStripeDoublePay(t *testing.T) {
 	for _, c := range []struct {
 		name, overrides string
@@ -31,9 +33,9 @@ func TestLoadRefusesStripeDoublePay(t *testing.T) {
 		{"another provider's invoice-like type", `{"custom":{"events":{"invoice.paid":"purchase"}},"zupy":{"events":{"invoice.paid":"purchase"}}}`, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfgs, err := Load("0xbrand", c.overrides)
+			cfg, err := mapping.LoadOne("stripe", Spec.Mapping, c.overrides)
 			if c.wantErr == nil {
-				if err != nil || cfgs["stripe"] == nil {
+				if err != nil || cfg == nil {
 					t.Fatalf("Load = %v, want accepted", err)
 				}
 				return
@@ -41,7 +43,7 @@ func TestLoadRefusesStripeDoublePay(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Load accepted %s", c.overrides)
 			}
-			if cfgs != nil {
+			if cfg != nil {
 				t.Errorf("Load returned configurations with its error")
 			}
 			for _, w := range c.wantErr {

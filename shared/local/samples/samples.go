@@ -1,51 +1,63 @@
-package providers
+// Package samples signs, restamps and reads the sample deliveries of every
+// provider, as the sample events, the local stack, the tools and the tests
+// need. No Lambda links it.
+package samples
 
 import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
 // Minimal returns, for provider, the smallest body and unsigned headers its
 // Parse accepts (the tests' delivery; Realistic gives full payloads).
 func Minimal(provider string) ([]byte, map[string]string) {
-	switch provider {
-	case "shopify":
-		return []byte(`{"id":820982911946154508,"email":"jon@example.com","total_price":"10.00","currency":"USD"}`),
-			map[string]string{"x-shopify-topic": "orders/paid", "x-shopify-event-id": "ev-1", "x-shopify-shop-domain": "s.myshopify.com"}
-	case "stripe":
-		return []byte(`{"id":"evt_1","type":"charge.succeeded","livemode":false}`), nil
-	case "zupy":
-		return []byte(`{"event":"points.earned","transaction":{"transaction_id":"t1"}}`), nil
-	case "loyaltynow":
-		return []byte(`{"hook":"member.added","data":{},"sequence":7}`), nil
-	default:
-		return []byte(`{"id":"c-1","type":"purchase","customerEmail":"a@example.com","data":{}}`),
-			map[string]string{"webhook-id": "msg_1"}
-	}
+	s := mustSpec(provider)
+	return s.Minimal.Body, maps.Clone(s.Minimal.Headers)
 }
 
-// realisticSample names, per provider, the sample in events/ that the
-// benchmarks use.
-var realisticSample = map[string]string{
-	"shopify": "orders-paid.json", "stripe": "checkout-session-completed.json", "zupy": "points-earned.json",
-	"loyaltynow": "transaction-confirmed.json", "custom": "purchase.json",
+// Sign returns the headers with which provider name would deliver d, signed
+// with secrets (spec.Spec.Sign).
+func Sign(name string, d spec.Delivery, secrets ...string) (map[string]string, error) {
+	s, ok := providers.ByName(name)
+	if !ok {
+		return nil, fmt.Errorf("samples: unknown provider %q", name)
+	}
+	return s.Sign(d, secrets...)
+}
+
+func mustSpec(name string) *spec.Spec {
+	s, ok := providers.ByName(name)
+	if !ok {
+		panic("samples: unknown provider " + name) // a test's typo
+	}
+	return s
 }
 
 // Realistic returns a realistic body for provider from the samples under
 // eventsDir, with the unsigned headers it came with. The Shopify order is
 // grown to about 15 KB with line items, the size of a busy store's order.
 func Realistic(eventsDir, provider string) ([]byte, map[string]string, error) {
-	raw, err := os.ReadFile(filepath.Join(eventsDir, FunctionIDs[provider], realisticSample[provider]))
+	s, ok := providers.ByName(provider)
+	if !ok {
+		return nil, nil, fmt.Errorf("samples: unknown provider %q", provider)
+	}
+	raw, err := os.ReadFile(filepath.Join(eventsDir, s.FunctionID, s.Benchmark))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -61,9 +73,7 @@ func Realistic(eventsDir, provider string) ([]byte, map[string]string, error) {
 	}
 	headers := map[string]string{}
 	for k, v := range ev.Headers {
-		switch k {
-		case "content-type", "x-shopify-topic", "x-shopify-shop-domain", "x-shopify-api-version", "x-shopify-webhook-id",
-			"x-shopify-event-id", "x-shopify-triggered-at", "x-zupy-event", "webhook-id":
+		if k != s.SignatureHeader { // Sign sets it, and any timestamp it signs
 			headers[k] = v
 		}
 	}
@@ -90,8 +100,10 @@ func Realistic(eventsDir, provider string) ([]byte, map[string]string, error) {
 	return body, headers, nil
 }
 
-// businessTime matches the times a Shopify or Zupy sample body carries.
-var businessTime = regexp.MustCompile(`"(created_at|updated_at|processed_at|cancelled_at|timestamp|awarded_at)":(\s*)"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2}))"`)
+// businessTime matches the times a sample body of a provider that signs no
+// timestamp carries (Shopify, Zupy, Square, and WooCommerce's _gmt times,
+// which name no zone).
+var businessTime = regexp.MustCompile(`"(created_at|updated_at|processed_at|cancelled_at|timestamp|awarded_at|date_created_gmt|date_modified_gmt|date_paid_gmt|date_completed_gmt)":(\s*)"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?)"`)
 
 // Restamp makes a sample envelope what ingest would queue at now: received
 // then, its Shopify and Zupy business times moved as much (Freshen), and
@@ -122,27 +134,55 @@ func RestampSQS(ev *events.SQSEvent, key []byte, now time.Time) error {
 }
 
 // Freshen returns a sample body of provider as it would be sent at to
-// rather than at from (when the sample was signed): for Shopify and Zupy,
-// whose signatures cover no timestamp and whose deliveries the forwarder
-// dates by the body's business time (stale_delivery past the reward keys'
-// memory), every time in the body moves by to - from, in its own zone.
+// rather than at from (when the sample was signed): for a provider whose
+// signature covers no timestamp and whose deliveries the forwarder dates by
+// the body's business time (spec.Spec.BodyTimes: stale_delivery past the
+// reward keys' memory), every time in the body moves by to - from, in its
+// own zone (a time without a zone is UTC and stays without one).
 // Other providers' bodies, and any body when from is zero, come back as
 // they are.
 func Freshen(provider string, body []byte, from, to time.Time) []byte {
-	if (provider != "shopify" && provider != "zupy") || from.IsZero() || from.Equal(to) {
+	if s, ok := providers.ByName(provider); !ok || !s.BodyTimes || from.IsZero() || from.Equal(to) {
 		return body
 	}
 	shift := to.Sub(from)
 	return businessTime.ReplaceAllFunc(body, func(m []byte) []byte {
 		g := businessTime.FindSubmatch(m)
-		t, err := time.Parse(time.RFC3339Nano, string(g[3]))
+		layout := time.RFC3339
+		if len(g[4]) == 0 {
+			layout = "2006-01-02T15:04:05"
+		}
+		if bytes.IndexByte(g[3], '.') >= 0 {
+			layout = strings.Replace(layout, "05", "05.999999999", 1)
+		}
+		t, err := time.Parse(layout, string(g[3]))
 		if err != nil {
 			return m
 		}
-		layout := time.RFC3339
-		if bytes.IndexByte(g[3], '.') >= 0 {
-			layout = time.RFC3339Nano
-		}
 		return []byte(`"` + string(g[1]) + `":` + string(g[2]) + `"` + t.Add(shift).Format(layout) + `"`)
 	})
+}
+
+// Spec returns the spec of the provider called name; it panics on a name
+// that is not a provider's (a tool's or a test's typo).
+func Spec(name string) *spec.Spec { return mustSpec(name) }
+
+// Verifier returns provider name's verifier with its default settings
+// (no environment).
+func Verifier(name string) webhook.Provider {
+	p, err := mustSpec(name).Verifier(nil)
+	if err != nil {
+		panic("samples: " + name + ": " + err.Error())
+	}
+	return p
+}
+
+// Mappers is every provider's mapper with its default settings (no
+// environment), as the tests map with.
+func Mappers() map[string]mapping.Mapper {
+	m, err := providers.Mappers(nil)
+	if err != nil {
+		panic("samples: " + err.Error())
+	}
+	return m
 }

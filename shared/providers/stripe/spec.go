@@ -1,0 +1,33 @@
+package stripe
+
+import (
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
+)
+
+// Spec is everything the relay knows about Stripe. Every payment is paid
+// through its charge (stripe.go says why); Check refuses a mapping that
+// adds the invoice events to these.
+var Spec = spec.Spec{
+	Name: "stripe", Title: "Stripe",
+	FunctionID: "StripeWebhookFunction", SecretID: "StripeWebhookSecret", Package: "stripe",
+	SignatureHeader: HeaderSignature,
+	Verifier:        spec.Fixed(Provider{}),
+	Mapper:          spec.Static(Mapper{}),
+	Mapping: mapping.Config{Check: Check, Events: map[string]string{
+		"charge.succeeded":                         resonance.Purchase,
+		"charge.captured":                          resonance.Purchase,
+		"checkout.session.completed":               resonance.Purchase,
+		"checkout.session.async_payment_succeeded": resonance.Purchase,
+		"customer.created":                         resonance.Signup,
+	}},
+	Sign: func(d spec.Delivery, secrets ...string) (map[string]string, error) {
+		if err := spec.NeedSecret("stripe", secrets); err != nil {
+			return nil, err
+		}
+		return spec.Headers(d, func(h map[string]string) { h[HeaderSignature] = Sign(d.At, d.Body, secrets...) }), nil
+	},
+	Minimal:   spec.Delivery{Body: []byte(`{"id":"evt_1","type":"charge.succeeded","livemode":false}`)},
+	Benchmark: "checkout-session-completed.json",
+}
