@@ -170,7 +170,9 @@ type hook struct {
 	ignored  atomic.Bool // answered 200 "ignored"
 }
 
-// makeHooks builds n webhooks per provider tagged run, and n/2 Stripe
+// makeHooks builds n webhooks per provider tagged run (a WooCommerce order
+// as two deliveries, created paid and then completed, which share a key),
+// and n/2 Stripe
 // payments: a third of them subscription payments delivered as the four
 // events Stripe sends from API version 2025-03-31 (a checkout session in
 // subscription mode with no payment intent, an invoice that names none,
@@ -196,6 +198,27 @@ func makeHooks(run string, n int) (hooks []*hook, siblings int) {
 			&hook{provider: "custom", body: []byte(`{"id":"cu` + id + `","type":"purchase","customerEmail":"` + email + `","data":{"order_id":"` + id + `","order_value":3}}`),
 				headers: map[string]string{"content-type": "application/json", "webhook-id": "msg_" + id}, key: "custom:cu" + id},
 		)
+		// WooCommerce: an order created already paid (processing), then
+		// updated to completed: one reward, keyed on the store and the order.
+		gmt := time.Now().UTC().Format("2006-01-02T15:04:05")
+		order := func(status string) []byte {
+			return []byte(`{"id":` + strconv.Itoa(offset+i) + `,"status":"` + status + `","currency":"EUR","total":"19.90","date_created_gmt":"` + gmt +
+				`","date_paid_gmt":"` + gmt + `","customer_id":0,"billing":{"email":"` + email + `"},"line_items":[{"quantity":2}],` +
+				`"_links":{"self":[{"href":"https://shop.e2e.example/wp-json/wc/v3/orders/` + strconv.Itoa(offset+i) + `"}]}}`)
+		}
+		woo := func(topic, status string) *hook {
+			return &hook{provider: "woocommerce", body: order(status), key: "woocommerce:shop.e2e.example:order:" + strconv.Itoa(offset+i),
+				headers: map[string]string{"content-type": "application/json", "x-wc-webhook-topic": topic, "x-wc-webhook-source": "https://shop.e2e.example/",
+					"x-wc-webhook-delivery-id": "wc-" + topic + id}}
+		}
+		// Square: a completed payment in minor units.
+		sq := `{"merchant_id":"ME2E","type":"payment.updated","event_id":"sq-` + id + `","created_at":"` + now + `","data":{"type":"payment","id":"sqp` + id +
+			`","object":{"payment":{"id":"sqp` + id + `","status":"COMPLETED","created_at":"` + now + `","amount_money":{"amount":2599,"currency":"USD"},"buyer_email_address":"` + email + `"}}}}`
+		hooks = append(hooks,
+			woo("order.created", "processing"), woo("order.updated", "completed"),
+			&hook{provider: "square", body: []byte(sq), headers: map[string]string{"content-type": "application/json"}, key: "square:payment:sqp" + id},
+		)
+		siblings++
 		ev := func(typ, obj string) []byte {
 			return []byte(`{"id":"evt_` + typ[:3] + id + `","object":"event","api_version":"2025-03-31.basil","type":"` + typ + `","livemode":true,"data":{"object":` + obj + `}}`)
 		}
