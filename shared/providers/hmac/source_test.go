@@ -192,4 +192,3 @@ func TestSourceOf(t *testing.T) {
 		t.Fatal(ProviderName("shop"))
 	}
 }
-
