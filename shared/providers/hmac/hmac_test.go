@@ -1,6 +1,9 @@
 package hmac
 
 import (
+	chmac "crypto/hmac"
+	"crypto/sha512"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -149,12 +152,22 @@ func TestAcmeScheme(t *testing.T) {
 		t.Fatalf("genuine: %v", err)
 	}
 	// The MAC over exactly ts + "." + body, as an independent sender
-	// would compute it.
+	// would compute it, in either case of hex.
 	r := genuine()
-	want := strings.ToUpper(r.Header["x-acme-signature"])
-	r.Header["x-acme-signature"] = want
+	mac := chmac.New(sha512.New, []byte(acmeSecret))
+	mac.Write([]byte(r.Header["x-acme-timestamp"] + "." + string(body)))
+	want := hex.EncodeToString(mac.Sum(nil))
+	if r.Header["x-acme-signature"] != want {
+		t.Fatalf("Sign = %s, want %s", r.Header["x-acme-signature"], want)
+	}
+	r.Header["x-acme-signature"] = strings.ToUpper(want)
 	if err := p.Verify(r, acme, acmeNow); err != nil {
 		t.Fatalf("upper-case hex: %v", err)
+	}
+	// A MAC keyed with nothing is no MAC: an empty secret verifies nothing.
+	empty := acmeRequest(t, srcs, "acme", "", body, acmeNow)
+	if err := p.Verify(empty, [][]byte{{}, []byte(acmeSecret)}, acmeNow); !errors.Is(err, webhook.ErrSignatureMismatch) {
+		t.Fatalf("signed with an empty key: %v", err)
 	}
 	for _, c := range []struct {
 		name    string
@@ -186,6 +199,7 @@ func TestAcmeScheme(t *testing.T) {
 		{"no signature", func(r *webhook.Request) { delete(r.Header, "x-acme-signature") }, acme, webhook.ErrMissingSignature},
 		{"no timestamp", func(r *webhook.Request) { delete(r.Header, "x-acme-timestamp") }, acme, webhook.ErrMissingSignature},
 		{"truncated signature", func(r *webhook.Request) { r.Header["x-acme-signature"] = r.Header["x-acme-signature"][:126] }, acme, webhook.ErrMalformedSignature},
+		{"signature too long", func(r *webhook.Request) { r.Header["x-acme-signature"] += "00" }, acme, webhook.ErrMalformedSignature},
 		{"sha256-sized signature", func(r *webhook.Request) { r.Header["x-acme-signature"] = r.Header["x-acme-signature"][:64] }, acme, webhook.ErrMalformedSignature},
 		{"not hex", func(r *webhook.Request) { r.Header["x-acme-signature"] = "zz" + r.Header["x-acme-signature"][2:] }, acme, webhook.ErrMalformedSignature},
 		{"no secrets", func(*webhook.Request) {}, nil, webhook.ErrNoSecrets},

@@ -3,6 +3,7 @@ package hmac
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +68,7 @@ func (m Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result
 			return mapping.Result{Skipped: SkipTestEvent}, nil
 		}
 	}
-	for _, c := range src.require {
+	for _, c := range slices.Concat(src.require, src.eventRequire[et]) {
 		if !r.meets(c) {
 			return mapping.Result{Skipped: SkipRequirementNotMet}, nil
 		}

@@ -123,17 +123,22 @@ type Source struct {
 	// scalar, or an array of scalars: any of them) for the event to earn
 	// anything ("status": "paid"); else it is skipped.
 	Require map[string]json.RawMessage `json:"require,omitempty"`
+	// EventRequire adds conditions for one event type (event type -> body
+	// path -> value(s), as Require): "order.updated" pays only when its
+	// "status" is "paid", while the source's signups need nothing.
+	EventRequire map[string]map[string]json.RawMessage `json:"eventRequire,omitempty"`
 	// KeyPath is the body path of the id that keys a referral_complete or
 	// custom_action reward (required when one is mapped).
 	KeyPath string `json:"keyPath,omitempty"`
 
-	name      string
-	newHash   func() hash.Hash
-	size      int
-	separator string
-	tolerance time.Duration
-	testValue any
-	require   []condition
+	name         string
+	newHash      func() hash.Hash
+	size         int
+	separator    string
+	tolerance    time.Duration
+	testValue    any
+	require      []condition
+	eventRequire map[string][]condition
 }
 
 // Locator names where a value is: a header (lowercase) or a body path.
@@ -443,34 +448,58 @@ func (s *Source) check(fail func(field, format string, a ...any) error) error {
 			s.testValue = v
 		}
 	}
-	for _, p := range slices.Sorted(maps.Keys(s.Require)) {
+	var err error
+	if s.require, err = conditions("require", s.Require, fail); err != nil {
+		return err
+	}
+	for _, t := range slices.Sorted(maps.Keys(s.EventRequire)) {
+		if s.Events[t] == "" {
+			return fail("eventRequire."+clip(t), "not a mapped event type")
+		}
+		cs, err := conditions("eventRequire."+clip(t), s.EventRequire[t], fail)
+		if err != nil {
+			return err
+		}
+		if s.eventRequire == nil {
+			s.eventRequire = map[string][]condition{}
+		}
+		s.eventRequire[t] = cs
+	}
+	return nil
+}
+
+// conditions reads a Require map: body path -> a JSON scalar, or a
+// non-empty array of scalars (any of them).
+func conditions(field string, m map[string]json.RawMessage, fail func(field, format string, a ...any) error) ([]condition, error) {
+	var out []condition
+	for _, p := range slices.Sorted(maps.Keys(m)) {
 		if err := checkPaths(p); err != nil || p == "" || strings.Contains(p, "|") {
-			return fail("require."+clip(p), "not a body path (dotted, no alternatives)")
+			return nil, fail(field+"."+clip(p), "not a body path (dotted, no alternatives)")
 		}
 		c := condition{path: p}
-		raw := bytes.TrimSpace(s.Require[p])
+		raw := bytes.TrimSpace(m[p])
 		if len(raw) > 0 && raw[0] == '[' {
 			var list []json.RawMessage
 			if err := json.Unmarshal(raw, &list); err != nil || len(list) == 0 {
-				return fail("require."+clip(p), "an array of values must be non-empty")
+				return nil, fail(field+"."+clip(p), "an array of values must be non-empty")
 			}
 			for _, r := range list {
 				v, err := scalar(r)
 				if err != nil {
-					return fail("require."+clip(p), "%v", err)
+					return nil, fail(field+"."+clip(p), "%v", err)
 				}
 				c.values = append(c.values, v)
 			}
 		} else {
 			v, err := scalar(raw)
 			if err != nil {
-				return fail("require."+clip(p), "%v", err)
+				return nil, fail(field+"."+clip(p), "%v", err)
 			}
 			c.values = []any{v}
 		}
-		s.require = append(s.require, c)
+		out = append(out, c)
 	}
-	return nil
+	return out, nil
 }
 
 // scalar decodes a JSON string, number, boolean or null.

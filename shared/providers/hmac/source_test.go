@@ -137,6 +137,8 @@ func TestParseSourcesErrors(t *testing.T) {
 		{"require an object", with("require", map[string]any{"status": map[string]any{}}), "require.status"},
 		{"require an empty list", with("require", map[string]any{"status": []any{}}), "require.status"},
 		{"require with alternatives", with("require", map[string]any{"a|b": "x"}), "require.a|b"},
+		{"eventRequire for an unmapped event", with("eventRequire", map[string]any{"order.created": map[string]any{"status": "paid"}}), "eventRequire.order.created"},
+		{"eventRequire an object value", with("eventRequire", map[string]any{"order.paid": map[string]any{"status": map[string]any{}}}), "eventRequire.order.paid.status"},
 		{"unknown field", with("signatureHeader", "x"), "signatureHeader"},
 		{"field in the wrong case", with("header", nil, "Header", "x-other"), "Header"},
 		{"a field twice in two cases", with("Header", "x-other"), "ambiguous_payload"},
