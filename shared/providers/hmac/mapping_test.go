@@ -3,6 +3,7 @@ package hmac
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -300,5 +301,37 @@ func TestPaysOnce(t *testing.T) {
 	}
 	if k := got.Rewards[0].Key; keys[k] || !strings.HasPrefix(k, "hmac:beta:") {
 		t.Fatalf("beta's order earned %s beside %v", k, keys)
+	}
+}
+
+// TestConcurrentMaps: one Mapper serves concurrent deliveries (the
+// forwarder's batch); the source's conditions are shared, never written.
+// Run with -race.
+func TestConcurrentMaps(t *testing.T) {
+	srcs, err := ParseSources(`{"s": {"header": "x-sig", "signed": "timestamp+body", "timestampHeader": "x-ts",
+	  "eventType": "type", "events": {"a": "signup", "b": "signup"}, "email": "email",
+	  "require": {"p": 1, "q": 2, "r": 3}, "eventRequire": {"a": {"u": "x"}, "b": {"v": "y"}}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Mapper{Sources: srcs}
+	done := make(chan string)
+	for _, et := range []string{"a", "b", "a", "b", "a", "b"} {
+		go func() {
+			body := `{"type":"` + et + `","email":"e@x.y","p":1,"q":2,"r":3,"u":"x","v":"y"}`
+			for range 200 {
+				res, err := m.Map(&envelope.Envelope{Provider: "hmac:s", EventType: et, ReceivedAt: received, Body: []byte(body)}, &mapping.Config{})
+				if err != nil || len(res.Rewards) != 1 {
+					done <- fmt.Sprintf("%s: %+v %v", et, res, err)
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for range 6 {
+		if msg := <-done; msg != "" {
+			t.Fatal(msg)
+		}
 	}
 }
