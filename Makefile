@@ -1,7 +1,7 @@
 # Resonance webhook relay. `make help` lists the targets.
 
 FUNCTIONS := ShopifyWebhookFunction StripeWebhookFunction ZupyWebhookFunction LoyaltyNowWebhookFunction CustomWebhookFunction \
-             WooCommerceWebhookFunction SquareWebhookFunction ForwarderFunction
+             WooCommerceWebhookFunction SquareWebhookFunction HmacWebhookFunction ForwarderFunction
 # Logical id -> package under functions/ (TestMakefile checks both lists
 # against the provider specs).
 pkg_ShopifyWebhookFunction    := shopify
@@ -11,6 +11,7 @@ pkg_LoyaltyNowWebhookFunction := loyaltynow
 pkg_CustomWebhookFunction     := custom
 pkg_WooCommerceWebhookFunction := woocommerce
 pkg_SquareWebhookFunction     := square
+pkg_HmacWebhookFunction       := hmac
 pkg_ForwarderFunction         := forwarder
 
 SHELL       := /bin/bash

@@ -61,6 +61,7 @@ func run(ctx context.Context, function, eventFile, bootstrap, template, local st
 	}
 	for _, s := range providers.All {
 		if name := s.Name; s.FunctionID == function && fresh {
+			name := devstack.WithSource(name, eventFile)
 			secret, err := devstack.SecretFor(eventFile, name, local)
 			if err != nil {
 				return err

@@ -73,6 +73,7 @@ func run(base, secretsFile, dir, lnURL string) error {
 			if strings.HasPrefix(filepath.Base(f), "forged") {
 				continue
 			}
+			p := devstack.WithSource(p, f) // "hmac:acme" for a source's sample
 			status, answer, err := send(client, u, p, f, ws[p], lnURL)
 			if err != nil {
 				return fmt.Errorf("%s: %w", f, err)

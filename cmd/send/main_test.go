@@ -30,12 +30,12 @@ func TestSendThroughTheLocalStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for len(stack.Sandbox.Awards()) < 13 && time.Now().Before(deadline) {
+	for len(stack.Sandbox.Awards()) < 15 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // nothing more may arrive
-	if n := len(stack.Sandbox.Awards()); n != 13 {
-		t.Fatalf("%d awards, want 13 (15 samples: one Stripe payment twice, one WooCommerce order not paid)", n)
+	if n := len(stack.Sandbox.Awards()); n != 15 {
+		t.Fatalf("%d awards, want 15 (17 samples: one Stripe payment twice, one WooCommerce order not paid)", n)
 	}
 	cancel()
 	<-done

@@ -3,6 +3,7 @@ package forward
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
@@ -25,7 +26,8 @@ func BenchmarkMap(b *testing.B) {
 	} {
 		env := envs[name]
 		body := env.Body
-		m, cfg := samples.Mappers()[env.Provider], cfgs[env.Provider]
+		name, _, _ := strings.Cut(env.Provider, ":")
+		m, cfg := samples.Mappers()[name], cfgs[name]
 		b.Run(fmt.Sprintf("%s/%dB/map", env.Provider, len(body)), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

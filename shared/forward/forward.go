@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -278,8 +279,16 @@ func (f *Forwarder) process(ctx context.Context, b *batch, m *events.SQSMessage)
 	return o
 }
 
+// mapperFor returns the mapper and configuration of an envelope's provider:
+// "<name>" or, for a source of a function that serves several, "<name>:<source>"
+// (the generic HMAC source's mapper reads the source from the envelope).
+func (f *Forwarder) mapperFor(provider string) (mapping.Mapper, *mapping.Config) {
+	name, _, _ := strings.Cut(provider, ":")
+	return f.Mappers[name], f.Configs[name]
+}
+
 func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage, env *envelope.Envelope) outcome {
-	mapper, cfg := f.Mappers[env.Provider], f.Configs[env.Provider]
+	mapper, cfg := f.mapperFor(env.Provider)
 	if mapper == nil || cfg == nil {
 		return f.park(ctx, m, env, outcome{reason: "unknown_provider", err: fmt.Errorf("no mapper for %q", env.Provider)})
 	}
@@ -321,7 +330,7 @@ func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage,
 // rewardKey is the first reward key env maps to, "" if none: for an
 // operator to look up a message that is parked before it is mapped.
 func (f *Forwarder) rewardKey(env *envelope.Envelope) string {
-	mapper, cfg := f.Mappers[env.Provider], f.Configs[env.Provider]
+	mapper, cfg := f.mapperFor(env.Provider)
 	if mapper == nil || cfg == nil {
 		return ""
 	}

@@ -68,11 +68,16 @@ func sampleEnvelopes(t testing.TB) map[string]*envelope.Envelope {
 			if ev.IsBase64Encoded {
 				body, _ = base64.StdEncoding.DecodeString(ev.Body)
 			}
-			d, err := samples.Verifier(p).Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body})
+			source := ev.PathParameters["source"]
+			d, err := samples.Verifier(p).Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body, Source: source})
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
-			env := &envelope.Envelope{Version: 1, Provider: p, EventType: d.EventType, DeliveryID: d.DeliveryID,
+			provider := p
+			if source != "" {
+				provider += ":" + source
+			}
+			env := &envelope.Envelope{Version: 1, Provider: provider, EventType: d.EventType, DeliveryID: d.DeliveryID,
 				ReceivedAt: time.UnixMilli(ev.RequestContext.TimeEpoch).UTC(), RequestID: ev.RequestContext.RequestID, Headers: d.Headers, Body: body}
 			// As ingest would queue it now: the forwarder refuses old envelopes.
 			if err := samples.Restamp(env, localEnvelopeKey(t), time.Now()); err != nil {
@@ -98,7 +103,8 @@ func TestGolden(t *testing.T) {
 	}
 	for name, env := range envs {
 		t.Run(name, func(t *testing.T) {
-			res, err := samples.Mappers()[env.Provider].Map(env, cfgs[env.Provider])
+			pname, _, _ := strings.Cut(env.Provider, ":")
+			res, err := samples.Mappers()[pname].Map(env, cfgs[pname])
 			var got bytes.Buffer
 			switch {
 			case err != nil:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -16,6 +17,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
 // FromEnv builds the Handler for provider s from the function's
@@ -26,7 +28,8 @@ import (
 //	DEAD_LETTER_QUEUE_URL  dead-letter queue (required)
 //	ENVELOPE_KEY_ID        Secrets Manager id of the relay's envelope key (required)
 //	EVENT_TYPES            comma-separated event types to enqueue, * for all
-//	                       (default: those the mapping maps, spec.Spec.EventTypes)
+//	                       (default: those the mapping maps, spec.Spec.EventTypes;
+//	                       for a webhook.Sourced provider, each source's own)
 //	MAPPING                the forwarder's mapping overrides, whence the default
 //	                       EVENT_TYPES, so that ingest enqueues what is paid
 //	SIGNED_URL             URL the sender signs (Loyalty Now, Square), default the request's
@@ -52,7 +55,13 @@ func FromEnv(s *spec.Spec) (*Handler, error) {
 		return nil, err
 	}
 	types := os.Getenv("EVENT_TYPES")
-	if types == "" {
+	var perSource map[string]EventFilter
+	if src, ok := p.(webhook.Sourced); ok && types == "" {
+		perSource = map[string]EventFilter{}
+		for _, name := range src.SourceNames() {
+			perSource[name] = ParseEventFilter(strings.Join(src.EventTypes(name), ","))
+		}
+	} else if types == "" {
 		mc, err := mapping.LoadOne(name, s.Mapping, os.Getenv("MAPPING"))
 		if err != nil {
 			return nil, err
@@ -79,6 +88,7 @@ func FromEnv(s *spec.Spec) (*Handler, error) {
 		Events:      queue.SQS{Client: sqsClient, URL: eventsURL},
 		DeadLetters: queue.SQS{Client: sqsClient, URL: dlqURL},
 		Accept:      ParseEventFilter(types),
+		PerSource:   perSource,
 		SignedURL:   os.Getenv("SIGNED_URL"),
 		SendTimeout: sendTimeout,
 		Log:         log,

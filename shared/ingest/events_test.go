@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,10 @@ func TestSampleEvents(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", samples.Spec(p).SecretID, err)
 		}
+		if samples.Spec(p).Sourced { // keyed by source
+			maps.Copy(ws, own)
+			continue
+		}
 		ws[p] = own[p]
 	}
 	total := 0
@@ -61,9 +66,9 @@ func TestSampleEvents(t *testing.T) {
 				h := &Handler{
 					Name: p, Provider: samples.Verifier(p),
 					Secrets: fakeSecrets{s: ws}, Events: q, DeadLetters: q, Envelopes: envelope.StaticKeys{testEnvelopeKey},
-					Accept: defaultFilter(p),
-					Now:    func() time.Time { return time.UnixMilli(ev.RequestContext.TimeEpoch) },
-					Log:    slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
+					Accept: defaultFilter(p), PerSource: perSource(p),
+					Now: func() time.Time { return time.UnixMilli(ev.RequestContext.TimeEpoch) },
+					Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
 				}
 				resp, _ := h.Handle(context.Background(), ev)
 				forged := strings.HasPrefix(filepath.Base(f), "forged")

@@ -5,15 +5,32 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
 // defaultFilter is provider's ingest filter out of the box.
 func defaultFilter(provider string) EventFilter {
 	s := samples.Spec(provider)
 	return ParseEventFilter(s.EventTypes(s.DefaultConfig()))
+}
+
+// perSource is, for a Sourced provider, each local source's filter (as
+// FromEnv builds it); nil for the others.
+func perSource(provider string) map[string]EventFilter {
+	src, ok := samples.Verifier(provider).(webhook.Sourced)
+	if !ok {
+		return nil
+	}
+	out := map[string]EventFilter{}
+	for _, name := range src.SourceNames() {
+		out[name] = ParseEventFilter(strings.Join(src.EventTypes(name), ","))
+	}
+	return out
 }
 
 // TestEventTypesFollowTheMapping: ingest enqueues exactly the event types
@@ -31,6 +48,9 @@ func TestEventTypesFollowTheMapping(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range providers.All {
+			if s.Sourced {
+				continue // each source's own, from HmacSources: TestSourcesFilterTheirOwnTypes
+			}
 			cfg := cfgs[s.Name]
 			one, err := mapping.LoadOne(s.Name, s.Mapping, overrides)
 			if err != nil {
@@ -92,5 +112,38 @@ func TestFromEnvFiltersByTheMapping(t *testing.T) {
 	t.Setenv("MAPPING", `{"shopify":{"events":{"orders/paid":7}}}`)
 	if _, err := FromEnv(shopify); err == nil {
 		t.Error("FromEnv accepted a MAPPING it cannot read")
+	}
+}
+
+// TestSourcesFilterTheirOwnTypes: the generic HMAC function enqueues, for
+// each source, the event types that source maps (HMAC_SOURCES), unless
+// EVENT_TYPES says otherwise.
+func TestSourcesFilterTheirOwnTypes(t *testing.T) {
+	for k, v := range map[string]string{"WEBHOOK_SECRET_ID": "s", "EVENTS_QUEUE_URL": "http://127.0.0.1:1/q",
+		"DEAD_LETTER_QUEUE_URL": "http://127.0.0.1:1/d", "ENVELOPE_KEY_ID": "k", "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "HMAC_SOURCES": samples.HmacSources} {
+		t.Setenv(k, v)
+	}
+	h, err := FromEnv(samples.Spec("hmac"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(source string) *events.APIGatewayV2HTTPRequest {
+		return &events.APIGatewayV2HTTPRequest{PathParameters: map[string]string{"source": source}}
+	}
+	for _, c := range []struct {
+		source, typ string
+		want        bool
+	}{{"acme", "order.paid", true}, {"acme", "customer.created", true}, {"acme", "order.refunded", false}, {"other", "order.paid", false}} {
+		if got := h.accepts(req(c.source), c.typ); got != c.want {
+			t.Errorf("%s %s: accepted %v, want %v", c.source, c.typ, got, c.want)
+		}
+	}
+	t.Setenv("EVENT_TYPES", "order.refunded")
+	if h, err = FromEnv(samples.Spec("hmac")); err != nil {
+		t.Fatal(err)
+	}
+	if !h.accepts(req("acme"), "order.refunded") || h.accepts(req("acme"), "order.paid") {
+		t.Error("EVENT_TYPES does not replace the sources' own types")
 	}
 }

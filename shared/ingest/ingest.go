@@ -64,6 +64,9 @@ type Handler struct {
 	// authenticated. Without them nothing is enqueued (503).
 	Envelopes envelope.KeySource
 	Accept    EventFilter
+	// PerSource, when set, is the filter of each source of a function that
+	// serves several (webhook.Sourced), in place of Accept.
+	PerSource map[string]EventFilter
 	// SignedURL, when set, is the URL the sender signs (Loyalty Now signs
 	// the URL as registered, which may be a custom domain); by default the
 	// request's own URL.
@@ -106,15 +109,23 @@ func (h *Handler) handle(ctx context.Context, req *events.APIGatewayV2HTTPReques
 		return *res
 	case perr != nil:
 		return h.park(ctx, env, perr, d)
-	case !h.Accept.Allows(d.EventType):
+	case !h.accepts(req, d.EventType):
 		return result{status: 200, outcome: OutcomeIgnored, reason: "event_type_not_rewarded", delivery: d}
 	}
-	attrs := map[string]string{"provider": h.Name}
+	attrs := map[string]string{"provider": env.Provider}
 	if st := h.send(ctx, h.Events, env, attrs); st != nil {
 		st.delivery = d
 		return *st
 	}
 	return result{status: 200, outcome: OutcomeEnqueued, delivery: d}
+}
+
+// accepts reports whether eventType is enqueued for req's source.
+func (h *Handler) accepts(req *events.APIGatewayV2HTTPRequest, eventType string) bool {
+	if h.PerSource != nil {
+		return h.PerSource[req.PathParameters["source"]].Allows(eventType)
+	}
+	return h.Accept.Allows(eventType)
 }
 
 // authenticate decodes the body, verifies the signature and reads the
@@ -138,8 +149,17 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	if err != nil {
 		return nil, d, nil, &result{status: 503, outcome: OutcomeRetry, reason: "secrets_unavailable", err: err}
 	}
-	r := &webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req)}
-	if err := h.Provider.Verify(r, all[h.Name], h.now()); err != nil {
+	// A function that serves several sources (/webhooks/hmac/{source})
+	// verifies each with its own scheme and secrets, and queues it as
+	// "<name>:<source>". The source is not signed: it only chooses the
+	// secrets, so a delivery addressed to another source fails to verify.
+	source := req.PathParameters["source"]
+	r := &webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req), Source: source}
+	provider, secretName := h.Name, h.Name
+	if source != "" {
+		provider, secretName = h.Name+":"+source, source
+	}
+	if err := h.Provider.Verify(r, all[secretName], h.now()); err != nil {
 		if errors.Is(err, webhook.ErrHandshake) { // a sender's ping: nothing to queue
 			return nil, d, nil, &result{status: 200, outcome: OutcomeIgnored, reason: "handshake"}
 		}
@@ -148,7 +168,7 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	d, err = h.Provider.Parse(r)
 	env := &envelope.Envelope{
 		Version:    envelope.Version,
-		Provider:   h.Name,
+		Provider:   provider,
 		EventType:  d.EventType,
 		DeliveryID: d.DeliveryID,
 		ReceivedAt: h.now().UTC(),
@@ -172,7 +192,7 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 // park puts an authenticated but unusable webhook on the dead-letter queue.
 func (h *Handler) park(ctx context.Context, env *envelope.Envelope, pe *webhook.ParseError, d webhook.Delivery) result {
 	attrs := map[string]string{
-		"provider": h.Name,
+		"provider": env.Provider,
 		"reason":   pe.Reason,
 		"detail":   truncate(pe.Detail, 256),
 		"source":   "ingest",

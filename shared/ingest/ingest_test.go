@@ -17,7 +17,6 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
@@ -67,19 +66,29 @@ type fixture struct {
 	headers           map[string]string
 	signedAt          time.Time
 	contentType, path string
+	source            string // the {source} path parameter
 }
 
+// newFixture is the ingest function of provider, or of a source of the
+// generic HMAC function ("hmac:acme").
 func newFixture(provider string) *fixture {
+	name, source, _ := strings.Cut(provider, ":")
 	f := &fixture{
 		events: &fakeQueue{}, dead: &fakeQueue{}, logs: &bytes.Buffer{},
 		provider: provider, domain: "abc123.execute-api.us-east-1.amazonaws.com",
-		signedAt: testNow, contentType: "application/json", path: "/webhooks/" + provider,
+		signedAt: testNow, contentType: "application/json", path: "/webhooks/" + strings.ReplaceAll(provider, ":", "/"),
+		source: source,
+	}
+	secretName := name
+	if source != "" {
+		secretName = source
 	}
 	f.body, f.headers = samples.Minimal(provider)
 	f.h = &Handler{
-		Name:        provider,
+		Name:        name,
 		Provider:    samples.Verifier(provider),
-		Secrets:     fakeSecrets{s: secrets.WebhookSecrets{provider: {[]byte("whsec_bmV3ZXI="), []byte(testSecret)}}},
+		PerSource:   perSource(provider),
+		Secrets:     fakeSecrets{s: secrets.WebhookSecrets{secretName: {[]byte("whsec_bmV3ZXI="), []byte(testSecret)}}},
 		Events:      f.events,
 		DeadLetters: f.dead,
 		Envelopes:   envelope.StaticKeys{testEnvelopeKey},
@@ -102,7 +111,11 @@ func (f *fixture) request(t *testing.T, secret string) events.APIGatewayV2HTTPRe
 	if f.contentType != "" {
 		h["Content-Type"] = f.contentType
 	}
-	return apigw.Event(apigw.Request{Path: f.path, Domain: f.domain, Headers: h, Body: f.body, RequestID: "req-1", Time: testNow})
+	var params map[string]string
+	if f.source != "" {
+		params = map[string]string{"source": f.source}
+	}
+	return apigw.Event(apigw.Request{Path: f.path, Domain: f.domain, Headers: h, Body: f.body, RequestID: "req-1", Time: testNow, Params: params})
 }
 
 func TestHandle(t *testing.T) {
@@ -128,12 +141,12 @@ func TestHandle(t *testing.T) {
 		{"queue unavailable", func(f *fixture) { f.events.err = errors.New("down") }, testSecret, want{503, 0, 0, OutcomeRetry, "", true}},
 		{"envelope key unavailable: nothing unsigned is queued", func(f *fixture) { f.h.Envelopes = failingKeys{} }, testSecret, want{503, 0, 0, OutcomeRetry, "", true}},
 		{"no envelope key configured", func(f *fixture) { f.h.Envelopes = nil }, testSecret, want{503, 0, 0, OutcomeRetry, "", true}},
-		{"event type not rewarded", func(f *fixture) { f.h.Accept = ParseEventFilter("something.else") }, testSecret, want{200, 0, 0, OutcomeIgnored, "", true}},
+		{"event type not rewarded", func(f *fixture) { f.h.Accept, f.h.PerSource = ParseEventFilter("something.else"), nil }, testSecret, want{200, 0, 0, OutcomeIgnored, "", true}},
 		{"authenticated but not JSON", func(f *fixture) { f.body = []byte("<xml/>") }, testSecret, want{200, 0, 1, OutcomeParked, "invalid_json", false}},
 		{"authenticated but not JSON, DLQ down", func(f *fixture) { f.body = []byte("<xml/>"); f.dead.err = errors.New("down") }, testSecret, want{503, 0, 0, OutcomeRetry, "", false}},
 		{"body over 1 MiB", func(f *fixture) { f.body = bytes.Repeat([]byte("a"), envelope.MaxSQSMessageBytes+1) }, testSecret, want{413, 0, 0, OutcomeTooLarge, "", false}},
 	}
-	for _, provider := range providers.Names() {
+	for _, provider := range samples.Names() {
 		for _, c := range cases {
 			t.Run(provider+"/"+c.name, func(t *testing.T) {
 				f := newFixture(provider)
@@ -153,10 +166,11 @@ func TestHandle(t *testing.T) {
 				if err := json.Unmarshal(f.logs.Bytes(), &line); err != nil {
 					t.Fatalf("log is not one JSON line: %q", f.logs)
 				}
-				if line["outcome"] != c.want.outcome || line["request_id"] != "req-1" || line["provider"] != provider {
-					t.Fatalf("log line %v lacks outcome %s, request id or provider", line, c.want.outcome)
+				if line["outcome"] != c.want.outcome || line["request_id"] != "req-1" || line["provider"] != f.h.Name ||
+					(f.source != "" && line["source"] != f.source) {
+					t.Fatalf("log line %v lacks outcome %s, request id, provider or source", line, c.want.outcome)
 				}
-				checkMetrics(t, f.logs.Bytes(), provider, c.want.outcome)
+				checkMetrics(t, f.logs.Bytes(), f.h.Name, c.want.outcome)
 				if _, ok := line["delivery_id"]; ok != c.want.deliveryIDLog {
 					t.Fatalf("log line %v: delivery_id present = %v, want %v", line, ok, c.want.deliveryIDLog)
 				}

@@ -17,7 +17,6 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
@@ -149,10 +148,16 @@ func TestSecretRotation(t *testing.T) {
 	moto := awstest.StartMoto(t)
 	moto.Env(t)
 	const oldS, newS = "whsec_b2xkLXNlY3JldC1vbGQ=", "whsec_bmV3LXNlY3JldC1uZXc="
+	// A provider's secret document is keyed by its name, a source's by the
+	// source ("hmac:acme": {"acme": ...}).
 	doc := func(provider, value string) string {
+		if _, source, ok := strings.Cut(provider, ":"); ok {
+			provider = source
+		}
 		b, _ := json.Marshal(map[string]string{provider: value})
 		return string(b)
 	}
+	t.Setenv("HMAC_SOURCES", samples.HmacSources)
 	t.Setenv("EVENTS_QUEUE_URL", moto.CreateQueue(t, "events", nil))
 	t.Setenv("DEAD_LETTER_QUEUE_URL", moto.CreateQueue(t, "dlq", nil))
 	t.Setenv("ENVELOPE_KEY_ID", moto.CreateSecret(t, "envelope-key", string(testEnvelopeKey)))
@@ -160,9 +165,9 @@ func TestSecretRotation(t *testing.T) {
 	t.Setenv("SECRETS_TTL", ttl.String())
 	handlers, secretARNs := map[string]*Handler{}, map[string]string{}
 	current := map[string]string{} // each provider's secret as it stands
-	for _, p := range providers.Names() {
+	for _, p := range samples.Names() {
 		current[p] = oldS
-		secretARNs[p] = moto.CreateSecret(t, p+"-webhook-secret", doc(p, oldS))
+		secretARNs[p] = moto.CreateSecret(t, strings.ReplaceAll(p, ":", "-")+"-webhook-secret", doc(p, oldS))
 		t.Setenv("WEBHOOK_SECRET_ID", secretARNs[p])
 		h, err := FromEnv(samples.Spec(p))
 		if err != nil {
@@ -181,7 +186,7 @@ func TestSecretRotation(t *testing.T) {
 		return 401
 	}
 	sm := secretsmanager.NewFromConfig(moto.Config())
-	for _, rotated := range providers.Names() {
+	for _, rotated := range samples.Names() {
 		for _, phase := range []struct{ name, secret string }{
 			{"before: the old secret only", oldS},
 			{"overlap: new added first, old kept", newS + "," + oldS},
@@ -194,16 +199,21 @@ func TestSecretRotation(t *testing.T) {
 			}
 			current[rotated] = phase.secret
 			time.Sleep(ttl + 100*time.Millisecond)
-			for _, p := range providers.Names() {
+			for _, p := range samples.Names() {
 				for _, c := range []struct{ name, secret string }{{"old", oldS}, {"new", newS}} {
 					body, headers := samples.Minimal(p)
-					url := "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/" + p
+					path := "/webhooks/" + strings.ReplaceAll(p, ":", "/")
+					var params map[string]string
+					if _, source, ok := strings.Cut(p, ":"); ok {
+						params = map[string]string{"source": source}
+					}
+					url := "https://abc.execute-api.us-east-1.amazonaws.com" + path
 					signed, err := samples.Sign(p, spec.Delivery{Body: body, URL: url, At: time.Now(), Headers: headers}, c.secret)
 					if err != nil {
 						t.Fatal(err)
 					}
 					resp, _ := handlers[p].Handle(context.Background(), apigw.Event(apigw.Request{
-						Path: "/webhooks/" + p, Domain: "abc.execute-api.us-east-1.amazonaws.com", Headers: signed, Body: body,
+						Path: path, Domain: "abc.execute-api.us-east-1.amazonaws.com", Headers: signed, Body: body, Params: params,
 					}))
 					if want := answer(current[p], c.secret); resp.StatusCode != want {
 						t.Errorf("rotating %s, %s: %s signed with the %s secret: %d, want %d", rotated, phase.name, p, c.name, resp.StatusCode, want)

@@ -82,6 +82,9 @@ func (h *Handler) log(ctx context.Context, req *events.APIGatewayV2HTTPRequest, 
 		slog.Int("body_bytes", len(req.Body)),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 	}
+	if s := req.PathParameters["source"]; s != "" {
+		attrs = append(attrs, slog.String("source", s))
+	}
 	if r.delivery.DeliveryID != "" {
 		attrs = append(attrs, slog.String("delivery_id", r.delivery.DeliveryID))
 	}

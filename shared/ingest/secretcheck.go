@@ -29,6 +29,9 @@ func CheckedSecrets(name string, p webhook.Provider, log *slog.Logger) func(stri
 		if err != nil {
 			return nil, err
 		}
+		if _, ok := p.(webhook.Sourced); ok { // keyed by source, each its own
+			return all, nil
+		}
 		if others := otherEntries(all, name); len(others) > 0 && log != nil {
 			log.Warn("webhook secret holds other providers' entries; each belongs in its own provider's secret",
 				"provider", name, "others", others)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/custom"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/hmac"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/loyaltynow"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/shopify"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/square"
@@ -23,7 +24,7 @@ import (
 // missing.
 var All = []*spec.Spec{
 	&shopify.Spec, &stripe.Spec, &zupy.Spec, &loyaltynow.Spec, &custom.Spec,
-	&woocommerce.Spec, &square.Spec,
+	&woocommerce.Spec, &square.Spec, &hmac.Spec,
 }
 
 // Names returns the providers' names in All's order.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
@@ -17,13 +16,13 @@ var now = time.Unix(1_750_000_000, 0)
 const url = "https://hooks.example.com/webhooks/x"
 
 // timestamped lists the providers whose signature covers a time.
-var timestamped = map[string]time.Duration{"stripe": 300 * time.Second, "loyaltynow": 60 * time.Second, "custom": 300 * time.Second}
+var timestamped = map[string]time.Duration{"stripe": 300 * time.Second, "loyaltynow": 60 * time.Second, "custom": 300 * time.Second, "hmac:acme": 300 * time.Second}
 
 // TestConformance runs the edges every verifier must get right.
 func TestConformance(t *testing.T) {
 	oldSecret, newSecret := "whsec_b2xkLXNlY3JldC1vbGQtc2VjcmV0", "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0"
 	active := [][]byte{[]byte(newSecret), []byte(oldSecret)}
-	for _, name := range providers.Names() {
+	for _, name := range samples.Names() {
 		p := samples.Verifier(name)
 		body, extra := samples.Minimal(name)
 		sign := func(at time.Time, b []byte, secrets ...string) map[string]string {
@@ -48,14 +47,14 @@ func TestConformance(t *testing.T) {
 			{"body changed by one byte", sign(now, body, newSecret), append([]byte(" "), body...), active, webhook.ErrSignatureMismatch},
 			{"empty body", sign(now, body, newSecret), []byte{}, active, webhook.ErrSignatureMismatch},
 			{"header names in mixed case", titleCase(sign(now, body, newSecret)), body, active, nil},
-			{"no signature header", without(sign(now, body, newSecret), samples.Spec(name).SignatureHeader), body, active, webhook.ErrMissingSignature},
-			{"garbage signature", with(sign(now, body, newSecret), samples.Spec(name).SignatureHeader, "!!not a signature!!"), body, active, webhook.ErrMalformedSignature},
+			{"no signature header", without(sign(now, body, newSecret), samples.SignatureHeader(name)), body, active, webhook.ErrMissingSignature},
+			{"garbage signature", with(sign(now, body, newSecret), samples.SignatureHeader(name), "!!not a signature!!"), body, active, webhook.ErrMalformedSignature},
 		}
 		if base64Sig[name] {
 			genuine := sign(now, body, newSecret)
 			cases = append(cases,
-				tc{"the genuine signature with a line break inside", with(genuine, samples.Spec(name).SignatureHeader, respell(genuine[samples.Spec(name).SignatureHeader], lineBreak)), body, active, webhook.ErrMalformedSignature},
-				tc{"the genuine signature with the last letter's unused bits set", with(genuine, samples.Spec(name).SignatureHeader, respell(genuine[samples.Spec(name).SignatureHeader], unusedBits)), body, active, webhook.ErrMalformedSignature},
+				tc{"the genuine signature with a line break inside", with(genuine, samples.SignatureHeader(name), respell(genuine[samples.SignatureHeader(name)], lineBreak)), body, active, webhook.ErrMalformedSignature},
+				tc{"the genuine signature with the last letter's unused bits set", with(genuine, samples.SignatureHeader(name), respell(genuine[samples.SignatureHeader(name)], unusedBits)), body, active, webhook.ErrMalformedSignature},
 			)
 		}
 		if name == "stripe" || name == "custom" {
@@ -70,7 +69,7 @@ func TestConformance(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(name+"/"+c.name, func(t *testing.T) {
-				r := &webhook.Request{Header: webhook.NewHeader(c.headers), Body: c.body, URL: url}
+				r := &webhook.Request{Header: webhook.NewHeader(c.headers), Body: c.body, URL: url, Source: source(name)}
 				err := p.Verify(r, c.secrets, now)
 				if c.want == nil && err != nil {
 					t.Fatalf("Verify = %v, want success", err)
@@ -81,19 +80,19 @@ func TestConformance(t *testing.T) {
 			})
 		}
 		t.Run(name+"/parse", func(t *testing.T) {
-			r := &webhook.Request{Header: webhook.NewHeader(sign(now, body, newSecret)), Body: body, URL: url}
+			r := &webhook.Request{Header: webhook.NewHeader(sign(now, body, newSecret)), Body: body, URL: url, Source: source(name)}
 			d, err := p.Parse(r)
 			if err != nil || d.EventType == "" || d.DeliveryID == "" {
 				t.Fatalf("Parse = %+v, %v; want an event type and a delivery id", d, err)
 			}
 			for k := range d.Headers {
-				if k == samples.Spec(name).SignatureHeader {
+				if k == samples.SignatureHeader(name) {
 					t.Fatalf("Parse kept the signature header %s", k)
 				}
 			}
 		})
 		t.Run(name+"/parse garbage", func(t *testing.T) {
-			r := &webhook.Request{Header: webhook.NewHeader(extra), Body: []byte("not json"), URL: url}
+			r := &webhook.Request{Header: webhook.NewHeader(extra), Body: []byte("not json"), URL: url, Source: source(name)}
 			_, err := p.Parse(r)
 			var pe *webhook.ParseError
 			if !errors.As(err, &pe) || pe.Reason != webhook.ReasonInvalidJSON {
@@ -195,4 +194,10 @@ func TestFreshen(t *testing.T) {
 			t.Errorf("%s %v -> %v changed the body: %s", c.p, c.from, c.to, got)
 		}
 	}
+}
+
+// source is the source a provider's name names ("hmac:acme": acme).
+func source(name string) string {
+	_, s, _ := strings.Cut(name, ":")
+	return s
 }

@@ -60,6 +60,13 @@ type Spec struct {
 	// types earn which Resonance event, and the provider's settings. Its
 	// Check, when set, refuses a configuration that would pay twice.
 	Mapping mapping.Config
+	// Sourced: one function serves several senders configured by the
+	// deployment (Route has a {source} segment, the verifier is a
+	// webhook.Sourced): each source has its own scheme, secrets, event types
+	// and mapping, read from the environment by Verifier and Mapper, and
+	// its deliveries are queued as "<Name>:<source>". Mapping is then
+	// empty, and SignatureHeader and Minimal belong to each source.
+	Sourced bool
 	// AllEventTypes: ingest enqueues every event type by default (a custom
 	// sender names the Resonance event itself); otherwise it enqueues the
 	// event types the mapping maps (EventTypes).
@@ -91,6 +98,10 @@ type Delivery struct {
 	// Headers are the provider's unsigned headers (topic, event id...);
 	// Sign returns them with the signature's.
 	Headers map[string]string
+	// Source and Env are, for a Sourced provider, the source that sends d
+	// and the configuration that describes it (the function's environment).
+	Source string
+	Env    Getenv
 }
 
 // Path is the route's path: /webhooks/<Name> unless Route says otherwise.

@@ -72,6 +72,17 @@ type Provider interface {
 	Parse(r *Request) (Delivery, error)
 }
 
+// Sourced is implemented by a provider that serves several configured
+// senders from one function (the generic HMAC source): each source has its
+// own scheme, secrets and event types.
+type Sourced interface {
+	// SourceNames lists the configured sources.
+	SourceNames() []string
+	// EventTypes lists the event types source pays (the ingest filter's
+	// default).
+	EventTypes(source string) []string
+}
+
 // ParseError says why an authenticated webhook cannot be used. Reason is a
 // short stable code (for metrics and the dead-letter queue).
 type ParseError struct {

@@ -21,6 +21,10 @@ type Request struct {
 	SourceIP  string
 	RequestID string
 	Time      time.Time
+	// Route is the route that matched ("/webhooks/hmac/{source}"), with
+	// Params its path parameters; "" is Path itself.
+	Route  string
+	Params map[string]string
 }
 
 // Event returns the payload 2.0 event AWS would send: header names
@@ -50,13 +54,18 @@ func Event(r Request) events.APIGatewayV2HTTPRequest {
 	if r.RequestID == "" {
 		r.RequestID = "local-" + r.Time.UTC().Format("20060102T150405.000000000")
 	}
-	routeKey := r.Method + " " + r.Path
+	route := r.Route
+	if route == "" {
+		route = r.Path
+	}
+	routeKey := r.Method + " " + route
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:        "2.0",
 		RouteKey:       routeKey,
 		RawPath:        r.Path,
 		RawQueryString: r.Query,
 		Headers:        headers,
+		PathParameters: r.Params,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RouteKey:     routeKey,
 			AccountID:    "123456789012",

@@ -33,7 +33,6 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/sqspoll"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
@@ -214,6 +213,16 @@ func makeHooks(run string, n int) (hooks []*hook, siblings int) {
 		// Square: a completed payment in minor units.
 		sq := `{"merchant_id":"ME2E","type":"payment.updated","event_id":"sq-` + id + `","created_at":"` + now + `","data":{"type":"payment","id":"sqp` + id +
 			`","object":{"payment":{"id":"sqp` + id + `","status":"COMPLETED","created_at":"` + now + `","amount_money":{"amount":2599,"currency":"USD"},"buyer_email_address":"` + email + `"}}}}`
+		// A generic HMAC source configured for a scheme unlike any built-in
+		// (acme: hex HMAC-SHA512 over "<unix seconds>.<body>", cents): an
+		// order delivered twice, under two delivery ids, pays once.
+		acme := func(delivery string) *hook {
+			return &hook{provider: "hmac:acme", key: "hmac:acme:order:AC-" + id,
+				body:    []byte(`{"type":"order.paid","customer":{"id":"ac` + id + `","email":"` + email + `"},"order":{"id":"AC-` + id + `","status":"paid","total":1250,"currency":"EUR"}}`),
+				headers: map[string]string{"content-type": "application/json", "x-acme-delivery": delivery}}
+		}
+		hooks = append(hooks, acme("ad1-"+id), acme("ad2-"+id))
+		siblings++
 		hooks = append(hooks,
 			woo("order.created", "processing"), woo("order.updated", "completed"),
 			&hook{provider: "square", body: []byte(sq), headers: map[string]string{"content-type": "application/json"}, key: "square:payment:sqp" + id},
@@ -332,12 +341,13 @@ func (e *e2e) elapsed() string { return time.Since(e.start).Round(time.Second).S
 func (e *e2e) send(h *hook) {
 	for e.ctx.Err() == nil {
 		e.attempts.Add(1)
-		headers, err := samples.Sign(h.provider, spec.Delivery{Body: h.body, URL: "https://" + strings.TrimPrefix(e.front.URL, "http://") + "/webhooks/" + h.provider, At: time.Now(), Headers: h.headers}, string(e.secrets[h.provider][0]))
+		path := "/webhooks/" + strings.ReplaceAll(h.provider, ":", "/") // hmac:acme -> /webhooks/hmac/acme
+		headers, err := samples.Sign(h.provider, spec.Delivery{Body: h.body, URL: "https://" + strings.TrimPrefix(e.front.URL, "http://") + path, At: time.Now(), Headers: h.headers}, string(e.secrets[h.provider][0]))
 		if err != nil {
 			e.t.Error(err)
 			return
 		}
-		req, _ := http.NewRequestWithContext(e.ctx, "POST", e.front.URL+"/webhooks/"+h.provider, strings.NewReader(string(h.body)))
+		req, _ := http.NewRequestWithContext(e.ctx, "POST", e.front.URL+path, strings.NewReader(string(h.body)))
 		for k, v := range headers {
 			req.Header.Set(k, v)
 		}
@@ -642,7 +652,7 @@ func (e *e2e) fail() {
 	fmt.Fprintf(&b, "e2e: events queue: %d visible (queued), %d in flight, %d delayed (retry backoff); Resonance calls %d, forwarder kills %d\n",
 		events.visible, events.inFlight, events.delayed, e.res.calls.Load(), e.crashes.Load())
 	fmt.Fprintf(&b, "e2e: %-10s %12s %20s %6s %22s %7s\n", "provider", "not accepted", "accepted, not paid", "paid", "rejected, not parked", "parked")
-	for _, p := range providers.Names() {
+	for _, p := range samples.Names() {
 		if c := byProvider[p]; c != nil {
 			fmt.Fprintf(&b, "e2e: %-10s %12d %20d %6d %22d %7d\n", p, c.notAccepted, c.waiting, c.paid, c.rejected, c.parked)
 		}

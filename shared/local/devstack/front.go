@@ -33,8 +33,40 @@ type Request struct {
 // maxPayload is API Gateway HTTP API's payload limit.
 const maxPayload = 10 << 20
 
+// match finds the route of a request as API Gateway does: an exact path,
+// else a route whose {name} segments each match one non-empty segment.
+func (f *Front) match(method, p string) (route string, params map[string]string, h HTTPHandler) {
+	if h := f.Routes[method+" "+p]; h != nil {
+		return p, nil, h
+	}
+	got := strings.Split(p, "/")
+	for key, h := range f.Routes {
+		m, r, _ := strings.Cut(key, " ")
+		want := strings.Split(r, "/")
+		if m != method || len(want) != len(got) || !strings.Contains(r, "{") {
+			continue
+		}
+		params = map[string]string{}
+		for i, w := range want {
+			switch {
+			case strings.HasPrefix(w, "{") && strings.HasSuffix(w, "}") && got[i] != "":
+				params[w[1:len(w)-1]] = got[i]
+			case w != got[i]:
+				params = nil
+			}
+			if params == nil {
+				break
+			}
+		}
+		if params != nil {
+			return r, params, h
+		}
+	}
+	return "", nil, nil
+}
+
 func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := f.Routes[r.Method+" "+r.URL.Path]
+	route, params, h := f.match(r.Method, r.URL.Path)
 	if h == nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(404)
@@ -58,6 +90,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Domain: r.Host,
 		Headers: headers, Body: body, SourceIP: strings.Split(r.RemoteAddr, ":")[0],
 		RequestID: base64.RawURLEncoding.EncodeToString(id[:]) + "=", Time: time.Now(),
+		Route: route, Params: params,
 	})
 	resp, err := h(r.Context(), ev)
 	if err != nil {

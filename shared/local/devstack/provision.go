@@ -54,7 +54,8 @@ func LoadLocalFile(path string) (*LocalFile, error) {
 }
 
 // WebhookSecrets returns each provider's signing secrets, read as its ingest
-// function reads them: its entry in its own secret (providers.SecretIDs).
+// function reads them: its entry in its own secret (spec.Spec.SecretID), or
+// for a Sourced provider each source's, as "<name>:<source>".
 // A provider without a secret in the file has none.
 func (lf *LocalFile) WebhookSecrets() (secrets.WebhookSecrets, error) {
 	out := secrets.WebhookSecrets{}
@@ -66,6 +67,12 @@ func (lf *LocalFile) WebhookSecrets() (secrets.WebhookSecrets, error) {
 		ws, err := secrets.ParseWebhookSecrets(string(raw))
 		if err != nil {
 			return nil, fmt.Errorf("devstack: %s: %w", samples.Spec(p).SecretID, err)
+		}
+		if samples.Spec(p).Sourced { // keyed by source: "hmac:<source>"
+			for source, keys := range ws {
+				out[p+":"+source] = keys
+			}
+			continue
 		}
 		out[p] = ws[p]
 	}

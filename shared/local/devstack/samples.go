@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -114,11 +113,10 @@ func SignSamples(dir string, when time.Time) (int, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "ForwarderFunction"), 0o755); err != nil {
 		return 0, err
 	}
-	names := append([]string(nil), providers.Names()...)
-	sort.Strings(names)
-	for _, p := range names {
+	for _, p := range providers.Names() { // the specs' order: batch.json is the first ten
 		files, _ := filepath.Glob(filepath.Join(dir, samples.Spec(p).FunctionID, "*.json"))
 		for _, f := range files {
+			p := WithSource(p, f)
 			secret, err := SecretFor(f, p, local)
 			if err != nil {
 				return n, err
@@ -129,7 +127,7 @@ func SignSamples(dir string, when time.Time) (int, error) {
 			}
 			n++
 			if secret != ForgedSecret {
-				name := p + "-" + filepath.Base(f)
+				name := strings.ReplaceAll(p, ":", "-") + "-" + filepath.Base(f)
 				msg, err := sqsMessage(p, name, ev, envKey)
 				if err != nil {
 					return n, fmt.Errorf("%s: %w", f, err)
@@ -161,12 +159,22 @@ func SignSamples(dir string, when time.Time) (int, error) {
 	return n + len(forwarder) + 2, nil
 }
 
+// WithSource is provider's name as a delivery in file names it: for a
+// sample with a {source} path parameter, "<provider>:<source>".
+func WithSource(provider, file string) string {
+	var ev events.APIGatewayV2HTTPRequest
+	if raw, err := os.ReadFile(file); err == nil && json.Unmarshal(raw, &ev) == nil && ev.PathParameters["source"] != "" {
+		return provider + ":" + ev.PathParameters["source"]
+	}
+	return provider
+}
+
 // MaxBatch is the most records the events queue delivers at once (the
 // template's BatchSize, SQS's limit for a standard queue without a window).
 const MaxBatch = 10
 
-// batchOf is batch.json's records: the first MaxBatch of msgs, in
-// provider order (among them both Stripe samples, one payment's checkout
+// batchOf is batch.json's records: the first MaxBatch of msgs, in the
+// specs' order (providers.All: among them both Stripe samples, one payment's checkout
 // session and charge, which share a reward key). Every sample is also in a
 // file of its own.
 func batchOf(msgs []events.SQSMessage) []events.SQSMessage {
@@ -183,7 +191,7 @@ func sqsMessage(provider, name string, ev events.APIGatewayV2HTTPRequest, envKey
 			return events.SQSMessage{}, err
 		}
 	}
-	d, err := samples.Verifier(provider).Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body})
+	d, err := samples.Verifier(provider).Parse(&webhook.Request{Header: webhook.NewHeader(ev.Headers), Body: body, Source: ev.PathParameters["source"]})
 	if err != nil {
 		return events.SQSMessage{}, err
 	}
@@ -256,6 +264,7 @@ func signEvent(path, provider, secret string, when time.Time) (events.APIGateway
 		Method: ev.RequestContext.HTTP.Method, Path: ev.RawPath, Query: ev.RawQueryString,
 		Domain: ev.RequestContext.DomainName, Headers: headers, Body: body,
 		SourceIP: ev.RequestContext.HTTP.SourceIP, RequestID: ev.RequestContext.RequestID, Time: when,
+		Route: strings.TrimPrefix(ev.RouteKey, ev.RequestContext.HTTP.Method+" "), Params: ev.PathParameters,
 	})
 	// aws-lambda-go writes an empty client-certificate block that AWS never
 	// sends without mutual TLS; drop it so the samples read as AWS's do.

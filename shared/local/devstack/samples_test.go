@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +84,8 @@ func TestSamplesSignedLaterStayFresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := samples.Mappers()[env.Provider].Map(env, cfgs[env.Provider]); err != nil {
+		name, _, _ := strings.Cut(env.Provider, ":")
+		if _, err := samples.Mappers()[name].Map(env, cfgs[name]); err != nil {
 			t.Errorf("%s: %v", m.MessageId, err)
 		}
 	}

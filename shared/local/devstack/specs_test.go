@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,9 +51,11 @@ func TestSpecs(t *testing.T) {
 				t.Errorf("name %q: lowercase letters and digits", s.Name)
 			case seen[s.Name]:
 				t.Errorf("two specs are called %s", s.Name)
-			case s.Title == "" || s.FunctionID == "" || s.SecretID == "" || s.Package == "" || s.SignatureHeader == "" ||
+			case s.Title == "" || s.FunctionID == "" || s.SecretID == "" || s.Package == "" || (s.SignatureHeader == "") != s.Sourced ||
 				s.Verifier == nil || s.Mapper == nil || s.Sign == nil || s.Benchmark == "":
-				t.Fatalf("spec is missing a field: %+v", s)
+				t.Fatalf("spec is missing a field (or, Sourced, has a signature header): %+v", s)
+			case s.Sourced != strings.Contains(s.Path(), "/{source}"):
+				t.Errorf("route %s: a {source} segment if and only if the spec is Sourced", s.Path())
 			}
 			seen[s.Name] = true
 			ingest = append(ingest, s.FunctionID)
@@ -61,7 +64,7 @@ func TestSpecs(t *testing.T) {
 			}
 			// Its defaults load, and its minimal delivery parses.
 			s.DefaultConfig()
-			if !s.AllEventTypes && len(s.Mapping.Events) == 0 {
+			if !s.AllEventTypes && !s.Sourced && len(s.Mapping.Events) == 0 {
 				t.Error("no event type is mapped out of the box, and AllEventTypes is not set")
 			}
 			v, err := s.Verifier(nil)
@@ -71,7 +74,7 @@ func TestSpecs(t *testing.T) {
 			if _, err := s.Mapper(nil); err != nil {
 				t.Fatalf("Mapper without settings: %v", err)
 			}
-			if _, err := v.Parse(&webhook.Request{Header: webhook.NewHeader(s.Minimal.Headers), Body: s.Minimal.Body}); err != nil {
+			if _, err := v.Parse(&webhook.Request{Header: webhook.NewHeader(s.Minimal.Headers), Body: s.Minimal.Body}); err != nil && !s.Sourced {
 				t.Errorf("Minimal does not parse: %v", err)
 			}
 			// template.yaml: the function, its route, its environment, its secret, its outputs.
@@ -97,7 +100,17 @@ func TestSpecs(t *testing.T) {
 			if !ok || sec.Type != "AWS::SecretsManager::Secret" {
 				t.Fatalf("template.yaml has no secret %s", s.SecretID)
 			}
-			if doc, err := r.Resolve(sec.Properties["SecretString"]); err != nil || !strings.HasPrefix(doc, `{"`+s.Name+`":`) {
+			doc, err := r.Resolve(sec.Properties["SecretString"])
+			switch {
+			case s.Sourced: // {"<source>":"..."}, as the merchant writes it
+				var bySource map[string]string
+				if err != nil || json.Unmarshal([]byte(doc), &bySource) != nil {
+					t.Errorf("%s's default document %q (%v) is not a JSON object of sources", s.SecretID, doc, err)
+				}
+				if f.Env["HMAC_SOURCES"] != params["HmacSources"] || byID["ForwarderFunction"].Env["HMAC_SOURCES"] != params["HmacSources"] {
+					t.Errorf("the sources (HmacSources) are not given to both %s and the forwarder", s.FunctionID)
+				}
+			case err != nil || !strings.HasPrefix(doc, `{"`+s.Name+`":`):
 				t.Errorf("%s's document %q (%v) is not keyed by %q", s.SecretID, doc, err, s.Name)
 			}
 			// The Makefile builds it from functions/<Package>, whose main runs the spec.

@@ -20,6 +20,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/hmac"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
@@ -28,20 +29,86 @@ import (
 // Parse accepts (the tests' delivery; Realistic gives full payloads).
 func Minimal(provider string) ([]byte, map[string]string) {
 	s := mustSpec(provider)
+	if s.Sourced { // the local source, acme
+		return []byte(`{"type":"customer.created","customer":{"id":"c-1","email":"a@example.com"}}`),
+			map[string]string{"x-acme-delivery": "dlv-1"}
+	}
 	return s.Minimal.Body, maps.Clone(s.Minimal.Headers)
 }
 
+// Names lists the providers as their deliveries name them: a Sourced
+// provider once per local source ("hmac:acme").
+func Names() []string {
+	var out []string
+	for _, s := range providers.All {
+		if !s.Sourced {
+			out = append(out, s.Name)
+			continue
+		}
+		v, err := s.Verifier(Env)
+		if err != nil {
+			panic("samples: " + s.Name + ": " + err.Error())
+		}
+		for _, src := range v.(webhook.Sourced).SourceNames() {
+			out = append(out, s.Name+":"+src)
+		}
+	}
+	return out
+}
+
+// SignatureHeader is the header that carries provider's signature (a
+// source's own for "hmac:<source>").
+func SignatureHeader(provider string) string {
+	if _, source, ok := strings.Cut(provider, ":"); ok {
+		srcs, err := hmac.FromEnv(Env)
+		if err != nil || srcs[source] == nil {
+			panic(fmt.Sprintf("samples: no local source %q (%v)", source, err))
+		}
+		return strings.ToLower(srcs[source].Header)
+	}
+	return mustSpec(provider).SignatureHeader
+}
+
+// HmacSources is the local stack's generic HMAC source, "acme": a scheme
+// unlike any built-in one (hex HMAC-SHA512 over "<unix seconds>.<body>",
+// amounts in cents), as events/local-secrets.json configures it
+// (parameters.HmacSources; a test keeps the two equal).
+const HmacSources = `{"acme":{"header":"x-acme-signature","algorithm":"sha512","encoding":"hex",` +
+	`"signed":"timestamp+body","timestampHeader":"x-acme-timestamp","tolerance":"5m",` +
+	`"eventType":"type","deliveryId":{"header":"x-acme-delivery"},` +
+	`"events":{"order.paid":"purchase","customer.created":"signup"},` +
+	`"email":"customer.email","customerId":"customer.id","orderId":"order.id","amount":"order.total",` +
+	`"amountUnit":"minor","currency":"order.currency","eventRequire":{"order.paid":{"order.status":"paid"}}}}`
+
+// Env is the local configuration of the providers that read one
+// (HMAC_SOURCES: HmacSources).
+func Env(name string) string {
+	if name == "HMAC_SOURCES" {
+		return HmacSources
+	}
+	return ""
+}
+
 // Sign returns the headers with which provider name would deliver d, signed
-// with secrets (spec.Spec.Sign).
+// with secrets (spec.Spec.Sign); a provider's name may name its source
+// ("hmac:acme"), configured as Env says unless d.Env is set.
 func Sign(name string, d spec.Delivery, secrets ...string) (map[string]string, error) {
+	name, source, _ := strings.Cut(name, ":")
 	s, ok := providers.ByName(name)
 	if !ok {
 		return nil, fmt.Errorf("samples: unknown provider %q", name)
+	}
+	if source != "" {
+		d.Source = source
+	}
+	if d.Env == nil {
+		d.Env = Env
 	}
 	return s.Sign(d, secrets...)
 }
 
 func mustSpec(name string) *spec.Spec {
+	name, _, _ = strings.Cut(name, ":")
 	s, ok := providers.ByName(name)
 	if !ok {
 		panic("samples: unknown provider " + name) // a test's typo
@@ -167,20 +234,19 @@ func Freshen(provider string, body []byte, from, to time.Time) []byte {
 // that is not a provider's (a tool's or a test's typo).
 func Spec(name string) *spec.Spec { return mustSpec(name) }
 
-// Verifier returns provider name's verifier with its default settings
-// (no environment).
+// Verifier returns provider name's verifier with the local settings (Env).
 func Verifier(name string) webhook.Provider {
-	p, err := mustSpec(name).Verifier(nil)
+	p, err := mustSpec(name).Verifier(Env)
 	if err != nil {
 		panic("samples: " + name + ": " + err.Error())
 	}
 	return p
 }
 
-// Mappers is every provider's mapper with its default settings (no
-// environment), as the tests map with.
+// Mappers is every provider's mapper with the local settings (Env), as
+// the tests map with.
 func Mappers() map[string]mapping.Mapper {
-	m, err := providers.Mappers(nil)
+	m, err := providers.Mappers(Env)
 	if err != nil {
 		panic("samples: " + err.Error())
 	}
