@@ -42,6 +42,17 @@ func TestSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := string(readme)
+	if i := strings.Index(defaults, "Default event types: "); i >= 0 {
+		defaults = defaults[i:]
+		defaults = defaults[:strings.Index(defaults, "\n\n")]
+	} else {
+		t.Fatal(`README.md has no "Default event types: " paragraph`)
+	}
 	seen := map[string]bool{}
 	ingest := []string{}
 	for _, s := range providers.All {
@@ -76,6 +87,16 @@ func TestSpecs(t *testing.T) {
 			}
 			if _, err := v.Parse(&webhook.Request{Header: webhook.NewHeader(s.Minimal.Headers), Body: s.Minimal.Body}); err != nil && !s.Sourced {
 				t.Errorf("Minimal does not parse: %v", err)
+			}
+			// README's list of default event types names the provider's.
+			if !s.Sourced && !s.AllEventTypes {
+				flat := strings.Join(strings.Fields(defaults), " ")
+				i := strings.Index(flat, s.Title+" `")
+				for typ := range s.Mapping.Events {
+					if i < 0 || !strings.Contains(flat[i:], "`"+typ+"`") {
+						t.Errorf("README's default event types do not list %s %s", s.Title, typ)
+					}
+				}
 			}
 			// template.yaml: the function, its route, its environment, its secret, its outputs.
 			f, ok := byID[s.FunctionID]
