@@ -28,17 +28,20 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
 )
 
-// sample is the event each function is started with.
-var sample = map[string]string{
-	"ShopifyWebhookFunction":    "ShopifyWebhookFunction/orders-paid.json",
-	"StripeWebhookFunction":     "StripeWebhookFunction/checkout-session-completed.json",
-	"ZupyWebhookFunction":       "ZupyWebhookFunction/points-earned.json",
-	"LoyaltyNowWebhookFunction": "LoyaltyNowWebhookFunction/transaction-confirmed.json",
-	"CustomWebhookFunction":     "CustomWebhookFunction/purchase.json",
-	"ForwarderFunction":         "ForwarderFunction/shopify-orders-paid.json",
+// sampleOf is the event function id is started with: its provider's
+// benchmark sample (spec.Spec.Benchmark), or a Shopify order for the
+// forwarder.
+func sampleOf(id string) string {
+	for _, s := range providers.All {
+		if s.FunctionID == id {
+			return filepath.Join(id, s.Benchmark)
+		}
+	}
+	return "ForwarderFunction/shopify-orders-paid.json"
 }
 
 type stats struct {
@@ -117,7 +120,7 @@ func run(runs int) error {
 		}
 		add(results, "hello-world", hs)
 		for _, f := range stack.Functions {
-			ev, err := os.ReadFile(filepath.Join(events, sample[f.ID]))
+			ev, err := os.ReadFile(filepath.Join(events, sampleOf(f.ID)))
 			if err != nil {
 				return err
 			}
