@@ -103,5 +103,23 @@ func TestLambdasLinkNoLocalPackage(t *testing.T) {
 		if !found {
 			t.Errorf("go list -deps %s does not list the package itself: %v", fn, deps)
 		}
+		// An ingest function links its own provider's package and no
+		// other's (nor the registry of them all); the forwarder links all.
+		own := strings.TrimPrefix(fn, module+"/functions/")
+		var linked []string
+		for _, d := range deps {
+			if p, ok := strings.CutPrefix(d, module+"/shared/providers/"); ok && !strings.Contains(p, "/") {
+				linked = append(linked, p)
+			}
+			if d == module+"/shared/providers" && own != "forwarder" {
+				t.Errorf("%s links the registry of every provider (shared/providers)", own)
+			}
+		}
+		switch {
+		case own == "forwarder" && len(linked) < 2:
+			t.Errorf("the forwarder links providers %v, want every one", linked)
+		case own != "forwarder" && (len(linked) != 1 || linked[0] != own):
+			t.Errorf("functions/%s links providers %v, want only its own (%s)", own, linked, own)
+		}
 	}
 }
