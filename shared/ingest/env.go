@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -54,19 +53,19 @@ func FromEnv(s *spec.Spec) (*Handler, error) {
 	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		return nil, err
 	}
-	types := os.Getenv("EVENT_TYPES")
+	accept := ParseEventFilter(os.Getenv("EVENT_TYPES"))
 	var perSource map[string]EventFilter
-	if src, ok := p.(webhook.Sourced); ok && types == "" {
+	if src, ok := p.(webhook.Sourced); ok && os.Getenv("EVENT_TYPES") == "" {
 		perSource = map[string]EventFilter{}
 		for _, name := range src.SourceNames() {
-			perSource[name] = ParseEventFilter(strings.Join(src.EventTypes(name), ","))
+			perSource[name] = FilterOf(src.EventTypes(name))
 		}
-	} else if types == "" {
+	} else if os.Getenv("EVENT_TYPES") == "" {
 		mc, err := mapping.LoadOne(name, s.Mapping, os.Getenv("MAPPING"))
 		if err != nil {
 			return nil, err
 		}
-		types = s.EventTypes(mc)
+		accept = DefaultFilter(s, mc)
 	}
 	cfg, err := runtime.AWSConfig()
 	if err != nil {
@@ -87,7 +86,7 @@ func FromEnv(s *spec.Spec) (*Handler, error) {
 		Envelopes:   &secrets.Cache[[][]byte]{Fetcher: secrets.SecretsManager{Client: sm}, ID: keyID, TTL: ttl, Parse: envelope.ParseKeys},
 		Events:      queue.SQS{Client: sqsClient, URL: eventsURL},
 		DeadLetters: queue.SQS{Client: sqsClient, URL: dlqURL},
-		Accept:      ParseEventFilter(types),
+		Accept:      accept,
 		PerSource:   perSource,
 		SignedURL:   os.Getenv("SIGNED_URL"),
 		SendTimeout: sendTimeout,

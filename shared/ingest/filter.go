@@ -1,6 +1,11 @@
 package ingest
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
+)
 
 // EventFilter says which event types are enqueued. The zero value allows
 // nothing.
@@ -23,6 +28,32 @@ func ParseEventFilter(s string) EventFilter {
 		}
 	}
 	return f
+}
+
+// FilterOf allows exactly types, as written (no splitting or trimming: an
+// event type the mapping pays is enqueued whatever characters it holds).
+func FilterOf(types []string) EventFilter {
+	f := EventFilter{types: make(map[string]bool, len(types))}
+	for _, t := range types {
+		f.types[t] = true
+	}
+	return f
+}
+
+// DefaultFilter is the filter of provider s under the mapping cfg when
+// EVENT_TYPES is not set: every type for a provider that enqueues all (a
+// custom sender), else exactly the event types cfg pays.
+func DefaultFilter(s *spec.Spec, cfg *mapping.Config) EventFilter {
+	if s.AllEventTypes {
+		return EventFilter{all: true}
+	}
+	var paid []string
+	for typ, kind := range cfg.Events {
+		if kind != "" {
+			paid = append(paid, typ)
+		}
+	}
+	return FilterOf(paid)
 }
 
 // Allows reports whether eventType is enqueued.

@@ -240,6 +240,11 @@ func Amount(field, s string) (json.Number, error) {
 	return "", &ParkError{Reason: ReasonInvalidAmount, Detail: detail}
 }
 
+// Zero reports whether an amount Decimal accepted is zero ("0", "0.00").
+func Zero(v json.Number) bool {
+	return strings.Trim(strings.Replace(string(v), ".", "", 1), "0") == ""
+}
+
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {

@@ -15,8 +15,6 @@ package spec
 import (
 	"fmt"
 	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
@@ -69,7 +67,7 @@ type Spec struct {
 	Sourced bool
 	// AllEventTypes: ingest enqueues every event type by default (a custom
 	// sender names the Resonance event itself); otherwise it enqueues the
-	// event types the mapping maps (EventTypes).
+	// event types the mapping maps (ingest.DefaultFilter).
 	AllEventTypes bool
 	// SignedURL: the sender signs the URL it posts to, so the function is
 	// given the URL as registered (SIGNED_URL) when it differs from the
@@ -110,17 +108,6 @@ func (s *Spec) Path() string {
 		return s.Route
 	}
 	return "/webhooks/" + s.Name
-}
-
-// EventTypes is the ingest filter's default for s under the mapping cfg
-// (the defaults with the deployment's MAPPING applied): "*" for a provider
-// that enqueues every type, else the mapped event types, sorted and
-// comma-separated, so that ingest enqueues exactly what the forwarder pays.
-func (s *Spec) EventTypes(cfg *mapping.Config) string {
-	if s.AllEventTypes {
-		return "*"
-	}
-	return strings.Join(slices.Sorted(maps.Keys(cfg.Events)), ",")
 }
 
 // Static is a Mapper builder for a mapper without settings.

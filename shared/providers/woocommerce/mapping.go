@@ -45,6 +45,7 @@ const (
 	// and its own object: its key could not be told from another store's.
 	ReasonNoStore      = "no_store"
 	SkipNotPaid        = "order_not_paid"
+	SkipNothingPaid    = "nothing_paid"
 	SkipEventNotMapped = "event_not_mapped"
 )
 
@@ -139,15 +140,18 @@ var unpaid = map[string]bool{
 	"checkout-draft": true, "draft": true, "auto-draft": true, "trash": true,
 }
 
-// paid says whether the body shows a paid order: processing or completed
-// (WooCommerce's paid statuses), or a date_paid under any status that is
-// not an unpaid one (a custom status of a plugin).
+// paid says whether the body shows a paid order: a date_paid under any
+// status that is not an unpaid one, or the status completed. processing
+// alone is not enough: cash on delivery puts an order in processing at
+// checkout ("payment to be made upon delivery") and sets date_paid only
+// when the order is completed (WooCommerce's payment_complete status for
+// it), so a COD order earns its reward once it is paid, not when it ships.
 func paid(b *body) bool {
 	switch {
-	case b.Status == "processing" || b.Status == "completed":
-		return true
 	case unpaid[b.Status] || b.Status == "":
 		return false
+	case b.Status == "completed":
+		return true
 	}
 	return b.DatePaidGMT != ""
 }
@@ -169,6 +173,9 @@ func mapOrder(env *envelope.Envelope, cfg *mapping.Config, kind, store string, b
 	value, err := mapping.Amount("total", total)
 	if err != nil {
 		return mapping.Result{}, err
+	}
+	if mapping.Zero(value) { // a free order (a 100% coupon) is no purchase
+		return mapping.Result{Skipped: SkipNothingPaid}, nil
 	}
 	customerID := string(b.CustomerID)
 	if customerID == "0" { // a guest

@@ -166,6 +166,10 @@ func TestMapAttacks(t *testing.T) {
 		{"refunded order with date_paid", "order.updated", edit(t, paidOrder, `"status":"processing"`, `"status":"refunded"`), SkipNotPaid},
 		{"cancelled", "order.updated", edit(t, paidOrder, `"status":"processing"`, `"status":"cancelled"`), SkipNotPaid},
 		{"on-hold with date_paid", "order.updated", edit(t, paidOrder, `"status":"processing"`, `"status":"on-hold"`), SkipNotPaid},
+		// Cash on delivery: processing at checkout, no date_paid until
+		// completed (found by an outside review: it was paid at checkout).
+		{"cash on delivery, processing, not yet paid", "order.created", edit(t, paidOrder, `"date_paid_gmt":"2026-03-14T13:41:09"`, `"date_paid_gmt":null`), SkipNotPaid},
+		{"a free order (100% coupon)", "order.updated", edit(t, paidOrder, `"total":"29.35"`, `"total":"0.00"`), SkipNothingPaid},
 		{"two status keys", "order.updated", edit(t, "order-created-pending.json", `"status":"pending"`, `"status":"pending","Status":"processing"`), mapping.ReasonAmbiguousPayload},
 		{"negative total", "order.updated", edit(t, paidOrder, `"total":"29.35"`, `"total":"-29.35"`), mapping.ReasonInvalidAmount},
 		{"absurd total", "order.updated", edit(t, paidOrder, `"total":"29.35"`, `"total":"1000000000000.00"`), mapping.ReasonInvalidAmount},
