@@ -72,9 +72,10 @@ func FromEnv() (*Forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
+	log := runtime.Logger()
 	mappers, err := providers.Mappers(os.Getenv)
-	if err != nil {
-		return nil, err
+	if err != nil { // that provider's webhooks are parked; the others flow
+		log.Error("configuration", "error", err.Error(), "parked_as", providers.ReasonMisconfigured)
 	}
 	for _, c := range cfgs {
 		c.Memory = time.Duration(days) * 24 * time.Hour // what the table remembers
@@ -115,7 +116,7 @@ func FromEnv() (*Forwarder, error) {
 		UnknownOutcome:  unknown,
 		BackoffBase:     base,
 		BackoffMax:      maxBackoff,
-		Log:             runtime.Logger(),
+		Log:             log,
 		Metrics:         metrics.FromEnv(),
 	}, nil
 }

@@ -30,6 +30,12 @@ func CheckedSecrets(name string, p webhook.Provider, log *slog.Logger) func(stri
 			return nil, err
 		}
 		if _, ok := p.(webhook.Sourced); ok { // keyed by source, each its own
+			if err := distinctSources(all); err != nil {
+				if log != nil {
+					log.Error("webhook secret misconfigured", "provider", name, "error", err.Error())
+				}
+				return nil, err
+			}
 			return all, nil
 		}
 		if others := otherEntries(all, name); len(others) > 0 && log != nil {
@@ -53,6 +59,28 @@ func CheckedSecrets(name string, p webhook.Provider, log *slog.Logger) func(stri
 }
 
 // otherEntries names the non-empty entries of all other than name's.
+// distinctSources refuses a secret held by two sources: the {source} path
+// parameter is not signed, so a delivery signed for one would verify at the
+// other's path (re-encoded for its header) and be paid again under the
+// other's reward key.
+func distinctSources(all secrets.WebhookSecrets) error {
+	owner := map[string]string{}
+	names := make([]string, 0, len(all))
+	for name := range all {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, k := range all[name] {
+			if other, ok := owner[string(k)]; ok && other != name {
+				return fmt.Errorf("%w: sources %s and %s share a secret: a delivery signed for one would be accepted at the other's URL and paid again; give each source its own", secrets.ErrFormat, other, name)
+			}
+			owner[string(k)] = name
+		}
+	}
+	return nil
+}
+
 func otherEntries(all secrets.WebhookSecrets, name string) []string {
 	var out []string
 	for k, v := range all {

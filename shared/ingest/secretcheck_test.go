@@ -29,6 +29,10 @@ func TestCheckedSecrets(t *testing.T) {
 		{"whsec_ with nothing after it", "custom", `{"custom":"` + testSecret + `,whsec_"}`, 503, "secret 2 of 2", ""},
 		{"prefix, not base64", "custom", `{"custom":["whsec_s3cr3t!!", "` + testSecret + `"]}`, 503, "secret 1 of 2", ""},
 		{"another provider's secret is not this one's business", "shopify", `{"shopify":"` + testSecret + `","custom":"whsec_"}`, 200, "", `"others":["custom"]`},
+		{"a generic source's own secret", "hmac:acme", `{"acme":"` + testSecret + `","beta":"beta-s3cr3t"}`, 200, "", ""},
+		// Found by an outside review: a delivery signed for one source
+		// verified at the other's URL and was paid again under its key.
+		{"two generic sources sharing a secret", "hmac:acme", `{"acme":"` + testSecret + `","beta":"other-s3cr3t,` + testSecret + `"}`, 503, "sources acme and beta share a secret", ""},
 		{"the whole set pasted into one secret", "custom", `{"custom":"` + testSecret + `","stripe":"whsec_c3RyaXBlLXMzY3IzdA==","zupy":"zupy-s3cr3t","shopify":""}`, 200, "", `"others":["stripe","zupy"]`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -37,7 +41,7 @@ func TestCheckedSecrets(t *testing.T) {
 			f.h.Secrets = &secrets.Cache[secrets.WebhookSecrets]{
 				Fetcher: secrets.FetcherFunc(func(context.Context, string) (string, error) { return c.doc, nil }),
 				ID:      "webhook-secrets",
-				Parse:   CheckedSecrets(c.provider, samples.Verifier(c.provider), log),
+				Parse:   CheckedSecrets(f.h.Name, samples.Verifier(c.provider), log),
 			}
 			resp, _ := f.h.Handle(context.Background(), f.request(t, testSecret))
 			if resp.StatusCode != c.status {
@@ -62,7 +66,11 @@ func TestCheckedSecrets(t *testing.T) {
 			}
 			if c.status == 200 {
 				held, err := f.h.Secrets.Get(context.Background())
-				if err != nil || len(held) != 1 || len(held[c.provider]) == 0 {
+				if _, source, ok := strings.Cut(c.provider, ":"); ok { // every source's, each its own
+					if err != nil || len(held[source]) == 0 {
+						t.Errorf("secrets held %v (%v), want %s's among them", len(held), err, source)
+					}
+				} else if err != nil || len(held) != 1 || len(held[c.provider]) == 0 {
 					t.Errorf("secrets held %d entries (%v), want only %s's", len(held), err, c.provider)
 				}
 			}

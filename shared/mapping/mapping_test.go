@@ -138,3 +138,33 @@ func FuzzID(f *testing.F) {
 		}
 	})
 }
+
+// TestISOMinorUnits: Square's and a generic source's amounts follow ISO
+// 4217, which differs from Stripe's list (found by an outside review: IQD
+// came out 10 times too large, ISK 100 times too small).
+func TestISOMinorUnits(t *testing.T) {
+	for _, c := range []struct{ amount, cur, iso, stripe string }{
+		{"4999", "usd", "49.99", "49.99"},
+		{"5000", "JPY", "5000", "5000"},
+		{"12345", "iqd", "12.345", "123.45"},
+		{"12345", "LYD", "12.345", "123.45"},
+		{"5000", "isk", "5000", "50.00"},
+		{"5000", "MGA", "50.00", "5000"},
+		{"123456", "clf", "12.3456", "1234.56"},
+		{"1234", "kwd", "1.234", "1.234"},
+	} {
+		iso, err1 := FromISOMinorUnits(json.Number(c.amount), c.cur)
+		st, err2 := FromMinorUnits(json.Number(c.amount), c.cur)
+		if err1 != nil || err2 != nil || string(iso) != c.iso || string(st) != c.stripe {
+			t.Errorf("%s %s: ISO %s (%v), Stripe %s (%v); want %s and %s", c.amount, c.cur, iso, err1, st, err2, c.iso, c.stripe)
+		}
+	}
+	for _, v := range []string{"0", "0.00", "000.000"} {
+		if !Zero(json.Number(v)) {
+			t.Errorf("Zero(%s) = false", v)
+		}
+	}
+	if Zero("0.01") || Zero("10") {
+		t.Error("Zero of a non-zero amount")
+	}
+}

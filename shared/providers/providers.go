@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/custom"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers/hmac"
@@ -56,16 +57,31 @@ func LoadMapping(overrides string) (map[string]*mapping.Config, error) {
 }
 
 // Mappers builds every provider's mapper from the forwarder's environment.
+// A provider whose settings are wrong (an invalid HmacSources) gets a
+// mapper that parks its webhooks as ReasonMisconfigured, and its error is
+// returned, so that one provider's mistake stops its rewards, not every
+// provider's.
 func Mappers(getenv spec.Getenv) (map[string]mapping.Mapper, error) {
 	out := make(map[string]mapping.Mapper, len(All))
 	var errs []error
 	for _, s := range All {
 		m, err := s.Mapper(getenv)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
-			continue
+			err = fmt.Errorf("%s: %w", s.Name, err)
+			errs = append(errs, err)
+			m = misconfigured{err}
 		}
 		out[s.Name] = m
 	}
 	return out, errors.Join(errs...)
+}
+
+// ReasonMisconfigured parks a webhook whose provider's settings the
+// forwarder could not read: fix them, then replay it.
+const ReasonMisconfigured = "provider_misconfigured"
+
+type misconfigured struct{ err error }
+
+func (m misconfigured) Map(*envelope.Envelope, *mapping.Config) (mapping.Result, error) {
+	return mapping.Result{}, &mapping.ParkError{Reason: ReasonMisconfigured, Detail: m.err.Error()}
 }

@@ -116,7 +116,11 @@ func ParseWebhookSecrets(s string) (WebhookSecrets, error) {
 				keys = append(keys, []byte(k))
 			}
 		}
-		out[strings.ToLower(name)] = keys
+		lower := strings.ToLower(name)
+		if _, twice := out[lower]; twice {
+			return nil, fmt.Errorf("%w: two entries for %q (names are not case-sensitive)", ErrFormat, lower)
+		}
+		out[lower] = keys
 	}
 	return out, nil
 }

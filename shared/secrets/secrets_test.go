@@ -21,7 +21,7 @@ func TestParseWebhookSecrets(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	for _, bad := range []string{`nope`, `["a"]`, `{"shopify":1}`} {
+	for _, bad := range []string{`nope`, `["a"]`, `{"shopify":1}`, `{"acme":"a","ACME":"b"}`} {
 		if _, err := ParseWebhookSecrets(bad); !errors.Is(err, ErrFormat) {
 			t.Errorf("ParseWebhookSecrets(%s) = %v, want ErrFormat", bad, err)
 		}

@@ -112,7 +112,11 @@ func (m Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result
 	if id == "" {
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "no id at keyPath " + clip(src.KeyPath)}
 	}
-	return mapping.One(prefix+kind+":"+id, cfg, kind, user, map[string]any{"source": ProviderName(name), "source_event": et, "reference_id": id}), nil
+	key := prefix + kind + ":" + id
+	if scope := src.KeyScope[et]; scope != "" { // "custom_action@review:42": a scope has no ':'
+		key = prefix + kind + "@" + scope + ":" + id
+	}
+	return mapping.One(key, cfg, kind, user, map[string]any{"source": ProviderName(name), "source_event": et, "reference_id": id}), nil
 }
 
 func (s *Source) purchase(r *reader, cfg *mapping.Config, prefix, user string) (mapping.Result, error) {
@@ -138,7 +142,7 @@ func (s *Source) purchase(r *reader, cfg *mapping.Config, prefix, user string) (
 		if !digits(amount) || len(amount) > 18 {
 			return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidAmount, Detail: "amount at " + clip(s.Amount) + " is not a whole number of minor units"}
 		}
-		major, err := mapping.FromMinorUnits(json.Number(amount), currency)
+		major, err := mapping.FromISOMinorUnits(json.Number(amount), currency)
 		if err != nil {
 			return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidAmount, Detail: "amount at " + clip(s.Amount) + ": " + err.Error()}
 		}

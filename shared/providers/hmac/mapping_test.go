@@ -335,3 +335,39 @@ func TestConcurrentMaps(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyScope: event types of one Resonance kind share a key unless each
+// has a scope of its own (found by an outside review: review 42 and photo
+// 42 were one key, and the second was never paid).
+func TestKeyScope(t *testing.T) {
+	const doc = `{"pts":{"header":"x-sig","signed":"timestamp+body","timestampHeader":"x-ts","eventType":"event",
+	  "events":{"review.posted":"custom_action","photo.posted":"custom_action","referral.done":"referral_complete","referral.confirmed":"referral_complete"},
+	  "email":"user.email","keyPath":"data.id","keyScope":{"review.posted":"review","photo.posted":"photo"}}}`
+	srcs, err := ParseSources(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(event string) string {
+		t.Helper()
+		res, err := deliver(t, srcs, "pts", `{"event":"`+event+`","user":{"email":"ana@example.com"},"data":{"id":42}}`, nil)
+		if err != nil || len(res.Rewards) != 1 {
+			t.Fatalf("%s: %+v, %v", event, res, err)
+		}
+		return res.Rewards[0].Key
+	}
+	review, photo := key("review.posted"), key("photo.posted")
+	if review != "hmac:pts:custom_action@review:42" || photo != "hmac:pts:custom_action@photo:42" {
+		t.Errorf("keys %q and %q: want one per scope", review, photo)
+	}
+	if done, confirmed := key("referral.done"), key("referral.confirmed"); done != confirmed || done != "hmac:pts:referral_complete:42" {
+		t.Errorf("one referral under two event types: keys %q and %q, want one", done, confirmed)
+	}
+	for _, bad := range []string{
+		strings.Replace(doc, `"photo.posted":"photo"`, `"photo.posted":"Photo:1"`, 1),
+		strings.Replace(doc, `"photo.posted":"photo"`, `"photo.deleted":"photo"`, 1),
+	} {
+		if _, err := ParseSources(bad); err == nil || !strings.Contains(err.Error(), "keyScope") {
+			t.Errorf("ParseSources accepted a bad keyScope: %v", err)
+		}
+	}
+}

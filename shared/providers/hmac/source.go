@@ -57,6 +57,9 @@ const (
 	maxSegment       = 64
 )
 
+// scopeName is a KeyScope value.
+var scopeName = regexp.MustCompile(`^[a-z0-9._-]{1,32}$`)
+
 // Source is one sender's scheme and mapping, as written in the HmacSources
 // document (JSON; unknown or misspelt fields are refused).
 type Source struct {
@@ -130,6 +133,13 @@ type Source struct {
 	// KeyPath is the body path of the id that keys a referral_complete or
 	// custom_action reward (required when one is mapped).
 	KeyPath string `json:"keyPath,omitempty"`
+	// KeyScope names, per event type, the kind of thing KeyPath's id
+	// counts (event type -> scope, e.g. "review.posted": "review"): two
+	// event types with scopes of their own key apart ("review 42" and
+	// "photo 42" are two rewards), and event types that share a scope, or
+	// have none, share a key (one referral announced as "referral.done" and
+	// "referral.confirmed" is paid once).
+	KeyScope map[string]string `json:"keyScope,omitempty"`
 
 	name         string
 	newHash      func() hash.Hash
@@ -404,6 +414,14 @@ func (s *Source) check(fail func(field, format string, a ...any) error) error {
 	if s.KeyPath != "" && !kinds[resonance.ReferralComplete] && !kinds[resonance.CustomAction] {
 		return fail("keyPath", "set, but no referral_complete or custom_action event is mapped")
 	}
+	for _, et := range slices.Sorted(maps.Keys(s.KeyScope)) {
+		switch kind, scope := s.Events[et], s.KeyScope[et]; {
+		case kind != resonance.ReferralComplete && kind != resonance.CustomAction:
+			return fail("keyScope", "%q is not an event type mapped to referral_complete or custom_action", clip(et))
+		case !scopeName.MatchString(scope):
+			return fail("keyScope", "the scope of %q must be 1 to 32 of a-z, 0-9, '.', '_', '-'", clip(et))
+		}
+	}
 	switch {
 	case s.Email == "" && s.CustomerID == "":
 		return fail("email", "an email or a customerId path is required (who is rewarded)")
@@ -444,6 +462,12 @@ func (s *Source) check(fail func(field, format string, a ...any) error) error {
 			v, err := scalar(s.TestValue)
 			if err != nil {
 				return fail("testValue", "%v", err)
+			}
+			// A body path holding null or "" reads as absent, so such a
+			// value would never match and no test event would be
+			// recognised (found by an outside review).
+			if v == nil || v == "" {
+				return fail("testValue", "null or an empty string can never match: give the value a test event carries")
 			}
 			s.testValue = v
 		}

@@ -134,6 +134,10 @@ func TestParseSourcesErrors(t *testing.T) {
 		{"testValue without testPath", with("testValue", false), "testValue"},
 		{"includeTest without testPath", with("includeTest", true), "includeTest"},
 		{"testValue an object", with("testPath", "test", "testValue", map[string]any{}), "testValue"},
+		// Found by an outside review: these never match, so test events were paid.
+		{"testValue null", with("testPath", "test", "testValue", json.RawMessage("null")), "testValue"},
+		{"testValue empty", with("testPath", "test", "testValue", ""), "testValue"},
+		{"keyScope of a purchase", with("keyScope", map[string]any{"order.paid": "orders"}), "keyScope"},
 		{"require an object", with("require", map[string]any{"status": map[string]any{}}), "require.status"},
 		{"require an empty list", with("require", map[string]any{"status": []any{}}), "require.status"},
 		{"require with alternatives", with("require", map[string]any{"a|b": "x"}), "require.a|b"},

@@ -109,7 +109,7 @@ func mapPayment(env *envelope.Envelope, cfg *mapping.Config, kind, dataID string
 	if p.AmountMoney == nil {
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidAmount, Detail: "no amount at data.object.payment.amount_money"}
 	}
-	minor, err := mapping.FromMinorUnits(p.AmountMoney.Amount, p.AmountMoney.Currency)
+	minor, err := mapping.FromISOMinorUnits(p.AmountMoney.Amount, p.AmountMoney.Currency)
 	if err != nil {
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidAmount, Detail: "amount_money: " + err.Error()}
 	}
