@@ -72,7 +72,7 @@ func fromMinor(amount json.Number, currency string, exponent func(string) int) (
 	if n < 0 {
 		return "", fmt.Errorf("amount %d is negative", n)
 	}
-	if !isCurrency(currency) {
+	if !IsCurrency(currency) {
 		return "", fmt.Errorf("currency %q is not a three-letter code", clipBytes([]byte(currency), 24))
 	}
 	exp := exponent(currency)
@@ -86,7 +86,9 @@ func fromMinor(amount json.Number, currency string, exponent func(string) int) (
 	return json.Number(fmt.Sprintf("%d.%0*d", n/div, exp, n%div)), nil
 }
 
-func isCurrency(c string) bool {
+// IsCurrency reports whether c is a currency code: three ASCII letters,
+// either case.
+func IsCurrency(c string) bool {
 	if len(c) != 3 {
 		return false
 	}

@@ -129,6 +129,17 @@ func Headers(d Delivery, set func(h map[string]string)) map[string]string {
 	return h
 }
 
+// OneHeader is a Sign for a scheme that sends one signature header, whose
+// value mac computes from the delivery and the secrets (most use the first).
+func OneHeader(name, header string, mac func(d Delivery, secrets []string) string) func(Delivery, ...string) (map[string]string, error) {
+	return func(d Delivery, secrets ...string) (map[string]string, error) {
+		if err := NeedSecret(name, secrets); err != nil {
+			return nil, err
+		}
+		return Headers(d, func(h map[string]string) { h[header] = mac(d, secrets) }), nil
+	}
+}
+
 // NeedSecret is Sign's error when no secret is given.
 func NeedSecret(name string, secrets []string) error {
 	if len(secrets) == 0 || secrets[0] == "" {

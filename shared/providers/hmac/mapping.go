@@ -131,7 +131,7 @@ func (s *Source) purchase(r *reader, cfg *mapping.Config, prefix, user string) (
 	if currency == "" {
 		currency = s.DefaultCurrency
 	}
-	if currency != "" && !isCurrency(currency) {
+	if currency != "" && !mapping.IsCurrency(currency) {
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidAmount, Detail: "currency " + strconv.Quote(clip(currency)) + " is not a three-letter code"}
 	}
 	amount, err := r.amount(s.Amount)

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
@@ -443,7 +444,7 @@ func (s *Source) check(fail func(field, format string, a ...any) error) error {
 	if s.Amount == "" && s.AmountUnit == Minor {
 		return fail("amountUnit", "set without an amount path")
 	}
-	if s.DefaultCurrency != "" && !isCurrency(s.DefaultCurrency) {
+	if s.DefaultCurrency != "" && !mapping.IsCurrency(s.DefaultCurrency) {
 		return fail("defaultCurrency", "%q is not a three-letter code", clip(s.DefaultCurrency))
 	}
 	if s.Signed != SignedTimestampBody && s.OccurredAt == "" {
@@ -568,18 +569,6 @@ func checkPaths(paths string) error {
 func printable(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
-func isCurrency(c string) bool {
-	if len(c) != 3 {
-		return false
-	}
-	for i := range 3 {
-		if b := c[i] | 0x20; b < 'a' || b > 'z' {
 			return false
 		}
 	}

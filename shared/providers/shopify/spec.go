@@ -17,12 +17,7 @@ var Spec = spec.Spec{
 	Mapping: mapping.Config{Events: map[string]string{
 		"orders/paid": resonance.Purchase, "customers/create": resonance.Signup,
 	}},
-	Sign: func(d spec.Delivery, secrets ...string) (map[string]string, error) {
-		if err := spec.NeedSecret("shopify", secrets); err != nil {
-			return nil, err
-		}
-		return spec.Headers(d, func(h map[string]string) { h[HeaderHMAC] = Sign(secrets[0], d.Body) }), nil
-	},
+	Sign: spec.OneHeader("shopify", HeaderHMAC, func(d spec.Delivery, secrets []string) string { return Sign(secrets[0], d.Body) }),
 	Minimal: spec.Delivery{
 		Body:    []byte(`{"id":820982911946154508,"email":"jon@example.com","total_price":"10.00","currency":"USD"}`),
 		Headers: map[string]string{HeaderTopic: "orders/paid", HeaderEventID: "ev-1", HeaderShopDomain: "s.myshopify.com"},

@@ -17,13 +17,8 @@ var Spec = spec.Spec{
 	Mapper:          spec.Static(Mapper{}),
 	Mapping:         mapping.Config{Events: DefaultEvents()},
 	SignedURL:       true,
-	Sign: func(d spec.Delivery, secrets ...string) (map[string]string, error) {
-		if err := spec.NeedSecret("square", secrets); err != nil {
-			return nil, err
-		}
-		return spec.Headers(d, func(h map[string]string) { h[HeaderSignature] = Sign(secrets[0], d.URL, d.Body) }), nil
-	},
-	Minimal:   spec.Delivery{Body: []byte(`{"merchant_id":"M1","type":"payment.updated","event_id":"e-1","data":{}}`)},
-	Benchmark: "payment-updated.json",
-	BodyTimes: true,
+	Sign:            spec.OneHeader("square", HeaderSignature, func(d spec.Delivery, secrets []string) string { return Sign(secrets[0], d.URL, d.Body) }),
+	Minimal:         spec.Delivery{Body: []byte(`{"merchant_id":"M1","type":"payment.updated","event_id":"e-1","data":{}}`)},
+	Benchmark:       "payment-updated.json",
+	BodyTimes:       true,
 }

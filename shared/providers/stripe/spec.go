@@ -22,12 +22,7 @@ var Spec = spec.Spec{
 		"checkout.session.async_payment_succeeded": resonance.Purchase,
 		"customer.created":                         resonance.Signup,
 	}},
-	Sign: func(d spec.Delivery, secrets ...string) (map[string]string, error) {
-		if err := spec.NeedSecret("stripe", secrets); err != nil {
-			return nil, err
-		}
-		return spec.Headers(d, func(h map[string]string) { h[HeaderSignature] = Sign(d.At, d.Body, secrets...) }), nil
-	},
+	Sign:      spec.OneHeader("stripe", HeaderSignature, func(d spec.Delivery, secrets []string) string { return Sign(d.At, d.Body, secrets...) }),
 	Minimal:   spec.Delivery{Body: []byte(`{"id":"evt_1","type":"charge.succeeded","livemode":false}`)},
 	Benchmark: "checkout-session-completed.json",
 }

@@ -18,12 +18,7 @@ var Spec = spec.Spec{
 	Verifier:        spec.Fixed(Provider{}),
 	Mapper:          spec.Static(Mapper{}),
 	Mapping:         mapping.Config{Events: DefaultEvents()},
-	Sign: func(d spec.Delivery, secrets ...string) (map[string]string, error) {
-		if err := spec.NeedSecret("woocommerce", secrets); err != nil {
-			return nil, err
-		}
-		return spec.Headers(d, func(h map[string]string) { h[HeaderSignature] = Sign(secrets[0], d.Body) }), nil
-	},
+	Sign:            spec.OneHeader("woocommerce", HeaderSignature, func(d spec.Delivery, secrets []string) string { return Sign(secrets[0], d.Body) }),
 	Minimal: spec.Delivery{
 		Body:    []byte(`{"id":727,"status":"processing"}`),
 		Headers: map[string]string{HeaderTopic: "order.created", HeaderDeliveryID: "d-1", HeaderSource: "https://shop.example/"},

@@ -16,12 +16,7 @@ var Spec = spec.Spec{
 	Mapping: mapping.Config{Currency: "BRL", Events: map[string]string{
 		"points.earned": resonance.Purchase, "customer.registered": resonance.Signup, "customer.enrolled": resonance.Signup,
 	}},
-	Sign: func(d spec.Delivery, secrets ...string) (map[string]string, error) {
-		if err := spec.NeedSecret("zupy", secrets); err != nil {
-			return nil, err
-		}
-		return spec.Headers(d, func(h map[string]string) { h[HeaderSignature] = Sign(secrets[0], d.Body) }), nil
-	},
+	Sign:      spec.OneHeader("zupy", HeaderSignature, func(d spec.Delivery, secrets []string) string { return Sign(secrets[0], d.Body) }),
 	Minimal:   spec.Delivery{Body: []byte(`{"event":"points.earned","transaction":{"transaction_id":"t1"}}`)},
 	Benchmark: "points-earned.json",
 	BodyTimes: true,
