@@ -27,7 +27,7 @@ import (
 //	DEAD_LETTER_QUEUE_URL  dead-letter queue (required)
 //	ENVELOPE_KEY_ID        Secrets Manager id of the relay's envelope key (required)
 //	EVENT_TYPES            comma-separated event types to enqueue, * for all
-//	                       (default: those the mapping maps, spec.Spec.EventTypes;
+//	                       (default: those the mapping pays, DefaultFilter;
 //	                       for a webhook.Sourced provider, each source's own)
 //	MAPPING                the forwarder's mapping overrides, whence the default
 //	                       EVENT_TYPES, so that ingest enqueues what is paid
