@@ -48,7 +48,7 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		ev := apigw.Event(apigw.Request{Path: path, Domain: "example.com", Headers: h, Body: body, Time: now, Params: params})
 		handler := &Handler{
-			Name: provider, Provider: samples.Verifier(name),
+			Name: provider, Provider: samples.Verifier(name), Sourced: source != "", PerSource: perSource(name),
 			Secrets: fakeSecrets{s: secrets.WebhookSecrets{secretName: {[]byte(secret), []byte("whsec_b2xkLXNlY3JldC1vbGQtc2VjcmV0")}}},
 			Events:  nopQueue{}, DeadLetters: nopQueue{}, Envelopes: envelope.StaticKeys{testEnvelopeKey}, Accept: ParseEventFilter("*"),
 			Now: func() time.Time { return now }, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),

@@ -88,6 +88,7 @@ func FromEnv(s *spec.Spec) (*Handler, error) {
 		DeadLetters: queue.SQS{Client: sqsClient, URL: dlqURL},
 		Accept:      accept,
 		PerSource:   perSource,
+		Sourced:     s.Sourced,
 		SignedURL:   os.Getenv("SIGNED_URL"),
 		SendTimeout: sendTimeout,
 		Log:         log,

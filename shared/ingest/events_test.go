@@ -66,7 +66,7 @@ func TestSampleEvents(t *testing.T) {
 				h := &Handler{
 					Name: p, Provider: samples.Verifier(p),
 					Secrets: fakeSecrets{s: ws}, Events: q, DeadLetters: q, Envelopes: envelope.StaticKeys{testEnvelopeKey},
-					Accept: defaultFilter(p), PerSource: perSource(p),
+					Accept: defaultFilter(p), PerSource: perSource(p), Sourced: samples.Spec(p).Sourced,
 					Now: func() time.Time { return time.UnixMilli(ev.RequestContext.TimeEpoch) },
 					Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
 				}

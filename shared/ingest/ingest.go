@@ -67,6 +67,10 @@ type Handler struct {
 	// PerSource, when set, is the filter of each source of a function that
 	// serves several (webhook.Sourced), in place of Accept.
 	PerSource map[string]EventFilter
+	// Sourced: the function serves several sources, named by the {source}
+	// path parameter or, where the front has no routes (a Lambda function
+	// URL), by the path's last segment.
+	Sourced bool
 	// SignedURL, when set, is the URL the sender signs (Loyalty Now signs
 	// the URL as registered, which may be a custom domain); by default the
 	// request's own URL.
@@ -123,9 +127,23 @@ func (h *Handler) handle(ctx context.Context, req *events.APIGatewayV2HTTPReques
 // accepts reports whether eventType is enqueued for req's source.
 func (h *Handler) accepts(req *events.APIGatewayV2HTTPRequest, eventType string) bool {
 	if h.PerSource != nil {
-		return h.PerSource[req.PathParameters["source"]].Allows(eventType)
+		return h.PerSource[h.source(req)].Allows(eventType)
 	}
 	return h.Accept.Allows(eventType)
+}
+
+// source is the source a request of a Sourced function names: the {source}
+// path parameter (HTTP API), else the last segment of the path (a function
+// URL: https://<url>/webhooks/hmac/acme or https://<url>/acme).
+func (h *Handler) source(req *events.APIGatewayV2HTTPRequest) string {
+	if !h.Sourced {
+		return ""
+	}
+	if s := req.PathParameters["source"]; s != "" {
+		return s
+	}
+	p := strings.TrimSuffix(req.RawPath, "/")
+	return p[strings.LastIndexByte(p, '/')+1:]
 }
 
 // authenticate decodes the body, verifies the signature and reads the
@@ -153,7 +171,7 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	// verifies each with its own scheme and secrets, and queues it as
 	// "<name>:<source>". The source is not signed: it only chooses the
 	// secrets, so a delivery addressed to another source fails to verify.
-	source := req.PathParameters["source"]
+	source := h.source(req)
 	r := &webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req), Source: source}
 	provider, secretName := h.Name, h.Name
 	if source != "" {

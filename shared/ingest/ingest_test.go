@@ -88,6 +88,7 @@ func newFixture(provider string) *fixture {
 		Name:        name,
 		Provider:    samples.Verifier(provider),
 		PerSource:   perSource(provider),
+		Sourced:     source != "",
 		Secrets:     fakeSecrets{s: secrets.WebhookSecrets{secretName: {[]byte("whsec_bmV3ZXI="), []byte(testSecret)}}},
 		Events:      f.events,
 		DeadLetters: f.dead,
@@ -317,4 +318,25 @@ type failingKeys struct{}
 
 func (failingKeys) Get(context.Context) ([][]byte, error) {
 	return nil, errors.New("secrets manager down")
+}
+
+// TestSourceFromAFunctionURL: behind a Lambda function URL there are no
+// routes and no path parameters; the generic source's function takes the
+// source from the path's last segment, and a delivery signed for one
+// source still fails at another's.
+func TestSourceFromAFunctionURL(t *testing.T) {
+	for _, c := range []struct {
+		path   string
+		status int
+	}{{"/webhooks/hmac/acme", 200}, {"/acme", 200}, {"/acme/", 200}, {"/webhooks/hmac/other", 401}, {"/", 401}} {
+		f := newFixture("hmac:acme")
+		f.path, f.source = c.path, "" // no path parameter, as a function URL sends
+		resp, _ := f.h.Handle(context.Background(), f.request(t, testSecret))
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: %d, want %d (%s)", c.path, resp.StatusCode, c.status, resp.Body)
+		}
+		if c.status == 200 && (len(f.events.msgs) != 1 || f.events.msgs[0].attrs["provider"] != "hmac:acme") {
+			t.Errorf("%s: queued %+v, want one hmac:acme envelope", c.path, f.events.msgs)
+		}
+	}
 }

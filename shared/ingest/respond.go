@@ -82,7 +82,7 @@ func (h *Handler) log(ctx context.Context, req *events.APIGatewayV2HTTPRequest, 
 		slog.Int("body_bytes", len(req.Body)),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 	}
-	if s := req.PathParameters["source"]; s != "" {
+	if s := h.source(req); s != "" {
 		attrs = append(attrs, slog.String("source", s))
 	}
 	if r.delivery.DeliveryID != "" {
