@@ -75,6 +75,10 @@ lint:
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
 	$(GO) vet ./...
 	cfn-lint template.yaml
+	@# ... and as deployed with the other front (Front=FunctionUrl).
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+		sed 's/^    Default: HttpApi$$/    Default: FunctionUrl/' template.yaml > $$tmp/template.yaml; \
+		grep -q '^    Default: FunctionUrl$$' $$tmp/template.yaml && cfn-lint $$tmp/template.yaml && echo "cfn-lint template.yaml (Front=FunctionUrl)"
 
 test-go:
 	$(SETUP) -need moto
