@@ -35,7 +35,7 @@ export PATH := $(PATH):$(PIP_BINS):$(HOME)/.local/bin:$(shell $(GO) env GOPATH 2
 TOOL  = $(GO) build -o .aws-sam/tools/$(1) ./cmd/$(1) && exec .aws-sam/tools/$(1)
 SETUP = @$(call TOOL,setup)
 
-.PHONY: help setup tools build test test-go lint fuzz bench events clean dev send invoke e2e coldstart dlq deploy $(addprefix build-,$(FUNCTIONS))
+.PHONY: help setup tools build test test-go lint fuzz bench events clean dev send invoke e2e coldstart cost dlq deploy $(addprefix build-,$(FUNCTIONS))
 
 help:
 	@echo "make dev     the whole pipeline on 127.0.0.1:\$$PORT (3000) with moto and a local Resonance sandbox (V=1: JSON logs too)"
@@ -49,6 +49,7 @@ help:
 	@echo "make fuzz    each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make bench   verifier benchmarks beside bare HMAC-SHA256, a forwarder batch beside one call"
 	@echo "make events  freshly signed copies of the samples under .aws-sam/events/ (for sam local invoke -e)"
+	@echo "make cost    the cost per million webhooks at 1, 10 and 100 million a month, into README.md (MEASURE=1: log bytes measured again)"
 	@echo "make dlq ARGS=\"-stack NAME list\"   review, show, replay, redrive or delete dead letters (-local for make dev's)"
 	@echo "make deploy  check the SAM CLI, AWS credentials and region, then sam build and sam deploy"
 
@@ -130,6 +131,9 @@ events:
 
 coldstart:
 	@$(call TOOL,coldstart) $(if $(RUNS),-runs $(RUNS))
+
+cost:
+	@$(call TOOL,cost) $(if $(MEASURE),-measure) -write
 
 dev:
 	$(SETUP) -need moto
