@@ -109,3 +109,13 @@ func IsText(contentType string) bool {
 	}
 	return false
 }
+
+// AsFunctionURL turns ev into the event a Lambda function URL sends for the
+// same request: the same payload 2.0 shape, but no routes (route key
+// $default), no path parameters, and an anonymous account.
+func AsFunctionURL(ev *events.APIGatewayV2HTTPRequest) {
+	ev.RouteKey = "$default"
+	ev.RequestContext.RouteKey = "$default"
+	ev.PathParameters = nil
+	ev.RequestContext.AccountID = "anonymous"
+}

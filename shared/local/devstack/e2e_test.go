@@ -930,6 +930,7 @@ func TestE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stack.Front.FunctionURLEvery = 2 // half the requests in a function URL's event shape (Front=FunctionUrl)
 	e := &e2e{t: t, stack: stack, front: httptest.NewServer(stack.Front), secrets: ws, res: res, console: console, window: window,
 		sqs: sqs.NewFromConfig(stack.Endpoints.Config(motoserver.SQS)), start: start}
 	defer e.front.Close()
@@ -1261,6 +1262,11 @@ func TestE2E(t *testing.T) {
 		len(forgeries), replayParks[forward.ReasonEnvelopeUnverified], len(ambiguous), replayParks[mapping.ReasonAmbiguousPayload], forgedCalls)
 	fmt.Fprintf(console, "e2e: replays: %d Shopify orders under another shop with new event and webhook ids (recognised as paid), %d as customers/create (parked topic_mismatch), %d Zupy purchases with X-Zupy-Event: customer.registered (parked event_mismatch at ingest); %d Resonance calls and %d re-sends during them\n",
 		len(replays)-wantTopicMismatch-wantEventMismatch, replayParks["topic_mismatch"], replayParks["event_mismatch"], res.calls.Load()-callsBefore, replayResends)
+	if n := stack.Front.FunctionURLs.Load(); n == 0 {
+		t.Error("no request reached ingest in a function URL's event shape")
+	} else {
+		fmt.Fprintf(console, "e2e: fronts: %d requests in a Lambda function URL's event shape (no routes, no path parameters), the rest in the HTTP API's\n", n)
+	}
 	fmt.Fprintf(console, "e2e: %d deliveries (duplicates and retries included), %d skipped as second events of a payment (%d of them ignored by ingest, outside the default event set), %d Resonance calls, %d forwarder kills, %d re-sends after a kill answered 409 by Resonance\n",
 		e.attempts.Load(), skipped, ignored, res.calls.Load(), e.crashes.Load(), resent)
 	cpu := "n/a"

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
@@ -20,6 +21,13 @@ type Front struct {
 	Routes map[string]HTTPHandler // "POST /webhooks/shopify" -> handler
 	// Observe, when set, is told of every request the routes answered.
 	Observe func(Request)
+	// FunctionURLEvery, when positive, hands every that many requests to
+	// the function in the event shape of a Lambda function URL (route key
+	// $default, no path parameters), as Front=FunctionUrl does; the rest in
+	// the HTTP API's. FunctionURLs counts them.
+	FunctionURLEvery int64
+	requests         atomic.Int64
+	FunctionURLs     atomic.Int64
 }
 
 // Request is one request the front answered, for a console line.
@@ -92,6 +100,10 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RequestID: base64.RawURLEncoding.EncodeToString(id[:]) + "=", Time: time.Now(),
 		Route: route, Params: params,
 	})
+	if n := f.requests.Add(1); f.FunctionURLEvery > 0 && n%f.FunctionURLEvery == 0 {
+		apigw.AsFunctionURL(&ev)
+		f.FunctionURLs.Add(1)
+	}
 	resp, err := h(r.Context(), ev)
 	if err != nil {
 		w.WriteHeader(500)
