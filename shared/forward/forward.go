@@ -236,6 +236,7 @@ func (f *Forwarder) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSE
 		}
 		f.logOutcome(ctx, requestID, m, r)
 	}
+	f.logMetrics(ctx, requestID, results)
 	return resp, nil
 }
 

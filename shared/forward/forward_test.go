@@ -335,3 +335,40 @@ func BenchmarkBatch(b *testing.B) {
 		}
 	})
 }
+
+// TestMetricsOncePerBatch: a message's line carries no metrics; the batch
+// writes one document per provider (and per provider and reason), which
+// together publish what the messages' lines used to, in fewer bytes.
+func TestMetricsOncePerBatch(t *testing.T) {
+	f, _ := newTestForwarder(t, &stub{})
+	var logs bytes.Buffer
+	f.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	ev := sampleBatch(t)
+	f.Handle(context.Background(), ev)
+	providers := map[string]bool{}
+	docs := 0
+	for _, line := range bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n")) {
+		var l map[string]any
+		if err := json.Unmarshal(line, &l); err != nil {
+			t.Fatal(err)
+		}
+		_, hasMetrics := l["_aws"]
+		switch l["msg"] {
+		case "batch metrics":
+			if !hasMetrics {
+				t.Errorf("a batch metrics line without metrics: %s", line)
+			}
+			docs++
+		default:
+			if hasMetrics {
+				t.Errorf("a message's line carries metrics: %s", line)
+			}
+			if p, ok := l["provider"].(string); ok {
+				providers[p] = true
+			}
+		}
+	}
+	if docs != len(providers) {
+		t.Errorf("%d metric documents for %d providers (every reward paid: no reasons)", docs, len(providers))
+	}
+}

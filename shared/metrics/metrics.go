@@ -33,7 +33,10 @@ const Milliseconds = "Milliseconds"
 type Metric struct {
 	Name  string
 	Value float64
-	Unit  string // "" leaves it out (CloudWatch's None), saving bytes on counts
+	// Values, when set, are several values of the metric in one document
+	// (a JSON array, up to MaxValues), in place of Value.
+	Values []float64
+	Unit   string // "" leaves it out (CloudWatch's None), saving bytes on counts
 	// ByReason also publishes it by (provider, reason).
 	ByReason bool
 }
@@ -66,16 +69,40 @@ func (e Emitter) Attrs(hasReason bool, ms ...Metric) []slog.Attr {
 	}
 	out := make([]slog.Attr, 0, len(ms)+1)
 	for _, m := range ms {
+		if m.Values != nil {
+			out = append(out, slog.Any(m.Name, m.Values))
+			continue
+		}
 		out = append(out, slog.Float64(m.Name, m.Value))
 	}
 	return append(out, slog.Any("_aws", json.RawMessage(e.meta(hasReason, ms))))
 }
 
-func (e Emitter) meta(hasReason bool, ms []Metric) []byte {
-	ns := e.Namespace
-	if ns == "" {
-		ns = DefaultNamespace
+// ReasonAttrs is Attrs for a line that publishes ms by (provider, reason)
+// only: a document that counts by reason what another document of the same
+// batch already counts by provider.
+func (e Emitter) ReasonAttrs(ms ...Metric) []slog.Attr {
+	if e.Off || len(ms) == 0 {
+		return nil
 	}
+	out := make([]slog.Attr, 0, len(ms)+1)
+	for _, m := range ms {
+		out = append(out, slog.Float64(m.Name, m.Value))
+	}
+	b := e.header()
+	b = directive(b, e.namespace(), `[["provider","reason"]]`, ms, false)
+	return append(out, slog.Any("_aws", json.RawMessage(append(b, "]}"...))))
+}
+
+func (e Emitter) namespace() string {
+	if e.Namespace == "" {
+		return DefaultNamespace
+	}
+	return e.Namespace
+}
+
+// header opens the "_aws" member: the timestamp and the directives' list.
+func (e Emitter) header() []byte {
 	now := time.Now
 	if e.Now != nil {
 		now = e.Now
@@ -83,7 +110,12 @@ func (e Emitter) meta(hasReason bool, ms []Metric) []byte {
 	b := make([]byte, 0, 160)
 	b = append(b, `{"Timestamp":`...)
 	b = strconv.AppendInt(b, now().UnixMilli(), 10)
-	b = append(b, `,"CloudWatchMetrics":[`...)
+	return append(b, `,"CloudWatchMetrics":[`...)
+}
+
+func (e Emitter) meta(hasReason bool, ms []Metric) []byte {
+	ns := e.namespace()
+	b := e.header()
 	b = directive(b, ns, `[["provider"]]`, ms, false)
 	if hasReason {
 		for _, m := range ms {
@@ -137,6 +169,10 @@ func (e Emitter) Level(ctx context.Context, lg *slog.Logger, l slog.Level) slog.
 	}
 	return l
 }
+
+// MaxValues is the most values one metric may carry in a document (EMF's
+// limit).
+const MaxValues = 100
 
 // Datum is one metric value as CloudWatch would read it out of a line.
 type Datum struct {
@@ -194,15 +230,20 @@ func Extract(line []byte) ([]Datum, error) {
 				dims[k] = v
 			}
 			for _, m := range d.Metrics {
+				var vs []float64
 				var v float64
-				if err := json.Unmarshal(doc[m.Name], &v); err != nil {
-					return nil, fmt.Errorf("metrics: metric %q has no numeric value", m.Name)
+				if err := json.Unmarshal(doc[m.Name], &v); err == nil {
+					vs = []float64{v}
+				} else if err := json.Unmarshal(doc[m.Name], &vs); err != nil || len(vs) == 0 || len(vs) > MaxValues {
+					return nil, fmt.Errorf("metrics: metric %q has no numeric value (a number, or 1 to %d of them)", m.Name, MaxValues)
 				}
 				unit := m.Unit
 				if unit == "" {
 					unit = "None"
 				}
-				out = append(out, Datum{Namespace: d.Namespace, Name: m.Name, Unit: unit, Value: v, Dimensions: dims, Timestamp: ts})
+				for _, v := range vs {
+					out = append(out, Datum{Namespace: d.Namespace, Name: m.Name, Unit: unit, Value: v, Dimensions: dims, Timestamp: ts})
+				}
 			}
 		}
 	}

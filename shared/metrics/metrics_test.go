@@ -112,3 +112,25 @@ func TestExtractRejects(t *testing.T) {
 		t.Errorf("plain line: %v %v", d, err)
 	}
 }
+
+// TestValuesAndReasonAttrs: several values of one metric ride in one
+// document, and a by-reason document publishes by (provider, reason) only.
+func TestValuesAndReasonAttrs(t *testing.T) {
+	e := Emitter{Namespace: "ns", Now: func() time.Time { return time.UnixMilli(1) }}
+	line := func(attrs []slog.Attr, fields ...slog.Attr) []byte {
+		var b bytes.Buffer
+		slog.New(slog.NewJSONHandler(&b, nil)).LogAttrs(context.Background(), slog.LevelInfo, "m", append(fields, attrs...)...)
+		return b.Bytes()
+	}
+	data, err := Extract(line(e.Attrs(false, Metric{Name: "Forwarded", Value: 3}, Metric{Name: "Latency", Values: []float64{1, 2, 3}, Unit: Milliseconds}), slog.String("provider", "p")))
+	if err != nil || len(data) != 4 {
+		t.Fatalf("Extract = %+v, %v; want 1 count and 3 latencies", data, err)
+	}
+	data, err = Extract(line(e.ReasonAttrs(Metric{Name: "Parked", Value: 2, ByReason: true}), slog.String("provider", "p"), slog.String("reason", "r")))
+	if err != nil || len(data) != 1 || data[0].Dimensions["reason"] != "r" || data[0].Value != 2 {
+		t.Fatalf("Extract = %+v, %v; want Parked 2 by provider and reason only", data, err)
+	}
+	if _, err := Extract([]byte(`{"provider":"p","L":[],"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["provider"]],"Metrics":[{"Name":"L"}]}]}}`)); err == nil {
+		t.Error("an empty array of values accepted")
+	}
+}
