@@ -60,9 +60,13 @@ func sampleOf(id string) string {
 }
 
 type stats struct {
-	init, answer []time.Duration
-	peak         int64
+	init, cpu, answer []time.Duration
+	peak              int64
 }
+
+// perRound are a binary's per-round ratios to one floor: of the median
+// wall-clock init and of the median CPU time to init.
+type perRound struct{ wall, cpu []float64 }
 
 // The floors: hello-world, the smallest aws-lambda-go function, and the
 // SDK hello-worlds, which build at init the AWS SDK clients the functions
@@ -162,7 +166,7 @@ func run(runs, starts int) error {
 	// ratios are of the medians within that group, so that drift on the
 	// machine falls on the function and its floors alike.
 	results := map[string]*stats{}
-	ratios := map[string]map[string][]float64{} // function -> floor -> per-round ratios
+	ratios := map[string]map[string]*perRound{} // binary -> floor -> per-round ratios
 	order := slices.Clone(stack.Functions)
 	sqsClient := sqs.NewFromConfig(stack.Endpoints.Config(motoserver.SQS))
 	var queues []string
@@ -195,7 +199,7 @@ func run(runs, starts int) error {
 				group = append(group, f.ID, hello, sdkFloor(f.ID))
 			}
 			rand.Shuffle(len(group), func(i, j int) { group[i], group[j] = group[j], group[i] })
-			inits := map[string][]time.Duration{}
+			inits, cpus := map[string][]time.Duration{}, map[string][]time.Duration{}
 			for _, name := range group {
 				event, timeout := ev, time.Duration(f.Timeout)*time.Second
 				if name != f.ID {
@@ -207,19 +211,23 @@ func run(runs, starts int) error {
 				}
 				add(results, name, inv)
 				inits[name] = append(inits[name], inv.Ready.Sub(inv.Started))
+				cpus[name] = append(cpus[name], inv.ReadyCPU)
 			}
-			if ratios[f.ID] == nil {
-				ratios[f.ID] = map[string][]float64{}
-			}
-			for _, floor := range []string{hello, sdkFloor(f.ID)} {
-				ratios[f.ID][floor] = append(ratios[f.ID][floor], float64(median(inits[f.ID]))/float64(median(inits[floor])))
-			}
-			// What the SDK's clients cost over hello-world, from the same group.
 			sdk := sdkFloor(f.ID)
-			if ratios[sdk] == nil {
-				ratios[sdk] = map[string][]float64{}
+			// The function against both floors, and what the SDK's clients
+			// cost over hello-world, from the same group.
+			for _, pair := range [][2]string{{f.ID, hello}, {f.ID, sdk}, {sdk, hello}} {
+				n, floor := pair[0], pair[1]
+				if ratios[n] == nil {
+					ratios[n] = map[string]*perRound{}
+				}
+				if ratios[n][floor] == nil {
+					ratios[n][floor] = &perRound{}
+				}
+				pr := ratios[n][floor]
+				pr.wall = append(pr.wall, float64(median(inits[n]))/float64(median(inits[floor])))
+				pr.cpu = append(pr.cpu, float64(median(cpus[n]))/float64(median(cpus[floor])))
 			}
-			ratios[sdk][hello] = append(ratios[sdk][hello], float64(median(inits[sdk]))/float64(median(inits[hello])))
 		}
 	}
 	measured := time.Since(begun)
@@ -249,33 +257,51 @@ func run(runs, starts int) error {
 		peak[id] = inv.PeakRSS
 	}
 
-	fmt.Printf("\n%d rounds of %d starts per function and floor (%s/%s, %d CPUs, %s). init: process start to its first request for work;\n"+
-		"first answer: to its first response (with its moto calls); median (p90) over every start. Ratios: median [p25-p75] of the\n"+
-		"per-round ratios of a function's median init to its floors' started beside it. Goal: at most %.2fx the SDK hello-world.\n",
-		runs, starts, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), measured.Round(time.Second), Goal)
-	fmt.Printf("%-28s %19s %19s %20s %20s %-13s %9s %9s\n", "binary", "init", "first answer", "vs hello-world", "vs SDK hello-world", "goal", "peak RSS", "arm64")
+	fmt.Printf("\n%d rounds of %d starts per function and floor (%s/%s, %d CPUs, %s).\n"+
+		"init: process start to its first request for work (wall clock, and the CPU time its threads ran until then);\n"+
+		"first answer: to its first response, with its moto calls; median (p90) over every start.\n"+
+		"Ratios: median [p25-p75] of the per-round ratios of a binary's median init to its floor's, started beside it.\n"+
+		"Goal: init at most %.2fx the SDK hello-world's; the verdict is inconclusive when %.2f lies inside [p25-p75].\n\n",
+		runs, starts, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), measured.Round(time.Second), Goal, Goal)
+	fmt.Printf("%-28s %19s %19s %19s | %-36s | %-36s | %8s %8s\n", "", "", "", "", "CPU time to init, ratio to", "wall-clock init, ratio to", "", "")
+	fmt.Printf("%-28s %19s %19s %19s | %17s %18s | %17s %18s | %8s %8s\n", "binary", "init", "CPU to init", "first answer",
+		"hello-world", "SDK hello-world", "hello-world", "SDK hello-world", "peak RSS", "arm64")
 	names := []string{hello, helloSDK, helloSDKDB}
 	for _, f := range stack.Functions {
 		names = append(names, f.ID)
 	}
+	verdicts := map[string][2]string{}
 	for _, n := range names {
 		s := results[n]
-		vsHello, vsSDK, verdict := "", "", ""
+		var cols [4]string
 		if rs := ratios[n]; rs != nil {
-			vsHello = spread(rs[hello])
-			if floor := sdkFloor(n); rs[floor] != nil {
-				vsSDK = spread(rs[floor])
-				verdict = judge(rs[floor], Goal)
+			if pr := rs[hello]; pr != nil {
+				cols[0], cols[2] = spread(pr.cpu), spread(pr.wall)
+			}
+			if pr := rs[sdkFloor(n)]; pr != nil && n != sdkFloor(n) {
+				cols[1], cols[3] = spread(pr.cpu)+" "+mark(pr.cpu), spread(pr.wall)+" "+mark(pr.wall)
+				verdicts[n] = [2]string{judge(pr.cpu, Goal), judge(pr.wall, Goal)}
 			}
 		}
-		fmt.Printf("%-28s %8s (%8s) %8s (%8s) %20s %20s %-13s %6.1f MB %6.2f MB\n", n,
-			ms(median(s.init)), ms(p90(s.init)), ms(median(s.answer)), ms(p90(s.answer)),
-			vsHello, vsSDK, verdict, float64(s.peak)/1e6, float64(sizes[n])/1e6)
+		fmt.Printf("%-28s %8s (%8s) %8s (%8s) %8s (%8s) | %17s %18s | %17s %18s | %5.1f MB %5.2f MB\n", n,
+			ms(median(s.init)), ms(p90(s.init)), ms(median(s.cpu)), ms(p90(s.cpu)), ms(median(s.answer)), ms(p90(s.answer)),
+			cols[0], cols[1], cols[2], cols[3], float64(s.peak)/1e6, float64(sizes[n])/1e6)
+	}
+	fmt.Printf("\nVerdicts against %.2fx the SDK hello-world (CPU time; wall clock):\n", Goal)
+	for _, n := range names {
+		if v, ok := verdicts[n]; ok {
+			fmt.Printf("  %-28s %-13s %s\n", n, v[0], v[1])
+		}
 	}
 	fmt.Printf("Floors' starts: %s %d, %s %d, %s %d. Peak RSS with a 1 MB body: Shopify ingest %.1f MB, forwarder %.1f MB (of 128 MB)\n",
 		hello, len(results[hello].init), helloSDK, len(results[helloSDK].init), helloSDKDB, len(results[helloSDKDB].init),
 		float64(peak["ShopifyWebhookFunction"])/1e6, float64(peak["ForwarderFunction"])/1e6)
 	return nil
+}
+
+// mark is judge's verdict in one character: + meets, - above, ? inconclusive.
+func mark(r []float64) string {
+	return map[string]string{"meets": "+", "above": "-", "inconclusive": "?"}[judge(r, Goal)]
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
@@ -334,6 +360,7 @@ func add(m map[string]*stats, name string, inv *devstack.Invocation) {
 		m[name] = s
 	}
 	s.init = append(s.init, inv.Ready.Sub(inv.Started))
+	s.cpu = append(s.cpu, inv.ReadyCPU)
 	s.answer = append(s.answer, inv.Answered.Sub(inv.Started))
 	s.peak = max(s.peak, inv.PeakRSS)
 }
