@@ -1,11 +1,22 @@
-// Command coldstart measures each function's cold start beside a hello-world
-// aws-lambda-go bootstrap built with the same flags (make coldstart): every
-// bootstrap is built as sam build builds it (for this machine's
-// architecture, so that it runs here), started afresh for each run under the
-// Lambda Runtime API emulator with its environment from template.yaml and
-// moto for AWS calls, and timed from process start to its first request for
-// work (init) and to its first answer. It also reports the linux/arm64 binary
-// sizes and the peak memory of one invocation with a 1 MB body.
+// Command coldstart measures each function's cold start beside its floors
+// (make coldstart): hello-world, the smallest aws-lambda-go function, and an
+// SDK hello-world that builds at init the AWS SDK clients the function
+// builds, so that what the SDK costs is told apart from what the relay adds.
+// Every bootstrap is built as sam build builds it (for this machine's
+// architecture, so that it runs here) and started afresh under the Lambda
+// Runtime API emulator with moto for AWS calls; it is timed from process
+// start to its first request for work (init) and to its first answer.
+//
+// Each round visits the functions in random order, and starts each one and
+// its two floors in random order, all three with the function's environment
+// from template.yaml as the local stack resolves it; a function's ratios
+// are taken per round against the floors started beside it, and reported as
+// their median and middle half. Against the goal (init at most Goal times
+// the SDK hello-world's) a function "meets" it when the whole middle half is
+// at or below it, is "above" when the whole middle half is above, and is
+// "inconclusive" when the goal lies inside it (the spread is wider than the
+// gap). It also reports the linux/arm64 binary sizes and the peak memory of
+// one invocation with a 1 MB body.
 package main
 
 import (
@@ -14,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,10 +35,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/apigw"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/samples"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
@@ -45,24 +60,65 @@ func sampleOf(id string) string {
 }
 
 type stats struct {
-	init, answer []time.Duration
-	peak         int64
+	init, cpu, answer []time.Duration
+	peak              int64
+}
+
+// perRound are a binary's per-round ratios to one floor: of the median
+// wall-clock init and of the median CPU time to init.
+type perRound struct{ wall, cpu []float64 }
+
+// The floors: hello-world, the smallest aws-lambda-go function, and the
+// SDK hello-worlds, which build at init the AWS SDK clients the functions
+// build (ingest: SQS and Secrets Manager; the forwarder: those and
+// DynamoDB). A function's init above its SDK floor is the relay's own.
+const (
+	hello      = "hello-world"
+	helloSDK   = "hello-world + SDK"
+	helloSDKDB = "hello-world + SDK + DynamoDB"
+	// Goal is the most a function's init may be of its SDK floor's.
+	Goal = 1.25
+)
+
+var floorPkg = map[string]string{hello: "./cmd/coldstart/hello", helloSDK: "./cmd/coldstart/hellosdk", helloSDKDB: "./cmd/coldstart/hellosdkdb"}
+
+// sdkFloor is the SDK hello-world that links what function id links.
+func sdkFloor(id string) string {
+	if id == "ForwarderFunction" {
+		return helloSDKDB
+	}
+	return helloSDK
 }
 
 func main() {
-	runs := flag.Int("runs", 15, "cold starts per function")
+	runs := flag.Int("runs", 25, "rounds")
+	starts := flag.Int("starts", 5, "cold starts of each function and of each of its floors per round")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: make coldstart [RUNS=n]   (go run ./cmd/coldstart [flags])")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if err := run(*runs); err != nil {
+	if *runs < 2 || *starts < 1 {
+		fmt.Fprintln(os.Stderr, "coldstart: -runs must be at least 2 and -starts at least 1")
+		os.Exit(2)
+	}
+	if err := run(*runs, *starts); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int) error {
+func goBuild(pkg, out, arch string) error {
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, pkg)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+	if b, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+func run(runs, starts int) error {
+	begun := time.Now()
 	tmp, err := os.MkdirTemp("", "coldstart")
 	if err != nil {
 		return err
@@ -79,13 +135,16 @@ func run(runs int) error {
 	defer stack.Close()
 
 	fmt.Printf("building (host %s for the runs, arm64 for the sizes)\n", runtime.GOARCH)
-	hello := filepath.Join(tmp, "hello", "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid=", "-o", hello, "./cmd/coldstart/hello")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build hello: %v\n%s", err, out)
-	}
 	sizes := map[string]int64{}
+	bin := map[string]string{} // name -> host bootstrap
+	for name, pkg := range floorPkg {
+		for _, arch := range []string{runtime.GOARCH, "arm64"} {
+			if err := goBuild(pkg, filepath.Join(tmp, arch, name, "bootstrap"), arch); err != nil {
+				return err
+			}
+		}
+		bin[name] = filepath.Join(tmp, runtime.GOARCH, name, "bootstrap")
+	}
 	for _, f := range stack.Functions {
 		for _, arch := range []string{runtime.GOARCH, "arm64"} {
 			out := filepath.Join(tmp, arch, f.ID)
@@ -93,44 +152,85 @@ func run(runs int) error {
 				return fmt.Errorf("build %s: %v\n%s", f.ID, err, b)
 			}
 		}
-		if st, err := os.Stat(filepath.Join(tmp, "arm64", f.ID, "bootstrap")); err == nil {
-			sizes[f.ID] = st.Size()
+		bin[f.ID] = filepath.Join(tmp, runtime.GOARCH, f.ID, "bootstrap")
+	}
+	for name := range bin {
+		if st, err := os.Stat(filepath.Join(tmp, "arm64", name, "bootstrap")); err == nil {
+			sizes[name] = st.Size()
 		}
 	}
-	helloARM := filepath.Join(tmp, "hello-arm64", "bootstrap")
-	build = exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid=", "-o", helloARM, "./cmd/coldstart/hello")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build hello: %v\n%s", err, out)
-	}
-	if st, err := os.Stat(helloARM); err == nil {
-		sizes["hello-world"] = st.Size()
-	}
 
+	// Each round, in random order, each function is started beside its
+	// floors (hello-world and its SDK hello-world), starts times each, all
+	// in random order and with the function's own environment; the round's
+	// ratios are of the medians within that group, so that drift on the
+	// machine falls on the function and its floors alike.
 	results := map[string]*stats{}
-	// Interleave the functions run by run, so that drift on the machine
-	// falls on all of them alike.
+	ratios := map[string]map[string]*perRound{} // binary -> floor -> per-round ratios
+	order := slices.Clone(stack.Functions)
+	sqsClient := sqs.NewFromConfig(stack.Endpoints.Config(motoserver.SQS))
+	var queues []string
+	for _, f := range stack.Functions {
+		for _, k := range []string{"EVENTS_QUEUE_URL", "DEAD_LETTER_QUEUE_URL"} {
+			if u := f.Env[k]; u != "" && !slices.Contains(queues, u) {
+				queues = append(queues, u)
+			}
+		}
+	}
 	for r := range runs {
 		if _, err := devstack.SignSamples(events, time.Now()); err != nil {
 			return err
 		}
-		hs, err := measure(hello, nil, []byte(`{}`), 3*time.Second)
-		if err != nil {
-			return fmt.Errorf("hello: %w", err)
+		// moto's SQS calls scan the whole queue: empty the queues, so
+		// that a first answer does not grow with the messages sent before.
+		for _, u := range queues {
+			if _, err := sqsClient.PurgeQueue(context.Background(), &sqs.PurgeQueueInput{QueueUrl: aws.String(u)}); err != nil {
+				return fmt.Errorf("purge %s: %w", u, err)
+			}
 		}
-		add(results, "hello-world", hs)
-		for _, f := range stack.Functions {
+		rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, f := range order {
 			ev, err := os.ReadFile(filepath.Join(events, sampleOf(f.ID)))
 			if err != nil {
 				return err
 			}
-			inv, err := measure(filepath.Join(tmp, runtime.GOARCH, f.ID, "bootstrap"), env(stack, f), ev, time.Duration(f.Timeout)*time.Second)
-			if err != nil {
-				return fmt.Errorf("%s run %d: %w", f.ID, r, err)
+			var group []string
+			for range starts {
+				group = append(group, f.ID, hello, sdkFloor(f.ID))
 			}
-			add(results, f.ID, inv)
+			rand.Shuffle(len(group), func(i, j int) { group[i], group[j] = group[j], group[i] })
+			inits, cpus := map[string][]time.Duration{}, map[string][]time.Duration{}
+			for _, name := range group {
+				event, timeout := ev, time.Duration(f.Timeout)*time.Second
+				if name != f.ID {
+					event, timeout = []byte(`{}`), 3*time.Second
+				}
+				inv, err := measure(bin[name], env(stack, f), event, timeout)
+				if err != nil {
+					return fmt.Errorf("%s (round %d, with %s's environment): %w", name, r, f.ID, err)
+				}
+				add(results, name, inv)
+				inits[name] = append(inits[name], inv.Ready.Sub(inv.Started))
+				cpus[name] = append(cpus[name], inv.ReadyCPU)
+			}
+			sdk := sdkFloor(f.ID)
+			// The function against both floors, and what the SDK's clients
+			// cost over hello-world, from the same group.
+			for _, pair := range [][2]string{{f.ID, hello}, {f.ID, sdk}, {sdk, hello}} {
+				n, floor := pair[0], pair[1]
+				if ratios[n] == nil {
+					ratios[n] = map[string]*perRound{}
+				}
+				if ratios[n][floor] == nil {
+					ratios[n][floor] = &perRound{}
+				}
+				pr := ratios[n][floor]
+				pr.wall = append(pr.wall, float64(median(inits[n]))/float64(median(inits[floor])))
+				pr.cpu = append(pr.cpu, float64(median(cpus[n]))/float64(median(cpus[floor])))
+			}
 		}
 	}
+	measured := time.Since(begun)
 
 	// Peak memory with a 1 MB body, through ingest and the forwarder.
 	big, err := bigOrder()
@@ -147,7 +247,7 @@ func run(runs int) error {
 	}
 	peak := map[string]int64{}
 	for id, ev := range map[string][]byte{"ShopifyWebhookFunction": ingestEv, "ForwarderFunction": fwdEv} {
-		inv, err := measure(filepath.Join(tmp, runtime.GOARCH, id, "bootstrap"), env(stack, fs[id]), ev, 30*time.Second)
+		inv, err := measure(bin[id], env(stack, fs[id]), ev, 30*time.Second)
 		if err != nil {
 			return fmt.Errorf("%s with 1 MB: %w", id, err)
 		}
@@ -157,24 +257,80 @@ func run(runs int) error {
 		peak[id] = inv.PeakRSS
 	}
 
-	h := results["hello-world"]
-	hInit, hAns := median(h.init), median(h.answer)
-	fmt.Printf("\n%d cold starts each, %s, medians (p90)\n", runs, runtime.GOARCH)
-	fmt.Printf("%-27s %18s %8s %18s %12s %12s\n", "function", "init", "vs hello", "first answer", "peak RSS", "arm64 size")
-	names := []string{"hello-world"}
+	fmt.Printf("\n%d rounds of %d starts per function and floor (%s/%s, %d CPUs, %s).\n"+
+		"init: process start to its first request for work (wall clock, and the CPU time its threads ran until then);\n"+
+		"first answer: to its first response, with its moto calls; median (p90) over every start.\n"+
+		"Ratios: median [p25-p75] of the per-round ratios of a binary's median init to its floor's, started beside it.\n"+
+		"Goal: init at most %.2fx the SDK hello-world's; the verdict is inconclusive when %.2f lies inside [p25-p75].\n\n",
+		runs, starts, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), measured.Round(time.Second), Goal, Goal)
+	fmt.Printf("%-28s %19s %19s %19s | %-36s | %-36s | %8s %8s\n", "", "", "", "", "CPU time to init, ratio to", "wall-clock init, ratio to", "", "")
+	fmt.Printf("%-28s %19s %19s %19s | %17s %18s | %17s %18s | %8s %8s\n", "binary", "init", "CPU to init", "first answer",
+		"hello-world", "SDK hello-world", "hello-world", "SDK hello-world", "peak RSS", "arm64")
+	names := []string{hello, helloSDK, helloSDKDB}
 	for _, f := range stack.Functions {
 		names = append(names, f.ID)
 	}
+	verdicts := map[string][2]string{}
 	for _, n := range names {
 		s := results[n]
-		fmt.Printf("%-27s %8s (%7s) %7.2fx %8s (%7s) %9.1f MB %9.2f MB\n", n,
-			median(s.init).Round(10*time.Microsecond), p90(s.init).Round(10*time.Microsecond), float64(median(s.init))/float64(hInit),
-			median(s.answer).Round(10*time.Microsecond), p90(s.answer).Round(10*time.Microsecond),
-			float64(s.peak)/1e6, float64(sizes[n])/1e6)
+		var cols [4]string
+		if rs := ratios[n]; rs != nil {
+			if pr := rs[hello]; pr != nil {
+				cols[0], cols[2] = spread(pr.cpu), spread(pr.wall)
+			}
+			if pr := rs[sdkFloor(n)]; pr != nil && n != sdkFloor(n) {
+				cols[1], cols[3] = spread(pr.cpu)+" "+mark(pr.cpu), spread(pr.wall)+" "+mark(pr.wall)
+				verdicts[n] = [2]string{judge(pr.cpu, Goal), judge(pr.wall, Goal)}
+			}
+		}
+		fmt.Printf("%-28s %8s (%8s) %8s (%8s) %8s (%8s) | %17s %18s | %17s %18s | %5.1f MB %5.2f MB\n", n,
+			ms(median(s.init)), ms(p90(s.init)), ms(median(s.cpu)), ms(p90(s.cpu)), ms(median(s.answer)), ms(p90(s.answer)),
+			cols[0], cols[1], cols[2], cols[3], float64(s.peak)/1e6, float64(sizes[n])/1e6)
 	}
-	fmt.Printf("hello-world first answer %s. Peak RSS with a 1 MB body: Shopify ingest %.1f MB, forwarder %.1f MB (of 128 MB)\n",
-		hAns.Round(10*time.Microsecond), float64(peak["ShopifyWebhookFunction"])/1e6, float64(peak["ForwarderFunction"])/1e6)
+	fmt.Printf("\nVerdicts against %.2fx the SDK hello-world (CPU time; wall clock):\n", Goal)
+	for _, n := range names {
+		if v, ok := verdicts[n]; ok {
+			fmt.Printf("  %-28s %-13s %s\n", n, v[0], v[1])
+		}
+	}
+	fmt.Printf("Floors' starts: %s %d, %s %d, %s %d. Peak RSS with a 1 MB body: Shopify ingest %.1f MB, forwarder %.1f MB (of 128 MB)\n",
+		hello, len(results[hello].init), helloSDK, len(results[helloSDK].init), helloSDKDB, len(results[helloSDKDB].init),
+		float64(peak["ShopifyWebhookFunction"])/1e6, float64(peak["ForwarderFunction"])/1e6)
 	return nil
+}
+
+// mark is judge's verdict in one character: + meets, - above, ? inconclusive.
+func mark(r []float64) string {
+	return map[string]string{"meets": "+", "above": "-", "inconclusive": "?"}[judge(r, Goal)]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+// spread is "median [p25-p75]" of per-round ratios.
+func spread(r []float64) string {
+	lo, mid, hi := quartiles(r)
+	return fmt.Sprintf("%.2fx [%.2f-%.2f]", mid, lo, hi)
+}
+
+// judge says whether per-round ratios r meet goal: "meets" or "above" when
+// the goal lies outside the middle half of r (the spread on the goal's side
+// of the median is narrower than the gap to it), "inconclusive" otherwise.
+func judge(r []float64, goal float64) string {
+	lo, _, hi := quartiles(r)
+	switch {
+	case hi <= goal:
+		return "meets"
+	case lo > goal:
+		return "above"
+	}
+	return "inconclusive"
+}
+
+func quartiles(r []float64) (lo, mid, hi float64) {
+	s := slices.Clone(r)
+	slices.Sort(s)
+	q := func(p float64) float64 { return s[min(len(s)-1, int(p*float64(len(s))))] }
+	return q(0.25), q(0.5), q(0.75)
 }
 
 func env(stack *devstack.Stack, f devstack.Function) map[string]string {
@@ -204,6 +360,7 @@ func add(m map[string]*stats, name string, inv *devstack.Invocation) {
 		m[name] = s
 	}
 	s.init = append(s.init, inv.Ready.Sub(inv.Started))
+	s.cpu = append(s.cpu, inv.ReadyCPU)
 	s.answer = append(s.answer, inv.Answered.Sub(inv.Started))
 	s.peak = max(s.peak, inv.PeakRSS)
 }
