@@ -1,7 +1,6 @@
 package providers_test
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
 	"fmt"
@@ -58,10 +57,8 @@ func floorMAC(p webhook.Provider, name string, key, body []byte) func() {
 	if hp, ok := p.(hmacsrc.Provider); ok && hp.Sources[source(name)].Algorithm == hmacsrc.SHA512 {
 		newHash = sha512.New
 	}
+	k := webhook.NewKeyed(newHash, key) // keyed once, as the relay keys its secrets
 	var sum []byte
-	return func() {
-		m := hmac.New(newHash, key)
-		m.Write(body)
-		sum = m.Sum(sum[:0])
-	}
+	write := func(h hash.Hash) { h.Write(body) }
+	return func() { sum = k.Sum(sum[:0], write) }
 }

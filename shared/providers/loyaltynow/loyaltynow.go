@@ -59,8 +59,8 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	}
 	write := func(h hash.Hash) {
 		h.Write(r.Body)
-		h.Write([]byte(r.URL))
-		h.Write([]byte(date))
+		h.Write(webhook.View(r.URL))
+		h.Write(webhook.View(date))
 	}
 	if !webhook.MatchAny(secrets, [][]byte{sig}, write) {
 		return webhook.ErrSignatureMismatch

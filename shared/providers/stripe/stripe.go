@@ -47,8 +47,8 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 		return err
 	}
 	write := func(h hash.Hash) {
-		h.Write([]byte(ts))
-		h.Write([]byte{'.'})
+		h.Write(webhook.View(ts))
+		h.Write(dot)
 		h.Write(r.Body)
 	}
 	if !webhook.MatchAny(secrets, sigs, write) {
@@ -61,6 +61,8 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	}
 	return webhook.CheckWindow(time.Unix(unix, 0), now, tol, tol)
 }
+
+var dot = []byte{'.'}
 
 // parseHeader returns the raw timestamp and the decoded v1 signatures.
 func parseHeader(v string) (ts string, sigs [][]byte, err error) {
