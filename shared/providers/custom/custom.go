@@ -143,11 +143,11 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 
 // Parse reads type and id from the body; the id falls back to webhook-id.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	f, err := webhook.TopLevel(r.Body, "id", "type")
-	if err != nil {
+	var f [2][]byte // id, type
+	if err := webhook.TopLevelInto(r.Body, []string{"id", "type"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f["type"]), DeliveryID: webhook.Scalar(f["id"]), Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
+	d := webhook.Delivery{EventType: webhook.String(f[1]), DeliveryID: webhook.Scalar(f[0]), Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
 	if d.DeliveryID == "" {
 		d.DeliveryID = r.Header.Get(HeaderID)
 	}
