@@ -47,7 +47,7 @@ help:
 	@echo "make build   one bootstrap per function under $(BUILD_DIR)/<LogicalId>/"
 	@echo "make lint    gofmt, go vet, cfn-lint template.yaml"
 	@echo "make fuzz    each fuzz target for FUZZTIME (default $(FUZZTIME))"
-	@echo "make bench   verifier benchmarks beside bare HMAC-SHA256, a forwarder batch beside one call"
+	@echo "make bench   verifiers and ingest beside bare HMAC, a forwarder batch beside one call (interleaved rounds)"
 	@echo "make events  freshly signed copies of the samples under .aws-sam/events/ (for sam local invoke -e)"
 	@echo "make cost    the cost per million webhooks at 1, 10 and 100 million a month, into README.md (MEASURE=1: log bytes measured again)"
 	@echo "make dlq ARGS=\"-stack NAME list\"   review, show, replay, redrive or delete dead letters (-local for make dev's)"
@@ -123,8 +123,8 @@ fuzz:
 	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (the failing inputs are under each package's testdata/fuzz/)" >&2; exit 1; fi
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/providers/ ./shared/ingest/ ./shared/forward/ \
-		| $(GO) run ./cmd/benchratio -goals BenchmarkIngest=2,BenchmarkBatch=1.5
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1x ./shared/providers/ ./shared/ingest/ ./shared/forward/ \
+		| $(GO) run ./cmd/benchratio -goals 'BenchmarkVerify=2,BenchmarkIngest/.*/path=2,BenchmarkBatch=1.5'
 
 events:
 	@$(call TOOL,sign-events) -out .aws-sam/events

@@ -1,8 +1,15 @@
 // Command benchratio reads `go test -bench` output on standard input,
-// passes it through, and then prints each benchmark beside its floor: the
-// sibling sub-benchmark whose last name element starts with "floor" (for
-// BenchmarkX/a/verify, BenchmarkX/a/floor-hmac), with the ratio and, where
-// given, a goal (-goal 2 marks ratios above 2).
+// passes it through, and then prints each comparison that
+// shared/local/benchcmp measured (a subject beside its floor, alternated in
+// rounds): the median ratio, the spread of the per-round ratios (p25-p75,
+// and min-max), and a verdict against the goal given for it (-goals).
+//
+// A verdict is drawn from the middle half of the rounds: "met" when even
+// p75 is at most the goal, "over" when even p25 is above it, and
+// "inconclusive" (printed in place of the ratio) when the p25-p75 interval
+// straddles the goal, that is, when the spread is wider than the gap the
+// ratio claims. A comparison without a goal is judged the same way against
+// 1 (is the subject dearer than its floor at all?).
 package main
 
 import (
@@ -15,29 +22,56 @@ import (
 	"strings"
 )
 
-var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(.*)$`)
-var allocs = regexp.MustCompile(`(\d+) allocs/op`)
+var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+var metric = regexp.MustCompile(`([-+\d.eE]+) (\S+)`)
 
-type result struct {
-	name   string
-	ns     float64
-	allocs string
+type row struct {
+	name    string
+	metrics map[string]float64
+}
+
+// Verdicts.
+const (
+	Met          = "met"
+	Over         = "over"
+	Inconclusive = "inconclusive"
+)
+
+// verdict judges the interval [p25, p75] of per-round ratios against goal.
+func verdict(p25, p75, goal float64) string {
+	switch {
+	case p75 <= goal:
+		return Met
+	case p25 > goal:
+		return Over
+	}
+	return Inconclusive
 }
 
 func main() {
-	goals := flag.String("goals", "", "comma-separated prefix=ratio goals, e.g. BenchmarkIngest=2,BenchmarkBatch=1.5")
+	goals := flag.String("goals", "", "comma-separated pattern=ratio goals, each pattern a regular expression matched at the start of a benchmark's name, e.g. 'BenchmarkIngest/.*/path=2,BenchmarkBatch=1.5'")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: make bench   (go test -bench ... | go run ./cmd/benchratio [flags])")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	goal := map[string]float64{}
+	type goalFor struct {
+		pattern *regexp.Regexp
+		ratio   float64
+	}
+	var goal []goalFor
 	for g := range strings.SplitSeq(*goals, ",") {
 		if k, v, ok := strings.Cut(g, "="); ok {
-			goal[k], _ = strconv.ParseFloat(v, 64)
+			r, err := strconv.ParseFloat(v, 64)
+			re, rerr := regexp.Compile("^(?:" + k + ")")
+			if err != nil || rerr != nil || r <= 0 {
+				fmt.Fprintf(os.Stderr, "benchratio: bad goal %q\n", g)
+				os.Exit(2)
+			}
+			goal = append(goal, goalFor{re, r})
 		}
 	}
-	var results []result
+	var rows []row
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	failed := false
@@ -51,48 +85,47 @@ func main() {
 		if m == nil {
 			continue
 		}
-		ns, _ := strconv.ParseFloat(m[2], 64)
-		a := ""
-		if am := allocs.FindStringSubmatch(m[3]); am != nil {
-			a = am[1]
-		}
-		results = append(results, result{m[1], ns, a})
-	}
-	floors := map[string]result{}
-	for _, r := range results {
-		if i := strings.LastIndex(r.name, "/"); i > 0 && strings.HasPrefix(r.name[i+1:], "floor") {
-			floors[r.name[:i]] = r
-		}
-	}
-	fmt.Printf("\n%-58s %14s %14s %7s %7s\n", "benchmark", "ns/op", "floor ns/op", "ratio", "allocs")
-	missed := 0
-	for _, r := range results {
-		i := strings.LastIndex(r.name, "/")
-		if i < 0 || strings.HasPrefix(r.name[i+1:], "floor") {
-			continue
-		}
-		f, ok := floors[r.name[:i]]
-		if !ok {
-			continue
-		}
-		ratio := r.ns / f.ns
-		mark := ""
-		for prefix, g := range goal {
-			if strings.HasPrefix(r.name, prefix) && g > 0 {
-				if ratio > g {
-					mark = fmt.Sprintf("  over the %.2gx goal", g)
-					missed++
-				} else {
-					mark = fmt.Sprintf("  goal %.2gx met", g)
-				}
+		r := row{name: m[1], metrics: map[string]float64{}}
+		for _, mm := range metric.FindAllStringSubmatch(m[2], -1) {
+			if v, err := strconv.ParseFloat(mm[1], 64); err == nil {
+				r.metrics[mm[2]] = v
 			}
 		}
-		fmt.Printf("%-58s %14.0f %14.0f %6.2fx %7s%s\n", r.name, r.ns, f.ns, ratio, r.allocs, mark)
+		if _, ok := r.metrics["ratio"]; ok {
+			rows = append(rows, r)
+		}
 	}
+	fmt.Printf("\n%-44s %11s %11s %13s %14s %12s %7s  %s\n",
+		"comparison (subject / floor, CPU time)", "ns/op", "floor ns/op", "ratio median", "p25-p75", "min-max", "allocs", "verdict")
+	counts := map[string]int{}
+	for _, r := range rows {
+		m := r.metrics
+		g, named := 1.0, false
+		for _, gf := range goal {
+			if gf.pattern.MatchString(r.name) {
+				g, named = gf.ratio, true
+			}
+		}
+		v := verdict(m["ratio-p25"], m["ratio-p75"], g)
+		ratio := fmt.Sprintf("%.2fx", m["ratio"])
+		if v == Inconclusive {
+			ratio = Inconclusive
+		}
+		judged := ""
+		switch {
+		case named:
+			judged = fmt.Sprintf("%s (goal %.3gx)", v, g)
+			counts[v]++
+		case v == Inconclusive:
+			judged = "no difference from the floor"
+		}
+		fmt.Printf("%-44s %11.0f %11.0f %13s %14s %12s %7.0f  %s\n", strings.TrimPrefix(r.name, "Benchmark"),
+			m["ns/op"], m["floor-ns/op"], ratio,
+			fmt.Sprintf("%.2f-%.2fx", m["ratio-p25"], m["ratio-p75"]),
+			fmt.Sprintf("%.2f-%.2fx", m["ratio-min"], m["ratio-max"]), m["subject-allocs/op"], judged)
+	}
+	fmt.Printf("goals: %d met, %d over, %d inconclusive\n", counts[Met], counts[Over], counts[Inconclusive])
 	if failed {
 		os.Exit(1)
-	}
-	if missed > 0 {
-		fmt.Printf("%d benchmarks over their goal\n", missed)
 	}
 }

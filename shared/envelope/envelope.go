@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Version is the envelope format written by this code.
@@ -123,7 +124,8 @@ func noControl(b []byte) bool {
 // with encoding/json.
 func Encode(e *Envelope) string {
 	text := sqsText(e.Body)
-	hdr := make([]byte, 0, 256+32*len(e.Headers))
+	var buf [512]byte // the header, on the stack unless it outgrows it
+	hdr := buf[:0]
 	hdr = append(hdr, `{"v":`...)
 	hdr = strconv.AppendInt(hdr, int64(e.Version), 10)
 	hdr = appendField(hdr, "provider", e.Provider)
@@ -136,7 +138,8 @@ func Encode(e *Envelope) string {
 		hdr = appendField(hdr, "requestId", e.RequestID)
 	}
 	if len(e.Headers) > 0 {
-		names := make([]string, 0, len(e.Headers))
+		var nb [8]string
+		names := nb[:0]
 		for k := range e.Headers {
 			names = append(names, k)
 		}
@@ -165,12 +168,13 @@ func Encode(e *Envelope) string {
 	hdr = strconv.AppendInt(hdr, int64(len(e.Body)), 10)
 	hdr = append(hdr, "}\n"...)
 
+	if text { // one allocation: the message
+		msg := make([]byte, 0, len(hdr)+len(e.Body))
+		msg = append(append(msg, hdr...), e.Body...)
+		return unsafe.String(unsafe.SliceData(msg), len(msg))
+	}
 	var sb strings.Builder
-	if text {
-		sb.Grow(len(hdr) + len(e.Body))
-		sb.Write(hdr)
-		sb.Write(e.Body)
-	} else {
+	{
 		sb.Grow(len(hdr) + base64.StdEncoding.EncodedLen(len(e.Body)))
 		sb.Write(hdr)
 		w := base64.NewEncoder(base64.StdEncoding, &sb)

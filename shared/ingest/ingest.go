@@ -21,6 +21,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -79,6 +80,8 @@ type Handler struct {
 	Now         func() time.Time
 	Log         *slog.Logger
 	Metrics     metrics.Emitter
+
+	url, sourced memo
 }
 
 // result is what one request came to; it is both answered and logged.
@@ -152,7 +155,9 @@ func (h *Handler) source(req *events.APIGatewayV2HTTPRequest) string {
 // means it is authenticated but unusable.
 func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (*envelope.Envelope, webhook.Delivery, *webhook.ParseError, *result) {
 	var d webhook.Delivery
-	body := []byte(req.Body)
+	// The body is read in place: nothing on the path writes to it (the
+	// hash, the parsers and the envelope's encoder only read it).
+	body := webhook.View(req.Body)
 	if req.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(req.Body)
 		if err != nil {
@@ -172,10 +177,11 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	// "<name>:<source>". The source is not signed: it only chooses the
 	// secrets, so a delivery addressed to another source fails to verify.
 	source := h.source(req)
-	r := &webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req), Source: source}
+	w := &work{req: webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req), Source: source}}
+	r := &w.req
 	provider, secretName := h.Name, h.Name
 	if source != "" {
-		provider, secretName = h.Name+":"+source, source
+		provider, secretName = h.sourced.get(h.Name, ":", source), source
 	}
 	if err := h.Provider.Verify(r, all[secretName], h.now()); err != nil {
 		if errors.Is(err, webhook.ErrHandshake) { // a sender's ping: nothing to queue
@@ -184,7 +190,8 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 		return nil, d, nil, &result{status: 401, outcome: OutcomeRejected, reason: rejectReason(err), err: err}
 	}
 	d, err = h.Provider.Parse(r)
-	env := &envelope.Envelope{
+	env := &w.env
+	*env = envelope.Envelope{
 		Version:    envelope.Version,
 		Provider:   provider,
 		EventType:  d.EventType,
@@ -205,6 +212,26 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 		return env, d, pe, nil
 	}
 	return env, d, nil, nil
+}
+
+// work is one request's request and envelope, allocated together.
+type work struct {
+	req webhook.Request
+	env envelope.Envelope
+}
+
+// memo is a one-entry cache of a string built from three others (the URL
+// a request was addressed to, a source's provider name): a function serves
+// one URL, so it is built once rather than on every request.
+type memo struct{ p atomic.Pointer[[4]string] }
+
+func (m *memo) get(a, b, c string) string {
+	if e := m.p.Load(); e != nil && e[0] == a && e[1] == b && e[2] == c {
+		return e[3]
+	}
+	e := &[4]string{a, b, c, a + b + c}
+	m.p.Store(e)
+	return e[3]
 }
 
 // park puts an authenticated but unusable webhook on the dead-letter queue.
@@ -263,7 +290,7 @@ func (h *Handler) requestURL(req *events.APIGatewayV2HTTPRequest) string {
 	if path == "" {
 		path = req.RequestContext.HTTP.Path
 	}
-	u := "https://" + req.RequestContext.DomainName + path
+	u := h.url.get("https://", req.RequestContext.DomainName, path)
 	if req.RawQueryString != "" {
 		u += "?" + req.RawQueryString
 	}

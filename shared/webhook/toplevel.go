@@ -18,9 +18,31 @@ import (
 // literal: a value it skips is not validated, which the forwarder's CheckKeys
 // and full decode do later.
 func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
-	if len(body) > maxBody {
-		return nil, tooLarge()
+	var buf [8][]byte
+	vals := buf[:0]
+	if len(keys) > len(buf) {
+		vals = make([][]byte, 0, len(keys))
 	}
+	vals = vals[:len(keys)]
+	if err := TopLevelInto(body, keys, vals); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(keys))
+	for n, v := range vals {
+		if v != nil {
+			out[keys[n]] = v
+		}
+	}
+	return out, nil
+}
+
+// TopLevelInto is TopLevel without a map: vals[n] is set to the raw value
+// of keys[n], nil when absent. vals has at least len(keys) elements.
+func TopLevelInto(body []byte, keys []string, vals [][]byte) error {
+	if len(body) > maxBody {
+		return tooLarge()
+	}
+	clear(vals[:len(keys)])
 	var (
 		wantBuf  [64]byte
 		wantEnd  [8]int
@@ -33,67 +55,63 @@ func TopLevel(body []byte, keys ...string) (map[string][]byte, error) {
 		ends = append(ends, len(want))
 	}
 	arena, seen := arenaBuf[:0], spanBuf[:0]
-	out := make(map[string][]byte, len(keys))
 	i := skipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
-		return nil, &ParseError{Reason: ReasonInvalidJSON, Detail: "body is not a JSON object"}
+		return &ParseError{Reason: ReasonInvalidJSON, Detail: "body is not a JSON object"}
 	}
 	i++
 	for first := true; ; first = false {
 		i = skipSpace(body, i)
 		if i >= len(body) {
-			return nil, truncated()
+			return truncated()
 		}
 		if body[i] == '}' && first {
 			i++
 			break
 		}
 		if body[i] != '"' {
-			return nil, malformed(i, "a key")
+			return malformed(i, "a key")
 		}
 		from := len(arena)
 		var end int
 		var err error
 		if arena, end, err = foldKey(arena, body, i); err != nil {
-			return nil, err
+			return err
 		}
 		seen = append(seen, span(from, len(arena), i))
 		i = skipSpace(body, end)
 		if i >= len(body) || body[i] != ':' {
-			return nil, malformed(i, "':'")
+			return malformed(i, "':'")
 		}
 		i = skipSpace(body, i+1)
 		vend, err := skipValue(body, i)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		folded, w := arena[from:], 0
 		for n, e := range ends {
 			if bytes.Equal(folded, want[w:e]) {
-				out[keys[n]] = body[i:vend]
+				vals[n] = body[i:vend]
 			}
 			w = e
 		}
 		i = skipSpace(body, vend)
 		if i >= len(body) {
-			return nil, truncated()
+			return truncated()
 		}
 		if body[i] == '}' {
 			i++
 			break
 		}
 		if body[i] != ',' {
-			return nil, malformed(i, "',' or '}'")
+			return malformed(i, "',' or '}'")
 		}
 		i++
 	}
 	if i = skipSpace(body, i); i != len(body) {
-		return nil, malformed(i, "the end of the body")
+		return malformed(i, "the end of the body")
 	}
-	if err := duplicate(seen, arena); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return duplicate(seen, arena)
 }
 
 // String decodes a raw JSON string value as encoding/json does (invalid

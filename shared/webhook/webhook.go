@@ -146,23 +146,19 @@ func (h Header) First(names ...string) string {
 
 // MatchAny reports whether any of candidates equals HMAC-SHA256(secret, msg)
 // for any of secrets, where write feeds msg to the hash. Each MAC is computed
-// once per secret and compared to every candidate in constant time.
+// once per secret, from the secret's pads keyed once per process
+// (SHA256Key), and compared to every candidate in constant time.
 func MatchAny(secrets [][]byte, candidates [][]byte, write func(hash.Hash)) bool {
-	var sum [sha256.Size]byte
-	matched := false
-	for _, key := range secrets {
-		if len(key) == 0 {
+	return sha256Keys.MatchAny(secrets, candidates, write)
+}
+
+// MatchAny is the package's MatchAny with c's hash and key preparation.
+func (c *KeyCache) MatchAny(secrets [][]byte, candidates [][]byte, write func(hash.Hash)) bool {
+	for _, secret := range secrets {
+		if len(secret) == 0 {
 			continue
 		}
-		mac := hmac.New(sha256.New, key)
-		write(mac)
-		got := mac.Sum(sum[:0])
-		for _, c := range candidates {
-			if hmac.Equal(got, c) {
-				matched = true
-			}
-		}
-		if matched {
+		if k := c.Get(secret); k != nil && k.EqualAny(candidates, write) {
 			return true
 		}
 	}

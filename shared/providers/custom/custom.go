@@ -17,6 +17,7 @@
 package custom
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -92,6 +93,11 @@ func decodeSecret(secret []byte) ([]byte, error) {
 	return secret, nil
 }
 
+// keys keys each configured secret's HMAC once, its whsec_ decoded once.
+var keys = &webhook.KeyCache{Hash: sha256.New, Prepare: Key}
+
+var dot = []byte{'.'}
+
 // Verify checks webhook-signature over id.timestamp.body, then the timestamp.
 func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) error {
 	if len(secrets) == 0 {
@@ -118,18 +124,14 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	if len(sigs) == 0 {
 		return fmt.Errorf("%w: no v1 signature", webhook.ErrMalformedSignature)
 	}
-	keys := make([][]byte, len(secrets))
-	for i, s := range secrets {
-		keys[i] = Key(s)
-	}
 	write := func(h hash.Hash) {
-		h.Write([]byte(id))
-		h.Write([]byte{'.'})
-		h.Write([]byte(ts))
-		h.Write([]byte{'.'})
+		h.Write(webhook.View(id))
+		h.Write(dot)
+		h.Write(webhook.View(ts))
+		h.Write(dot)
 		h.Write(r.Body)
 	}
-	if !webhook.MatchAny(keys, sigs, write) {
+	if !keys.MatchAny(secrets, sigs, write) {
 		return webhook.ErrSignatureMismatch
 	}
 	tol := p.Tolerance
@@ -141,11 +143,11 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 
 // Parse reads type and id from the body; the id falls back to webhook-id.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	f, err := webhook.TopLevel(r.Body, "id", "type")
-	if err != nil {
+	var f [2][]byte // id, type
+	if err := webhook.TopLevelInto(r.Body, []string{"id", "type"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f["type"]), DeliveryID: webhook.Scalar(f["id"]), Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
+	d := webhook.Delivery{EventType: webhook.String(f[1]), DeliveryID: webhook.Scalar(f[0]), Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
 	if d.DeliveryID == "" {
 		d.DeliveryID = r.Header.Get(HeaderID)
 	}

@@ -41,11 +41,14 @@ package hmac
 
 import (
 	chmac "crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
 	"time"
@@ -193,29 +196,48 @@ func parseUnix(s string) (int64, bool) {
 	return n, err == nil
 }
 
-// mac returns the source's MAC with key over what it signs.
-func (s *Source) mac(dst, key []byte, ts, url string, body []byte) []byte {
-	h := chmac.New(s.newHash, key)
+// Each algorithm's secrets, keyed once per process (webhook.KeyCache).
+var (
+	sha256Keys = &webhook.KeyCache{Hash: sha256.New}
+	sha1Keys   = &webhook.KeyCache{Hash: sha1.New}
+	sha512Keys = &webhook.KeyCache{Hash: sha512.New}
+)
+
+// write feeds the hash what the source signs.
+func (s *Source) write(h hash.Hash, ts, url string, body []byte) {
 	switch s.Signed {
 	case SignedTimestampBody:
-		h.Write([]byte(ts))
-		h.Write([]byte(s.separator))
+		h.Write(webhook.View(ts))
+		h.Write(webhook.View(s.separator))
 	case SignedURLBody:
-		h.Write([]byte(url))
+		h.Write(webhook.View(url))
 	}
 	h.Write(body)
+}
+
+// mac returns the source's MAC with key over what it signs (for Sign).
+func (s *Source) mac(dst, key []byte, ts, url string, body []byte) []byte {
+	h := chmac.New(s.newHash, key)
+	s.write(h, ts, url, body)
 	return h.Sum(dst)
 }
 
-// match reports whether sig is the MAC under any of secrets, each compared
-// in constant time; empty secrets verify nothing.
+// match reports whether sig is the MAC under any of secrets, each keyed
+// once per process and compared in constant time; empty secrets verify
+// nothing.
 func (s *Source) match(secrets [][]byte, sig []byte, ts, url string, body []byte) bool {
-	var buf [sha512.Size]byte
 	for _, key := range secrets {
 		if len(key) == 0 {
 			continue
 		}
-		if chmac.Equal(s.mac(buf[:0], key, ts, url, body), sig) {
+		if s.keys == nil { // a Source not loaded by ParseSources
+			var buf [sha512.Size]byte
+			if s.newHash != nil && chmac.Equal(s.mac(buf[:0], key, ts, url, body), sig) {
+				return true
+			}
+			continue
+		}
+		if s.keys.Get(key).Equal(sig, func(h hash.Hash) { s.write(h, ts, url, body) }) {
 			return true
 		}
 	}

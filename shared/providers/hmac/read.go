@@ -39,11 +39,11 @@ func at(body []byte, path string) ([]byte, error) {
 			return nil, nil
 		}
 		first = false
-		f, err := webhook.TopLevel(cur, seg)
-		if err != nil {
+		var f [1][]byte
+		if err := webhook.TopLevelInto(cur, []string{seg}, f[:]); err != nil {
 			return nil, err
 		}
-		v, ok := f[seg]
+		v, ok := f[0], f[0] != nil
 		if !ok {
 			return nil, nil
 		}

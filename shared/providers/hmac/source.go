@@ -145,6 +145,7 @@ type Source struct {
 
 	name         string
 	newHash      func() hash.Hash
+	keys         *webhook.KeyCache // the algorithm's: each secret keyed once
 	size         int
 	separator    string
 	tolerance    time.Duration
@@ -318,11 +319,11 @@ func (s *Source) check(fail func(field, format string, a ...any) error) error {
 	s.Header = strings.ToLower(s.Header)
 	switch s.Algorithm {
 	case "", SHA256:
-		s.Algorithm, s.newHash, s.size = SHA256, sha256.New, sha256.Size
+		s.Algorithm, s.newHash, s.keys, s.size = SHA256, sha256.New, sha256Keys, sha256.Size
 	case SHA1:
-		s.newHash, s.size = sha1.New, sha1.Size
+		s.newHash, s.keys, s.size = sha1.New, sha1Keys, sha1.Size
 	case SHA512:
-		s.newHash, s.size = sha512.New, sha512.Size
+		s.newHash, s.keys, s.size = sha512.New, sha512Keys, sha512.Size
 	default:
 		return fail("algorithm", "%q is not sha256, sha1 or sha512", clip(s.Algorithm))
 	}

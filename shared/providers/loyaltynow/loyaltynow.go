@@ -59,8 +59,8 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	}
 	write := func(h hash.Hash) {
 		h.Write(r.Body)
-		h.Write([]byte(r.URL))
-		h.Write([]byte(date))
+		h.Write(webhook.View(r.URL))
+		h.Write(webhook.View(date))
 	}
 	if !webhook.MatchAny(secrets, [][]byte{sig}, write) {
 		return webhook.ErrSignatureMismatch
@@ -77,18 +77,18 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 
 // Parse reads hook and sequence (globally unique: the delivery id).
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	f, err := webhook.TopLevel(r.Body, "hook", "sequence")
-	if err != nil {
+	var f [2][]byte // hook, sequence
+	if err := webhook.TopLevelInto(r.Body, []string{"hook", "sequence"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
 	d := webhook.Delivery{
-		EventType: webhook.String(f["hook"]),
+		EventType: webhook.String(f[0]),
 		Headers:   r.Header.Keep(HeaderRequestDate),
 	}
 	if d.EventType == "" {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no hook in body"}
 	}
-	if d.DeliveryID = webhook.Scalar(f["sequence"]); d.DeliveryID == "" {
+	if d.DeliveryID = webhook.Scalar(f[1]); d.DeliveryID == "" {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingDeliveryID, Detail: "no sequence in body"}
 	}
 	return d, nil

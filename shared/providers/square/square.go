@@ -42,7 +42,7 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 	if r.URL == "" {
 		return fmt.Errorf("%w: no notification URL to check the signature against", webhook.ErrSignatureMismatch)
 	}
-	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write([]byte(r.URL)); h.Write(r.Body) }) {
+	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(webhook.View(r.URL)); h.Write(r.Body) }) {
 		return webhook.ErrSignatureMismatch
 	}
 	return nil
@@ -51,12 +51,12 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 // Parse reads the event type (type) and the delivery id (event_id, the
 // value Square asks receivers to deduplicate on) from the signed body.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	f, err := webhook.TopLevel(r.Body, "type", "event_id", "merchant_id")
-	if err != nil {
+	var f [3][]byte // type, event_id, merchant_id
+	if err := webhook.TopLevelInto(r.Body, []string{"type", "event_id", "merchant_id"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f["type"]), DeliveryID: webhook.String(f["event_id"])}
-	if m := webhook.String(f["merchant_id"]); m != "" {
+	d := webhook.Delivery{EventType: webhook.String(f[0]), DeliveryID: webhook.String(f[1])}
+	if m := webhook.String(f[2]); m != "" {
 		d.Headers = map[string]string{"merchant_id": m}
 	}
 	switch {

@@ -47,8 +47,8 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 		return err
 	}
 	write := func(h hash.Hash) {
-		h.Write([]byte(ts))
-		h.Write([]byte{'.'})
+		h.Write(webhook.View(ts))
+		h.Write(dot)
 		h.Write(r.Body)
 	}
 	if !webhook.MatchAny(secrets, sigs, write) {
@@ -61,6 +61,8 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	}
 	return webhook.CheckWindow(time.Unix(unix, 0), now, tol, tol)
 }
+
+var dot = []byte{'.'}
 
 // parseHeader returns the raw timestamp and the decoded v1 signatures.
 func parseHeader(v string) (ts string, sigs [][]byte, err error) {
@@ -96,12 +98,12 @@ func parseHeader(v string) (ts string, sigs [][]byte, err error) {
 
 // Parse reads the event's id and type from the body.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	f, err := webhook.TopLevel(r.Body, "id", "type", "livemode")
-	if err != nil {
+	var f [3][]byte // id, type, livemode
+	if err := webhook.TopLevelInto(r.Body, []string{"id", "type", "livemode"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f["type"]), DeliveryID: webhook.String(f["id"])}
-	if lm := string(f["livemode"]); lm == "true" || lm == "false" {
+	d := webhook.Delivery{EventType: webhook.String(f[1]), DeliveryID: webhook.String(f[0])}
+	if lm := string(f[2]); lm == "true" || lm == "false" {
 		d.Headers = map[string]string{"livemode": lm}
 	}
 	switch {

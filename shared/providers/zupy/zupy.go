@@ -64,22 +64,22 @@ const ReasonEventMismatch = "event_mismatch"
 // when the body has neither id, the SHA-256 of the body stands in: a retry
 // carries the same bytes.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
-	f, err := webhook.TopLevel(r.Body, "event", "transaction", "reference_id")
-	if err != nil {
+	var f [3][]byte // event, transaction, reference_id
+	if err := webhook.TopLevelInto(r.Body, []string{"event", "transaction", "reference_id"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	var txID []byte
-	if t := f["transaction"]; len(t) > 0 && t[0] == '{' {
-		if tf, err := webhook.TopLevel(t, "transaction_id"); err == nil {
-			txID = tf["transaction_id"]
+	var txID [1][]byte
+	if t := f[1]; len(t) > 0 && t[0] == '{' {
+		if webhook.TopLevelInto(t, []string{"transaction_id"}, txID[:]) != nil {
+			txID[0] = nil
 		}
 	}
-	d := webhook.Delivery{EventType: webhook.String(f["event"])}
+	d := webhook.Delivery{EventType: webhook.String(f[0])}
 	if d.EventType == "" {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no event in the body"}
 	}
 	d.Headers = map[string]string{HeaderEvent: d.EventType}
-	switch id := firstID(txID, f["reference_id"]); {
+	switch id := firstID(txID[0], f[2]); {
 	case id != "":
 		d.DeliveryID = d.EventType + ":" + id
 	default:
