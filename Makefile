@@ -35,7 +35,7 @@ export PATH := $(PATH):$(PIP_BINS):$(HOME)/.local/bin:$(shell $(GO) env GOPATH 2
 TOOL  = $(GO) build -o .aws-sam/tools/$(1) ./cmd/$(1) && exec .aws-sam/tools/$(1)
 SETUP = @$(call TOOL,setup)
 
-.PHONY: help setup tools build test test-go lint fuzz bench events clean dev send invoke e2e coldstart cost dlq deploy $(addprefix build-,$(FUNCTIONS))
+.PHONY: help setup tools build test test-go lint fuzz bench events clean dev send invoke e2e coldstart cost bench-table dlq deploy $(addprefix build-,$(FUNCTIONS))
 
 help:
 	@echo "make dev     the whole pipeline on 127.0.0.1:\$$PORT (3000) with moto and a local Resonance sandbox (V=1: JSON logs too)"
@@ -122,9 +122,14 @@ fuzz:
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (the failing inputs are under each package's testdata/fuzz/)" >&2; exit 1; fi
 
+# SAVE=quiet or SAVE=busy keeps the output for the README's table
+# (make bench-table renders it from both).
 bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1x ./shared/providers/ ./shared/ingest/ ./shared/forward/ \
-		| $(GO) run ./cmd/benchratio -goals 'BenchmarkVerify=2,BenchmarkIngest/.*/path=2,BenchmarkBatch=1.5'
+		$(if $(SAVE),| tee cmd/benchratio/testdata/$(SAVE).txt) | $(GO) run ./cmd/benchratio
+
+bench-table:
+	$(GO) run ./cmd/benchratio -table cmd/benchratio/testdata/quiet.txt,cmd/benchratio/testdata/busy.txt -write README.md
 
 events:
 	@$(call TOOL,sign-events) -out .aws-sam/events

@@ -48,36 +48,46 @@ func verdict(p25, p75, goal float64) string {
 	return Inconclusive
 }
 
-func main() {
-	goals := flag.String("goals", "", "comma-separated pattern=ratio goals, each pattern a regular expression matched at the start of a benchmark's name, e.g. 'BenchmarkIngest/.*/path=2,BenchmarkBatch=1.5'")
-	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: make bench   (go test -bench ... | go run ./cmd/benchratio [flags])")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
-	type goalFor struct {
-		pattern *regexp.Regexp
-		ratio   float64
-	}
+// Goals are the goals `make bench` judges against.
+const Goals = "BenchmarkVerify=2,BenchmarkIngest/.*/path=2,BenchmarkBatch=1.5"
+
+type goalFor struct {
+	pattern *regexp.Regexp
+	ratio   float64
+}
+
+func parseGoals(s string) ([]goalFor, error) {
 	var goal []goalFor
-	for g := range strings.SplitSeq(*goals, ",") {
+	for g := range strings.SplitSeq(s, ",") {
 		if k, v, ok := strings.Cut(g, "="); ok {
 			r, err := strconv.ParseFloat(v, 64)
 			re, rerr := regexp.Compile("^(?:" + k + ")")
 			if err != nil || rerr != nil || r <= 0 {
-				fmt.Fprintf(os.Stderr, "benchratio: bad goal %q\n", g)
-				os.Exit(2)
+				return nil, fmt.Errorf("benchratio: bad goal %q", g)
 			}
 			goal = append(goal, goalFor{re, r})
 		}
 	}
-	var rows []row
-	sc := bufio.NewScanner(os.Stdin)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	failed := false
+	return goal, nil
+}
+
+// goalOf is the goal of benchmark name, and whether one is named.
+func goalOf(goals []goalFor, name string) (float64, bool) {
+	g, named := 1.0, false
+	for _, gf := range goals {
+		if gf.pattern.MatchString(name) {
+			g, named = gf.ratio, true
+		}
+	}
+	return g, named
+}
+
+// parseRows reads the comparisons out of `go test -bench` output, calling
+// echo with every line.
+func parseRows(sc *bufio.Scanner, echo func(string)) (rows []row, failed bool) {
 	for sc.Scan() {
 		t := sc.Text()
-		fmt.Println(t)
+		echo(t)
 		if strings.HasPrefix(t, "FAIL") || strings.HasPrefix(t, "--- FAIL") {
 			failed = true
 		}
@@ -95,17 +105,47 @@ func main() {
 			rows = append(rows, r)
 		}
 	}
+	return rows, failed
+}
+
+func main() {
+	goals := flag.String("goals", Goals, "comma-separated pattern=ratio goals, each pattern a regular expression matched at the start of a benchmark's name, e.g. 'BenchmarkIngest/.*/path=2,BenchmarkBatch=1.5'")
+	table := flag.String("table", "", "render the README's table from saved outputs of make bench (quiet,busy), instead of reading standard input")
+	write := flag.String("write", "", "with -table: write the table into this README between its markers")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: make bench   (go test -bench ... | go run ./cmd/benchratio [flags])")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if *table != "" {
+		out, err := tableOf(strings.Split(*table, ","), *goals)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Print(out)
+		if *write != "" {
+			if err := writeTable(*write, out); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
+		return
+	}
+	goal, err := parseGoals(*goals)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	rows, failed := parseRows(sc, func(t string) { fmt.Println(t) })
 	fmt.Printf("\n%-44s %11s %11s %13s %14s %12s %7s  %s\n",
 		"comparison (subject / floor, CPU time)", "ns/op", "floor ns/op", "ratio median", "p25-p75", "min-max", "allocs", "verdict")
 	counts := map[string]int{}
 	for _, r := range rows {
 		m := r.metrics
-		g, named := 1.0, false
-		for _, gf := range goal {
-			if gf.pattern.MatchString(r.name) {
-				g, named = gf.ratio, true
-			}
-		}
+		g, named := goalOf(goal, r.name)
 		v := verdict(m["ratio-p25"], m["ratio-p75"], g)
 		ratio := fmt.Sprintf("%.2fx", m["ratio"])
 		if v == Inconclusive {

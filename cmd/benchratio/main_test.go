@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 // TestVerdict: a ratio is judged by the middle half of its rounds, and an
 // interval that straddles the goal is inconclusive, not a ratio.
@@ -18,5 +21,27 @@ func TestVerdict(t *testing.T) {
 		if got := verdict(c.p25, c.p75, c.goal); got != c.want {
 			t.Errorf("verdict(%v, %v, goal %v) = %s, want %s", c.p25, c.p75, c.goal, got, c.want)
 		}
+	}
+}
+
+// TestREADMEIsWhatBenchPrinted: the README's benchmark table is rendered
+// from the saved outputs of make bench (testdata/quiet.txt and busy.txt:
+// make bench SAVE=quiet, then SAVE=busy with a core kept busy), so it names
+// no figure make bench did not print.
+func TestREADMEIsWhatBenchPrinted(t *testing.T) {
+	want, err := tableOf([]string{"testdata/quiet.txt", "testdata/busy.txt"}, Goals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readmeBlock(string(readme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("README's benchmark table is not what the saved make bench outputs say; run make bench-table.\n got:\n%s\nwant:\n%s", got, want)
 	}
 }
