@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"os"
@@ -22,7 +23,7 @@ import (
 // FromEnv builds the Handler for provider s from the function's
 // environment:
 //
-//	WEBHOOK_SECRET_ID      Secrets Manager id of the webhook secrets (required)
+//	WEBHOOK_SECRET_ID      Secrets Manager id of the webhook secrets (empty: none, every delivery 401)
 //	EVENTS_QUEUE_URL       events queue (required)
 //	DEAD_LETTER_QUEUE_URL  dead-letter queue (required)
 //	ENVELOPE_KEY_ID        Secrets Manager id of the relay's envelope key (required)
@@ -44,13 +45,16 @@ func FromEnv(s *spec.Spec) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	secretID, err1 := runtime.Env("WEBHOOK_SECRET_ID")
+	// Empty when the deployment sets no secret for this provider (the
+	// template creates its secret only then): every delivery is refused
+	// 401 no_secret_configured, with a configuration error in the log.
+	secretID := os.Getenv("WEBHOOK_SECRET_ID")
 	eventsURL, err2 := runtime.Env("EVENTS_QUEUE_URL")
 	dlqURL, err3 := runtime.Env("DEAD_LETTER_QUEUE_URL")
 	ttl, err4 := runtime.Duration("SECRETS_TTL", secrets.DefaultTTL)
 	sendTimeout, err5 := runtime.Duration("SQS_SEND_TIMEOUT", DefaultSendTimeout)
 	keyID, err6 := runtime.Env("ENVELOPE_KEY_ID")
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	if err := errors.Join(err2, err3, err4, err5, err6); err != nil {
 		return nil, err
 	}
 	accept := ParseEventFilter(os.Getenv("EVENT_TYPES"))
@@ -74,15 +78,21 @@ func FromEnv(s *spec.Spec) (*Handler, error) {
 	sqsClient := sqs.NewFromConfig(cfg)
 	log := runtime.Logger()
 	sm := secretsmanager.NewFromConfig(cfg)
-	return &Handler{
-		Name:     name,
-		Provider: p,
-		Secrets: &secrets.Cache[secrets.WebhookSecrets]{
+	var webhookSecrets SecretSource = NoSecrets{}
+	if secretID != "" {
+		webhookSecrets = &secrets.Cache[secrets.WebhookSecrets]{
 			Fetcher: secrets.SecretsManager{Client: sm},
 			ID:      secretID,
 			TTL:     ttl,
 			Parse:   CheckedSecrets(name, p, log),
-		},
+		}
+	} else {
+		log.Error("configuration: no webhook secret for this provider (its parameter is empty): every delivery is refused", "provider", name)
+	}
+	return &Handler{
+		Name:        name,
+		Provider:    p,
+		Secrets:     webhookSecrets,
 		Envelopes:   &secrets.Cache[[][]byte]{Fetcher: secrets.SecretsManager{Client: sm}, ID: keyID, TTL: ttl, Parse: envelope.ParseKeys},
 		Events:      queue.SQS{Client: sqsClient, URL: eventsURL},
 		DeadLetters: queue.SQS{Client: sqsClient, URL: dlqURL},
@@ -105,4 +115,12 @@ func Main(s *spec.Spec) {
 		os.Exit(1)
 	}
 	lambda.Start(h.Handle)
+}
+
+// NoSecrets is the secrets of a provider the deployment set none for.
+type NoSecrets struct{}
+
+// Get implements SecretSource.
+func (NoSecrets) Get(context.Context) (secrets.WebhookSecrets, error) {
+	return secrets.WebhookSecrets{}, nil
 }

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -143,5 +145,26 @@ func TestSourcesFilterTheirOwnTypes(t *testing.T) {
 	}
 	if !h.accepts(req("acme"), "order.refunded") || h.accepts(req("acme"), "order.paid") {
 		t.Error("EVENT_TYPES does not replace the sources' own types")
+	}
+}
+
+// TestNoSecretConfigured: a provider the deployment set no secret for (its
+// secret is not created, WEBHOOK_SECRET_ID is empty) still starts, and
+// refuses every delivery 401 no_secret_configured, queueing nothing.
+func TestNoSecretConfigured(t *testing.T) {
+	for k, v := range map[string]string{"WEBHOOK_SECRET_ID": "", "EVENTS_QUEUE_URL": "http://127.0.0.1:1/q",
+		"DEAD_LETTER_QUEUE_URL": "http://127.0.0.1:1/d", "ENVELOPE_KEY_ID": "k", "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"} {
+		t.Setenv(k, v)
+	}
+	h, err := FromEnv(samples.Spec("shopify"))
+	if err != nil {
+		t.Fatalf("FromEnv without a webhook secret: %v", err)
+	}
+	f := newFixture("shopify")
+	f.h.Secrets = h.Secrets
+	resp, _ := f.h.Handle(context.Background(), f.request(t, testSecret))
+	if resp.StatusCode != 401 || len(f.events.msgs) != 0 || !strings.Contains(f.logs.String(), "no_secret_configured") {
+		t.Fatalf("status %d, %d queued, log %s; want 401 no_secret_configured", resp.StatusCode, len(f.events.msgs), f.logs)
 	}
 }

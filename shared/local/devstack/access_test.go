@@ -33,6 +33,13 @@ func readableSecrets(tpl *Template, id string) (map[string]bool, error) {
 	out := map[string]bool{}
 	list, _ := p["Policies"].([]any)
 	for i, pol := range list {
+		// !If [HasXSecrets, {policy}, !Ref AWS::NoValue]: the policy
+		// granted when the provider is in use (its secret exists).
+		if m, ok := pol.(map[string]any); ok {
+			if f, ok := m["Fn::If"].([]any); ok && len(f) == 3 {
+				pol = f[1]
+			}
+		}
 		m, ok := pol.(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("%s: policy %d (%v) is a managed policy this test does not know", id, i, pol)
@@ -85,6 +92,11 @@ func grantsSecrets(action any) bool {
 // secretOf is the secret a Ref names, else anySecret.
 func secretOf(tpl *Template, v any) string {
 	if m, ok := v.(map[string]any); ok {
+		// !If [HasXSecrets, !Ref XWebhookSecret, ""]: the secret when the
+		// provider is in use, nothing otherwise.
+		if f, ok := m["Fn::If"].([]any); ok && len(f) == 3 && f[2] == "" {
+			return secretOf(tpl, f[1])
+		}
 		if ref, ok := m["Ref"].(string); ok && tpl.Resources[ref].Type == "AWS::SecretsManager::Secret" {
 			return ref
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -94,9 +95,17 @@ func Provision(ctx context.Context, eps motoserver.Endpoints, t *Template, lf *L
 	if prefix == "" {
 		prefix = "local"
 	}
-	r := &Resolver{Params: t.ParamDefaults(), Refs: map[string]string{}, Attrs: map[string]map[string]string{}}
+	r := &Resolver{Params: t.ParamDefaults(), Refs: map[string]string{}, Attrs: map[string]map[string]string{}, Conditions: t.Conditions}
 	for k, v := range lf.Parameters {
 		r.Params[k] = v
+	}
+	// A provider's webhook secret exists when its parameter is set; the
+	// local file holds the secrets themselves, so every provider it names
+	// is set up.
+	for id := range lf.Secrets {
+		if p := id + "s"; strings.HasSuffix(id, "WebhookSecret") && (r.Params[p] == "" || r.Params[p] == "{}") {
+			r.Params[p] = "(events/local-secrets.json)"
+		}
 	}
 	for k, v := range o.Params {
 		r.Params[k] = v
@@ -122,6 +131,14 @@ func Provision(ctx context.Context, eps motoserver.Endpoints, t *Template, lf *L
 func provisionSecrets(ctx context.Context, cfg aws.Config, t *Template, lf *LocalFile, r *Resolver, prefix string) error {
 	sm := secretsmanager.NewFromConfig(cfg)
 	for _, id := range t.IDs("AWS::SecretsManager::Secret") {
+		if c := t.Resources[id].Condition; c != "" {
+			if ok, err := r.Condition(c); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue // not created: no provider of it in use
+			}
+		}
 		v, ok := lf.Secrets[id]
 		if !ok {
 			return fmt.Errorf("devstack: the local file has no value for secret %s", id)

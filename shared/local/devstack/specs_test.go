@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,7 +26,13 @@ func TestSpecs(t *testing.T) {
 	}
 	params := tpl.ParamDefaults()
 	params["ResonanceBrandId"] = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-	r := &Resolver{Params: params, Refs: map[string]string{}, Attrs: map[string]map[string]string{}}
+	for _, s := range providers.All { // every provider in use: its secret exists
+		params[s.SecretID+"s"] = "x"
+		if s.Sourced {
+			params[s.SecretID+"s"] = `{"acme":"x"}`
+		}
+	}
+	r := &Resolver{Params: params, Refs: map[string]string{}, Attrs: map[string]map[string]string{}, Conditions: tpl.Conditions}
 	for id := range tpl.Resources {
 		r.Refs[id] = "ref:" + id
 		r.Attrs[id] = map[string]string{"Arn": "arn:" + id, "QueueName": id}
@@ -106,6 +113,16 @@ func TestSpecs(t *testing.T) {
 			if !slices.Equal(f.Routes, []Route{{Method: "POST", Path: s.Path()}}) {
 				t.Errorf("%s serves %v, want POST %s", s.FunctionID, f.Routes, s.Path())
 			}
+			// Its secret exists only once its parameter is set.
+			if c := tpl.Resources[s.SecretID].Condition; c == "" {
+				t.Errorf("%s has no condition: it costs $0.40 a month even for a merchant who does not use %s", s.SecretID, s.Title)
+			} else {
+				off := &Resolver{Params: maps.Clone(params), Conditions: tpl.Conditions}
+				off.Params[s.SecretID+"s"] = ""
+				if on, err := off.Condition(c); err != nil || on {
+					t.Errorf("%s's condition %s holds (%v) with %ss empty", s.SecretID, c, err, s.SecretID)
+				}
+			}
 			for k, want := range map[string]string{"WEBHOOK_SECRET_ID": "ref:" + s.SecretID, "MAPPING": params["MappingOverrides"]} {
 				if got, ok := f.Env[k]; !ok || got != want {
 					t.Errorf("%s: %s is %q (set: %v), want %q", s.FunctionID, k, got, ok, want)
@@ -126,7 +143,7 @@ func TestSpecs(t *testing.T) {
 			case s.Sourced: // {"<source>":"..."}, as the merchant writes it
 				var bySource map[string]string
 				if err != nil || json.Unmarshal([]byte(doc), &bySource) != nil {
-					t.Errorf("%s's default document %q (%v) is not a JSON object of sources", s.SecretID, doc, err)
+					t.Errorf("%s's document %q (%v) is not the JSON object of sources given", s.SecretID, doc, err)
 				}
 				if f.Env["HMAC_SOURCES"] != params["HmacSources"] || byID["ForwarderFunction"].Env["HMAC_SOURCES"] != params["HmacSources"] {
 					t.Errorf("the sources (HmacSources) are not given to both %s and the forwarder", s.FunctionID)

@@ -34,6 +34,7 @@ type Template struct {
 // short-form intrinsics turned into their long form ({"Ref": x}, ...).
 type Resource struct {
 	Type       string         `yaml:"Type"`
+	Condition  string         `yaml:"Condition"`
 	Properties map[string]any `yaml:"Properties"`
 	Metadata   map[string]any `yaml:"Metadata"`
 }
@@ -98,6 +99,64 @@ type Resolver struct {
 	Params map[string]string            // parameter values
 	Refs   map[string]string            // logical id -> Ref value
 	Attrs  map[string]map[string]string // logical id -> attribute -> value
+	// Conditions are the template's, for Fn::If and a resource's
+	// Condition.
+	Conditions map[string]any
+}
+
+// Condition evaluates the template's condition called name.
+func (r *Resolver) Condition(name string) (bool, error) {
+	c, ok := r.Conditions[name]
+	if !ok {
+		return false, fmt.Errorf("devstack: unknown condition %s", name)
+	}
+	return r.cond(c)
+}
+
+// cond evaluates a condition: Fn::Equals, Fn::Not, Fn::And, Fn::Or, or a
+// reference to another condition.
+func (r *Resolver) cond(v any) (bool, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false, fmt.Errorf("devstack: condition %v is not a function", v)
+	}
+	if name, ok := m["Condition"]; ok {
+		return r.Condition(fmt.Sprint(name))
+	}
+	for fn, arg := range m {
+		args, _ := arg.([]any)
+		switch fn {
+		case "Fn::Equals":
+			if len(args) != 2 {
+				return false, fmt.Errorf("devstack: Fn::Equals wants two values")
+			}
+			a, err1 := r.Resolve(args[0])
+			b, err2 := r.Resolve(args[1])
+			if err1 != nil || err2 != nil {
+				return false, fmt.Errorf("devstack: Fn::Equals: %v %v", err1, err2)
+			}
+			return a == b, nil
+		case "Fn::Not":
+			if len(args) != 1 {
+				return false, fmt.Errorf("devstack: Fn::Not wants one condition")
+			}
+			c, err := r.cond(args[0])
+			return !c, err
+		case "Fn::And", "Fn::Or":
+			and := fn == "Fn::And"
+			for _, a := range args {
+				c, err := r.cond(a)
+				if err != nil {
+					return false, err
+				}
+				if c != and {
+					return c, nil
+				}
+			}
+			return and, nil
+		}
+	}
+	return false, fmt.Errorf("devstack: cannot evaluate condition %v", v)
 }
 
 var subRE = regexp.MustCompile(`\$\{([A-Za-z0-9:.]+)\}`)
@@ -124,6 +183,20 @@ func (r *Resolver) Resolve(v any) (string, error) {
 		}
 		if sub, ok := x["Fn::Sub"]; ok {
 			return r.sub(sub)
+		}
+		if f, ok := x["Fn::If"]; ok {
+			args, _ := f.([]any)
+			if len(args) != 3 {
+				return "", fmt.Errorf("devstack: Fn::If wants a condition and two values")
+			}
+			c, err := r.Condition(fmt.Sprint(args[0]))
+			if err != nil {
+				return "", err
+			}
+			if c {
+				return r.Resolve(args[1])
+			}
+			return r.Resolve(args[2])
 		}
 	}
 	return "", fmt.Errorf("devstack: cannot resolve %v", v)
@@ -167,6 +240,8 @@ func (r *Resolver) ref(name string) (string, error) {
 		return "123456789012", nil
 	case "AWS::StackName":
 		return "local", nil
+	case "AWS::NoValue":
+		return "", nil
 	}
 	if v, ok := r.Params[name]; ok {
 		return v, nil

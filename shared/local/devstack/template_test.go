@@ -30,7 +30,7 @@ func TestDashboard(t *testing.T) {
 	}
 	params := tpl.ParamDefaults()
 	params["ResonanceBrandId"] = "0x5FbDB2315678afecb367f032d93F642f64180aa3" // no default: required at deploy
-	r := &Resolver{Params: params, Refs: map[string]string{}, Attrs: map[string]map[string]string{}}
+	r := &Resolver{Params: params, Refs: map[string]string{}, Attrs: map[string]map[string]string{}, Conditions: tpl.Conditions}
 	for id := range tpl.Resources {
 		r.Refs[id] = id
 		r.Attrs[id] = map[string]string{"Arn": "arn:aws:x:us-east-1:123456789012:" + id, "QueueName": id}
