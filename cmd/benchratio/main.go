@@ -38,8 +38,11 @@ const (
 )
 
 // verdict judges the interval [p25, p75] of per-round ratios against goal.
+// An interval that is not one (no rounds, a zero floor) proves nothing.
 func verdict(p25, p75, goal float64) string {
 	switch {
+	case !(p25 > 0) || p75 < p25:
+		return Inconclusive
 	case p75 <= goal:
 		return Met
 	case p25 > goal:

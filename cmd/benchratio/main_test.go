@@ -17,6 +17,8 @@ func TestVerdict(t *testing.T) {
 		{2.1, 2.5, 2, Over},
 		{1.9, 2.1, 2, Inconclusive},
 		{0.98, 1.03, 1, Inconclusive},
+		{0, 0, 2, Inconclusive},     // no rounds: nothing proved (found by an outside review)
+		{1.5, 1.2, 2, Inconclusive}, // not an interval
 	} {
 		if got := verdict(c.p25, c.p75, c.goal); got != c.want {
 			t.Errorf("verdict(%v, %v, goal %v) = %s, want %s", c.p25, c.p75, c.goal, got, c.want)

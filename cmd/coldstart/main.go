@@ -211,7 +211,9 @@ func run(runs, starts int) error {
 				}
 				add(results, name, inv)
 				inits[name] = append(inits[name], inv.Ready.Sub(inv.Started))
-				cpus[name] = append(cpus[name], inv.ReadyCPU)
+				if inv.ReadyCPU > 0 { // 0: not read (a thread ended meanwhile): unknown, not zero
+					cpus[name] = append(cpus[name], inv.ReadyCPU)
+				}
 			}
 			sdk := sdkFloor(f.ID)
 			// The function against both floors, and what the SDK's clients
@@ -226,7 +228,9 @@ func run(runs, starts int) error {
 				}
 				pr := ratios[n][floor]
 				pr.wall = append(pr.wall, float64(median(inits[n]))/float64(median(inits[floor])))
-				pr.cpu = append(pr.cpu, float64(median(cpus[n]))/float64(median(cpus[floor])))
+				if len(cpus[n]) > 0 && len(cpus[floor]) > 0 { // else this round proves nothing on CPU
+					pr.cpu = append(pr.cpu, float64(median(cpus[n]))/float64(median(cpus[floor])))
+				}
 			}
 		}
 	}
@@ -360,7 +364,9 @@ func add(m map[string]*stats, name string, inv *devstack.Invocation) {
 		m[name] = s
 	}
 	s.init = append(s.init, inv.Ready.Sub(inv.Started))
-	s.cpu = append(s.cpu, inv.ReadyCPU)
+	if inv.ReadyCPU > 0 { // 0: unknown, left out of the medians
+		s.cpu = append(s.cpu, inv.ReadyCPU)
+	}
 	s.answer = append(s.answer, inv.Answered.Sub(inv.Started))
 	s.peak = max(s.peak, inv.PeakRSS)
 }
@@ -369,6 +375,9 @@ func median(d []time.Duration) time.Duration { return quantile(d, 0.5) }
 func p90(d []time.Duration) time.Duration    { return quantile(d, 0.9) }
 
 func quantile(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[min(len(s)-1, int(q*float64(len(s))))]

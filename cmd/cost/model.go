@@ -76,7 +76,7 @@ type Inputs struct {
 	SecretCalls    float64 `json:"secretCalls"`    // GetSecretValue calls a month (5-minute caches)
 	IdleReceives   float64 `json:"idleReceives"`   // the event source's long polls a month
 	CustomMetrics  float64 `json:"customMetrics"`  // metric and dimension combinations in use
-	Alarms         float64 `json:"alarms"`         // the template's alarms
+	Alarms         float64 `json:"alarms"`         // the template's alarm metrics (a metric-math alarm counts each metric)
 	Dashboards     float64 `json:"dashboards"`     // the template's dashboard
 	ProvidersInUse float64 `json:"providersInUse"` // for the custom metrics
 }
@@ -182,7 +182,7 @@ func Table(p Prices, in Inputs) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("| Hookdeck, Svix (hosted relays, for comparison) | $3.30-$10, ~$100 | $3.30-$10, ~$100 | $3.30-$10, ~$100 |\n")
-	fmt.Fprintf(&b, "\nFixed monthly costs, included above: %s (%g secrets %s, their API calls %s, idle polling %s, %g custom metrics %s, %g alarms %s, the dashboard %s).\n",
+	fmt.Fprintf(&b, "\nFixed monthly costs, included above: %s (%g secrets %s, their API calls %s, idle polling %s, %g custom metrics %s, %g alarm metrics %s, the dashboard %s). AWS's free tiers are not counted: where the account still has them (Lambda's and SQS's first million requests, 25 GB of DynamoDB Standard storage, 10 metrics, 10 alarms, 3 dashboards, 5 GB of logs), the first million or so costs less.\n",
 		money(Fixed(p, in)), in.Secrets, money(in.Secrets*p.Secret), money(in.SecretCalls/1e4*p.SecretCalls),
 		money(in.IdleReceives/1e6*p.SQSRequests), in.CustomMetrics, money(in.CustomMetrics*p.Metric),
 		in.Alarms, money(in.Alarms*p.Alarm), money(in.Dashboards*p.Dashboard))
@@ -224,10 +224,10 @@ func goals(p Prices, in Inputs) string {
 	}
 	logSaved := 1 - (in.IngestLogBytesNoMetrics+in.ForwarderLogBytesNoMetrics)/(in.IngestLogBytes+in.ForwarderLogBytes)
 	return fmt.Sprintf("\n**Against the goals** at 10 million a month, defaults on: `HttpApi` %s (goal $3.00); `FunctionUrl` %s (goal $2.00). "+
-		"What exactly once costs is most of it, and stays: the claim and the completion are two DynamoDB writes per reward "+
+		"What exactly once costs is the largest part, and stays: the claim and the completion are two DynamoDB writes per reward "+
 		"(%s on the Standard-IA class, %s on Standard), and the records that make a replay recognisable for %g days are %s a "+
 		"month per steady million (%s on Standard). With SQS's send and batch receives (%s) and the ingest Lambda (%s), that "+
-		"is %s before the front, the logs and the fixed costs. Cheaper means trading a promise: a shorter "+
+		"is %s before the front, the forwarder, the logs and the fixed costs. Cheaper means trading a promise: a shorter "+
 		"`IdempotencyRetentionDays` cuts the storage in proportion, but Shopify and Zupy deliveries are dated by the body's "+
 		"`created_at`, so an order paid more than the retention less 30 days after it was placed would be parked rather than "+
 		"paid; `Metrics=off` saves the custom metrics (%s a month) and %.0f%% of the log bytes.\n",

@@ -368,3 +368,22 @@ func TestMetricsOncePerBatch(t *testing.T) {
 		t.Errorf("%d metric documents for %d providers (every reward paid: no reasons)", docs, len(providers))
 	}
 }
+
+// TestMetricsOfALongBatch: more latencies than one document may carry
+// (found by an outside review: the line named the metric twice, and a
+// reader kept one chunk) are written in documents of their own, each
+// counted once.
+func TestMetricsOfALongBatch(t *testing.T) {
+	var logs bytes.Buffer
+	f := &Forwarder{Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: metrics.Emitter{}}
+	env := &envelope.Envelope{Provider: "shopify"}
+	results := make([]outcome, 250)
+	for i := range results {
+		results[i] = outcome{status: Forwarded, env: env, latency: time.Duration(i+1) * time.Millisecond}
+	}
+	f.logMetrics(context.Background(), "req", results)
+	got := published(t, logs.Bytes())
+	if got[MetricForwarded] != 250 || got[MetricResonanceLatency] != 250 {
+		t.Fatalf("published %v, want 250 forwarded and 250 latencies", got)
+	}
+}

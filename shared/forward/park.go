@@ -127,11 +127,18 @@ func (f *Forwarder) logMetrics(ctx context.Context, requestID string, results []
 				ms = append(ms, metrics.Metric{Name: name, Value: n})
 			}
 		}
-		for i := 0; i < len(g.latency); i += metrics.MaxValues {
-			ms = append(ms, metrics.Metric{Name: MetricResonanceLatency, Values: g.latency[i:min(i+metrics.MaxValues, len(g.latency))], Unit: metrics.Milliseconds})
+		// At most MaxValues latencies a document: a longer batch (not
+		// the template's 10) writes the rest in documents of their own.
+		for i := 0; i == 0 || i < len(g.latency); i += metrics.MaxValues {
+			if i < len(g.latency) {
+				ms = append(ms, metrics.Metric{Name: MetricResonanceLatency, Values: g.latency[i:min(i+metrics.MaxValues, len(g.latency))], Unit: metrics.Milliseconds})
+			}
+			if len(ms) > 0 {
+				attrs := []slog.Attr{slog.String("request_id", requestID), slog.String("provider", p)}
+				lg.LogAttrs(ctx, level, "batch metrics", append(attrs, f.Metrics.Attrs(false, ms...)...)...)
+			}
+			ms = nil
 		}
-		attrs := []slog.Attr{slog.String("request_id", requestID), slog.String("provider", p)}
-		lg.LogAttrs(ctx, level, "batch metrics", append(attrs, f.Metrics.Attrs(false, ms...)...)...)
 	}
 	for _, k := range reasons {
 		var ms []metrics.Metric
