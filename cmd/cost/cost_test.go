@@ -34,7 +34,7 @@ func TestREADMEIsWhatCostPrints(t *testing.T) {
 		t.Errorf("README's cost block is not what make cost prints; run `go run ./cmd/cost -write` from the root.\n got:\n%s\nwant:\n%s", got, want)
 	}
 	about := func(front string) string {
-		return fmt.Sprintf("$%.2f", math.Round(Total(PerMillion(Published, in, front, 10e6))*10)/10)
+		return money(Total(PerMillion(Published, in, front, 10e6)))
 	}
 	headline := fmt.Sprintf("about %s per million at 10 million a month with the defaults,\n%s with Lambda function URLs", about("HttpApi"), about("FunctionUrl"))
 	if !strings.Contains(string(readme), headline) {
@@ -74,21 +74,26 @@ func TestModel(t *testing.T) {
 // `make cost MEASURE=1`).
 func TestLogBytesAreMeasured(t *testing.T) {
 	in := inputs(t)
-	for _, off := range []bool{false, true} {
-		i, f, err := Measure("../../events", off)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantI, wantF := in.IngestLogBytes, in.ForwarderLogBytes
-		if off {
-			wantI, wantF = in.IngestLogBytesNoMetrics, in.ForwarderLogBytesNoMetrics
-		}
+	on, err := Measure("../../events", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := Measure("../../events", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.ForwarderDocBytes != 0 || math.Abs(off.ForwarderLineBytes-on.ForwarderLineBytes) > 0.05*on.ForwarderLineBytes {
+		t.Errorf("with the metrics off the forwarder writes documents (%.0f bytes) or other lines (%.0f against %.0f)", off.ForwarderDocBytes, off.ForwarderLineBytes, on.ForwarderLineBytes)
+	}
+	{
 		for _, c := range []struct {
 			name      string
 			got, want float64
-		}{{"ingest", i, wantI}, {"forwarder", f, wantF}} {
+		}{{"ingest", on.IngestBytes, in.IngestLogBytes}, {"ingest, metrics off", off.IngestBytes, in.IngestLogBytesNoMetrics},
+			{"forwarder line", on.ForwarderLineBytes, in.ForwarderLineBytes}, {"forwarder document", on.ForwarderDocBytes, in.ForwarderDocBytes},
+			{"envelope", on.EnvelopeBytes, in.EnvelopeBytes}} {
 			if math.Abs(c.got-c.want) > 0.1*c.want {
-				t.Errorf("metrics off %v: %s writes %.0f log bytes a webhook, inputs.json says %.0f: run make cost MEASURE=1", off, c.name, c.got, c.want)
+				t.Errorf("%s: %.0f bytes measured, inputs.json says %.0f: run make cost MEASURE=1", c.name, c.got, c.want)
 			}
 		}
 	}

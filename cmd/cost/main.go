@@ -40,15 +40,17 @@ func run(measure, write bool) error {
 		return err
 	}
 	if measure {
-		i, f, err := Measure("events", false)
+		on, err := Measure("events", false)
 		if err != nil {
 			return err
 		}
-		in.IngestLogBytes, in.ForwarderLogBytes = round(i), round(f)
-		if i, f, err = Measure("events", true); err != nil {
+		off, err := Measure("events", true)
+		if err != nil {
 			return err
 		}
-		in.IngestLogBytesNoMetrics, in.ForwarderLogBytesNoMetrics = round(i), round(f)
+		in.IngestLogBytes, in.IngestLogBytesNoMetrics = round(on.IngestBytes), round(off.IngestBytes)
+		in.ForwarderLineBytes, in.ForwarderDocBytes = round(on.ForwarderLineBytes), round(on.ForwarderDocBytes)
+		in.EnvelopeBytes = round(on.EnvelopeBytes)
 		b, _ := json.MarshalIndent(in, "", "  ")
 		if err := os.WriteFile(inputsFile, append(b, '\n'), 0o644); err != nil {
 			return err

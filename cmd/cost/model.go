@@ -54,11 +54,15 @@ type Inputs struct {
 	// Measured (Measure, cmd/cost -measure): bytes a webhook writes to
 	// CloudWatch Logs, on ingest and on the forwarder, with the metrics on,
 	// each line counted with CloudWatch's 26 bytes of per-event overhead.
-	IngestLogBytes    float64 `json:"ingestLogBytes"`
-	ForwarderLogBytes float64 `json:"forwarderLogBytes"`
-	// The same with METRICS=off (Metrics=off in the template).
-	IngestLogBytesNoMetrics    float64 `json:"ingestLogBytesNoMetrics"`
-	ForwarderLogBytesNoMetrics float64 `json:"forwarderLogBytesNoMetrics"`
+	// The forwarder writes a line per message and, with the metrics on, a
+	// metric document per batch and provider.
+	IngestLogBytes          float64 `json:"ingestLogBytes"`
+	IngestLogBytesNoMetrics float64 `json:"ingestLogBytesNoMetrics"` // METRICS=off
+	ForwarderLineBytes      float64 `json:"forwarderLineBytes"`
+	ForwarderDocBytes       float64 `json:"forwarderDocBytes"`
+	// EnvelopeBytes is the average envelope on the events queue (SQS bills
+	// a receive per 64 KB of the batch it returns).
+	EnvelopeBytes float64 `json:"envelopeBytes"`
 	// Assumed, each stated in the README.
 	IngestMs          float64 `json:"ingestMs"`          // one ingest invocation (mostly the SQS call)
 	ForwarderBatchMs  float64 `json:"forwarderBatchMs"`  // one forwarder batch: Resonance's latency
@@ -91,6 +95,14 @@ func (in Inputs) Batch(volume float64) float64 {
 	return math.Min(10, 1+perPoller*in.WindowSeconds)
 }
 
+// ForwarderBytes is the forwarder's log bytes per webhook at volume: its
+// line, and its share of the batch's metric documents, one per provider in
+// the batch (at most ProvidersInUse).
+func (in Inputs) ForwarderBytes(volume float64) float64 {
+	b := in.Batch(volume)
+	return in.ForwarderLineBytes + in.ForwarderDocBytes*math.Min(b, in.ProvidersInUse)/b
+}
+
 // Line is one row of a cost breakdown, per million webhooks.
 type Line struct {
 	Item    string
@@ -110,7 +122,8 @@ func PerMillion(p Prices, in Inputs, front string, volume float64) []Line {
 		add("Function URL requests", 0)
 	}
 	add("Ingest Lambda requests and duration", p.LambdaRequests+1e6*in.IngestMs/1000*in.MemoryGB*p.LambdaGBs)
-	add("SQS send, and receive and delete per batch", p.SQSRequests*(1+2/b))
+	receives := math.Max(1, math.Ceil(b*in.EnvelopeBytes/65536)) // requests a batch's receive is billed as
+	add("SQS send, and receive and delete per batch", p.SQSRequests*(1+(receives+1)/b))
 	fwdMs := in.ForwarderBatchMs/b + in.ForwarderPerMsgMs
 	add("Forwarder Lambda requests and duration", p.LambdaRequests/b+1e6*fwdMs/1000*in.MemoryGB*p.LambdaGBs)
 	writes, storage := p.DynamoWrites, p.DynamoGBMonth
@@ -123,7 +136,7 @@ func PerMillion(p Prices, in Inputs, front string, volume float64) []Line {
 		storage += p.DynamoPITR
 	}
 	add("DynamoDB storage (a steady volume's records, kept the retention)", gb*storage)
-	logGB := 1e6 * (in.IngestLogBytes + in.ForwarderLogBytes) / 1e9
+	logGB := 1e6 * (in.IngestLogBytes + in.ForwarderBytes(volume)) / 1e9
 	add("CloudWatch Logs ingestion and storage", logGB*p.LogsGB+logGB*in.LogRetentionDays/30.44*p.LogsGBMonth)
 	fixed := in.Secrets*p.Secret + in.SecretCalls/1e4*p.SecretCalls + in.IdleReceives/1e6*p.SQSRequests +
 		in.CustomMetrics*p.Metric + in.Alarms*p.Alarm + in.Dashboards*p.Dashboard
@@ -186,8 +199,9 @@ func Table(p Prices, in Inputs) string {
 		money(Fixed(p, in)), in.Secrets, money(in.Secrets*p.Secret), money(in.SecretCalls/1e4*p.SecretCalls),
 		money(in.IdleReceives/1e6*p.SQSRequests), in.CustomMetrics, money(in.CustomMetrics*p.Metric),
 		in.Alarms, money(in.Alarms*p.Alarm), money(in.Dashboards*p.Dashboard))
-	fmt.Fprintf(&b, "Log bytes per webhook, measured: %.0f on ingest, %.0f on the forwarder; with `Metrics=off` %.0f and %.0f (`make cost MEASURE=1`).\n",
-		in.IngestLogBytes, in.ForwarderLogBytes, in.IngestLogBytesNoMetrics, in.ForwarderLogBytesNoMetrics)
+	fmt.Fprintf(&b, "Log bytes, measured (`make cost MEASURE=1`): %.0f per webhook on ingest (%.0f with `Metrics=off`); on the forwarder %.0f per message and %.0f per batch metric document, one per provider in a batch: %.0f, %.0f and %.0f per webhook at the three volumes. An envelope on the queue averages %.0f bytes.\n",
+		in.IngestLogBytes, in.IngestLogBytesNoMetrics, in.ForwarderLineBytes, in.ForwarderDocBytes,
+		in.ForwarderBytes(Volumes[0]), in.ForwarderBytes(Volumes[1]), in.ForwarderBytes(Volumes[2]), in.EnvelopeBytes)
 	b.WriteString(goals(p, in))
 	return b.String()
 }
@@ -222,7 +236,7 @@ func goals(p Prices, in Inputs) string {
 		}
 		return fmt.Sprintf("%s, not met by %s", money(total), money(total-goal))
 	}
-	logSaved := 1 - (in.IngestLogBytesNoMetrics+in.ForwarderLogBytesNoMetrics)/(in.IngestLogBytes+in.ForwarderLogBytes)
+	logSaved := 1 - (in.IngestLogBytesNoMetrics+in.ForwarderLineBytes)/(in.IngestLogBytes+in.ForwarderBytes(v))
 	return fmt.Sprintf("\n**Against the goals** at 10 million a month, defaults on: `HttpApi` %s (goal $3.00); `FunctionUrl` %s (goal $2.00). "+
 		"What exactly once costs is the largest part, and stays: the claim and the completion are two DynamoDB writes per reward "+
 		"(%s on the Standard-IA class, %s on Standard), and the records that make a replay recognisable for %g days are %s a "+
