@@ -25,6 +25,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
 
@@ -72,16 +73,9 @@ type Measured struct {
 	EnvelopeBytes      float64 // the average envelope on the events queue
 }
 
-// logger is the functions' logger as it runs in Lambda (runtime.Logger:
-// JSON, no time field), writing to w.
-func logger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-		if a.Key == slog.TimeKey && len(groups) == 0 {
-			return slog.Attr{}
-		}
-		return a
-	}}))
-}
+// logger is the functions' logger as it runs in Lambda (no time field),
+// writing to w.
+func logger(w io.Writer) *slog.Logger { return runtime.JSONLogger(w, slog.LevelInfo, false) }
 
 type nopQueue struct{}
 

@@ -57,14 +57,12 @@ func FromEnv(s *spec.Spec) (*Handler, error) {
 	if err := errors.Join(err2, err3, err4, err5, err6); err != nil {
 		return nil, err
 	}
-	accept := ParseEventFilter(os.Getenv("EVENT_TYPES"))
+	types := os.Getenv("EVENT_TYPES")
+	accept := ParseEventFilter(types)
 	var perSource map[string]EventFilter
-	if src, ok := p.(webhook.Sourced); ok && os.Getenv("EVENT_TYPES") == "" {
-		perSource = map[string]EventFilter{}
-		for _, name := range src.SourceNames() {
-			perSource[name] = FilterOf(src.EventTypes(name))
-		}
-	} else if os.Getenv("EVENT_TYPES") == "" {
+	if src, ok := p.(webhook.Sourced); ok && types == "" {
+		perSource = SourceFilters(src)
+	} else if types == "" {
 		mc, err := mapping.LoadOne(name, s.Mapping, os.Getenv("MAPPING"))
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/spec"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
 // EventFilter says which event types are enqueued. The zero value allows
@@ -54,6 +55,16 @@ func DefaultFilter(s *spec.Spec, cfg *mapping.Config) EventFilter {
 		}
 	}
 	return FilterOf(paid)
+}
+
+// SourceFilters is, for a provider that serves several sources, each
+// source's filter out of the box: the event types that source maps.
+func SourceFilters(src webhook.Sourced) map[string]EventFilter {
+	out := map[string]EventFilter{}
+	for _, name := range src.SourceNames() {
+		out[name] = FilterOf(src.EventTypes(name))
+	}
+	return out
 }
 
 // Allows reports whether eventType is enqueued.

@@ -22,15 +22,10 @@ func defaultFilter(provider string) EventFilter {
 // perSource is, for a Sourced provider, each local source's filter (as
 // FromEnv builds it); nil for the others.
 func perSource(provider string) map[string]EventFilter {
-	src, ok := samples.Verifier(provider).(webhook.Sourced)
-	if !ok {
-		return nil
+	if src, ok := samples.Verifier(provider).(webhook.Sourced); ok {
+		return SourceFilters(src)
 	}
-	out := map[string]EventFilter{}
-	for _, name := range src.SourceNames() {
-		out[name] = FilterOf(src.EventTypes(name))
-	}
-	return out
+	return nil
 }
 
 // TestEventTypesFollowTheMapping: ingest enqueues exactly the event types

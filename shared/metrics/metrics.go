@@ -67,15 +67,7 @@ func (e Emitter) Attrs(hasReason bool, ms ...Metric) []slog.Attr {
 	if e.Off || len(ms) == 0 {
 		return nil
 	}
-	out := make([]slog.Attr, 0, len(ms)+1)
-	for _, m := range ms {
-		if m.Values != nil {
-			out = append(out, slog.Any(m.Name, m.Values))
-			continue
-		}
-		out = append(out, slog.Float64(m.Name, m.Value))
-	}
-	return append(out, slog.Any("_aws", json.RawMessage(e.meta(hasReason, ms))))
+	return append(values(ms), slog.Any("_aws", json.RawMessage(e.meta(hasReason, ms))))
 }
 
 // ReasonAttrs is Attrs for a line that publishes ms by (provider, reason)
@@ -85,13 +77,23 @@ func (e Emitter) ReasonAttrs(ms ...Metric) []slog.Attr {
 	if e.Off || len(ms) == 0 {
 		return nil
 	}
-	out := make([]slog.Attr, 0, len(ms)+1)
-	for _, m := range ms {
-		out = append(out, slog.Float64(m.Name, m.Value))
-	}
+	out := values(ms)
 	b := e.header()
 	b = directive(b, e.namespace(), `[["provider","reason"]]`, ms, false)
 	return append(out, slog.Any("_aws", json.RawMessage(append(b, "]}"...))))
+}
+
+// values are the line's fields that hold ms's values (with room for "_aws").
+func values(ms []Metric) []slog.Attr {
+	out := make([]slog.Attr, 0, len(ms)+1)
+	for _, m := range ms {
+		if m.Values != nil {
+			out = append(out, slog.Any(m.Name, m.Values))
+			continue
+		}
+		out = append(out, slog.Float64(m.Name, m.Value))
+	}
+	return out
 }
 
 func (e Emitter) namespace() string {

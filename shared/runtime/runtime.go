@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -30,8 +31,15 @@ func Logger() *slog.Logger {
 	case "ERROR", "FATAL":
 		level = slog.LevelError
 	}
+	inLambda := os.Getenv("AWS_LAMBDA_FUNCTION_NAME") != "" && os.Getenv("AWS_LAMBDA_RUNTIME_API") != ""
+	return JSONLogger(os.Stdout, level, !inLambda)
+}
+
+// JSONLogger is the functions' logger writing to w at level; without
+// withTime it leaves out the time field, as Logger does in Lambda.
+func JSONLogger(w io.Writer, level slog.Level, withTime bool) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
-	if os.Getenv("AWS_LAMBDA_FUNCTION_NAME") != "" && os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+	if !withTime {
 		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey && len(groups) == 0 {
 				return slog.Attr{}
@@ -39,7 +47,7 @@ func Logger() *slog.Logger {
 			return a
 		}
 	}
-	return slog.New(slog.NewJSONHandler(os.Stdout, opts))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // AWSConfig builds the AWS configuration from the environment that Lambda

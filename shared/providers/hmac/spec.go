@@ -69,16 +69,11 @@ var Spec = spec.Spec{
 		if !ok {
 			return nil, fmt.Errorf("hmac: no source %q in %s", d.Source, EnvSources)
 		}
-		h, err := Sign(src, secrets[0], SignInput{Body: d.Body, Timestamp: d.At, URL: d.URL})
+		signed, err := Sign(src, secrets[0], SignInput{Body: d.Body, Timestamp: d.At, URL: d.URL})
 		if err != nil {
 			return nil, err
 		}
-		out := maps.Clone(d.Headers)
-		if out == nil {
-			out = map[string]string{}
-		}
-		maps.Copy(out, h)
-		return out, nil
+		return spec.Headers(d, func(h map[string]string) { maps.Copy(h, signed) }), nil
 	},
 	Benchmark: "order-paid.json",
 }
