@@ -25,10 +25,12 @@ type Reward struct {
 	Event resonance.Event
 }
 
-// Result is what a webhook maps to: rewards, or none with the reason.
+// Result is what a webhook maps to: rewards, reversals of earlier
+// purchase rewards (refunds, cancellations), or neither with the reason.
 type Result struct {
-	Rewards []Reward
-	Skipped string // why there is no reward (test order, unpaid, unmapped)
+	Rewards   []Reward
+	Reversals []Reversal
+	Skipped   string // why there is no reward (test order, unpaid, unmapped)
 }
 
 // Mapper maps one provider's webhooks.
