@@ -88,3 +88,28 @@ func (m *Moto) CreateIdempotencyTable(t testing.TB, name string) string {
 	}
 	return name
 }
+
+// CreateLedgerTable creates a table shaped as template.yaml's LedgerTable
+// (partition key "pk"; the sparse index "due" on due_part and due_at) and
+// returns its name.
+func (m *Moto) CreateLedgerTable(t testing.TB, name string) string {
+	t.Helper()
+	s := func(n string, ty ddbtypes.ScalarAttributeType) ddbtypes.AttributeDefinition {
+		return ddbtypes.AttributeDefinition{AttributeName: aws.String(n), AttributeType: ty}
+	}
+	_, err := dynamodb.NewFromConfig(m.Config()).CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{s("pk", ddbtypes.ScalarAttributeTypeS), s("due_part", ddbtypes.ScalarAttributeTypeS), s("due_at", ddbtypes.ScalarAttributeTypeN)},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		GlobalSecondaryIndexes: []ddbtypes.GlobalSecondaryIndex{{
+			IndexName: aws.String("due"),
+			KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("due_part"), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String("due_at"), KeyType: ddbtypes.KeyTypeRange}},
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeKeysOnly},
+		}},
+	})
+	if err != nil {
+		t.Fatalf("create table %s: %v", name, err)
+	}
+	return name
+}
