@@ -103,8 +103,8 @@ func (m *Moto) CreateLedgerTable(t testing.TB, name string) string {
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{s("pk", ddbtypes.ScalarAttributeTypeS), s("due_part", ddbtypes.ScalarAttributeTypeS), s("due_at", ddbtypes.ScalarAttributeTypeN)},
 		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
 		GlobalSecondaryIndexes: []ddbtypes.GlobalSecondaryIndex{{
-			IndexName: aws.String("due"),
-			KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("due_part"), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String("due_at"), KeyType: ddbtypes.KeyTypeRange}},
+			IndexName:  aws.String("due"),
+			KeySchema:  []ddbtypes.KeySchemaElement{{AttributeName: aws.String("due_part"), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String("due_at"), KeyType: ddbtypes.KeyTypeRange}},
 			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeKeysOnly},
 		}},
 	})
