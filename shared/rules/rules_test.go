@@ -1,0 +1,71 @@
+package rules_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/rules"
+)
+
+func TestParseRefuses(t *testing.T) {
+	for name, doc := range map[string]string{
+		"unknown field":        `{"minOrderValu":"5"}`,
+		"not an amount":        `{"minOrderValue":"5,00"}`,
+		"negative":             `{"maxOrderValue":"-1"}`,
+		"min above max":        `{"minOrderValue":"10","maxOrderValue":"5"}`,
+		"cap without limit":    `{"caps":[{"name":"d","periodDays":1}]}`,
+		"cap without period":   `{"caps":[{"name":"d","maxRewards":3}]}`,
+		"cap name twice":       `{"caps":[{"name":"d","periodDays":1,"maxRewards":3},{"name":"d","periodDays":7,"maxRewards":9}]}`,
+		"cap named as a rule":  `{"caps":[{"name":"min_order_value","periodDays":1,"maxRewards":3}]}`,
+		"cap name uppercase":   `{"caps":[{"name":"Daily","periodDays":1,"maxRewards":3}]}`,
+		"cap unknown field":    `{"caps":[{"name":"d","periodDays":1,"maxReward":3}]}`,
+		"excluded not email":   `{"exclude":{"emails":["staff"]}}`,
+		"excluded domain at":   `{"exclude":{"domains":["a@b.com"]}}`,
+		"two values":           `{} {}`,
+		"cap value not amount": `{"caps":[{"name":"d","periodDays":1,"maxValue":"1e3"}]}`,
+	} {
+		if _, err := rules.Parse(doc); err == nil {
+			t.Errorf("%s: accepted %s", name, doc)
+		}
+	}
+	if r, err := rules.Parse(" "); err != nil || !r.Empty() {
+		t.Fatalf("empty rules: %v", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	r, err := rules.Parse(`{"minOrderValue":"5.00","maxOrderValue":"500","exclude":{"emails":["Staff@Shop.example"],"domains":["@test.example"]},
+		"caps":[{"name":"daily","periodDays":1,"maxRewards":3},{"name":"signups","eventTypes":["signup"],"periodDays":30,"maxRewards":1}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		event, email string
+		value        json.Number
+		reason       string
+		counted      json.Number
+	}{
+		{"purchase", "jon@example.com", "4.99", rules.ReasonMinOrderValue, ""},
+		{"purchase", "jon@example.com", "5", "", "5"},
+		{"purchase", "jon@example.com", "500.00", "", "500.00"},
+		{"purchase", "jon@example.com", "500.01", "", "500"},
+		{"purchase", "jon@example.com", "1234567", "", "500"},
+		{"purchase", " STAFF@shop.example", "50", rules.ReasonExcludedEmail, ""},
+		{"signup", "a@test.example", "", rules.ReasonExcludedDomain, ""},
+		{"purchase", "a@qa.test.example", "50", rules.ReasonExcludedDomain, ""},
+		{"purchase", "a@nottest.example", "50", "", "50"},
+		{"signup", "jon@example.com", "", "", ""},
+	} {
+		reason, counted := r.Check(c.event, c.email, c.value)
+		if reason != c.reason || counted != c.counted {
+			t.Errorf("%s %s %s: %q %q, want %q %q", c.event, c.email, c.value, reason, counted, c.reason, c.counted)
+		}
+	}
+	if caps := r.CapsFor("purchase"); len(caps) != 1 || caps[0].Reason() != "rule_daily" {
+		t.Fatalf("purchase caps: %+v", caps)
+	}
+	if caps := r.CapsFor("signup"); len(caps) != 1 || !strings.HasSuffix(caps[0].Reason(), "signups") {
+		t.Fatalf("signup caps: %+v", caps)
+	}
+}
