@@ -32,10 +32,12 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/rules"
 )
 
 // Sender delivers one event body to Resonance.
@@ -83,6 +85,26 @@ type Forwarder struct {
 	// MaxEnvelopeAge overrides DefaultMaxEnvelopeAge when positive.
 	MaxEnvelopeAge time.Duration
 
+	// Ledger, when set, records every reward decided on and makes rewards
+	// follow the money: Hold, Rules, Mode and reversals need it. Without
+	// it every reward is paid at once, as it comes, and reversals are
+	// skipped.
+	Ledger     Ledger
+	LedgerKeys interface {
+		Get(ctx context.Context) (*ledger.Keys, error)
+	}
+	// Hold is the pending window of a purchase reward (RewardHoldDays); 0
+	// pays at once.
+	Hold time.Duration
+	// Rules are the merchant's reward rules (RewardRules); nil stops none.
+	Rules *rules.Rules
+	// Day is how long a day is for the caps' periods (24h; tests compress
+	// time with it).
+	Day time.Duration
+	// Mode is ledger.Live (the default) or ledger.ShadowMode: a dry run
+	// that records what would have been paid and calls nobody.
+	Mode string
+
 	Now     func() time.Time
 	Log     *slog.Logger
 	Metrics metrics.Emitter
@@ -95,6 +117,9 @@ const (
 	Skipped   = "skipped"
 	Parked    = "parked"
 	Retry     = "retry"
+	Held      = "held"     // a purchase held for its pending window (RewardHoldDays)
+	Shadowed  = "shadow"   // a dry run (DeliveryMode=shadow): recorded, not paid
+	Reversed  = "reversed" // a refund, cancellation or dispute recorded against its purchase
 )
 
 // UnknownOutcome settings.
@@ -145,7 +170,12 @@ type outcome struct {
 	detail    string    // for the DLQ, when err does not say it
 	attempt   int       // outcome_unknown: the attempt that may have paid
 	claimedAt time.Time // and when it was claimed
+	paid      resonanceAnswer
+	money     []string // what the message did to rewards in the ledger (metric names)
 }
+
+// resonanceAnswer is what a payment's 2xx said.
+type resonanceAnswer struct{ reward, tx string }
 
 // batch is the state one invocation shares across its messages.
 type batch struct {
@@ -289,6 +319,9 @@ func (f *Forwarder) mapperFor(provider string) (mapping.Mapper, *mapping.Config)
 }
 
 func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage, env *envelope.Envelope) outcome {
+	if env.Provider == ledger.ReleaseProvider {
+		return f.payHeld(ctx, b, m, env)
+	}
 	mapper, cfg := f.mapperFor(env.Provider)
 	if mapper == nil || cfg == nil {
 		return f.park(ctx, m, env, outcome{reason: "unknown_provider", err: fmt.Errorf("no mapper for %q", env.Provider)})
@@ -301,21 +334,50 @@ func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage,
 		}
 		return f.park(ctx, m, env, outcome{reason: pe.Reason, err: pe})
 	}
-	if len(res.Rewards) == 0 {
+	if len(res.Rewards) == 0 && len(res.Reversals) == 0 {
 		return outcome{status: Skipped, reason: res.Skipped}
 	}
 	total := outcome{status: Duplicate, rewards: len(res.Rewards)}
+	// Reversals first: a refund delivered with its purchase (a body that
+	// carries both) is recorded before the purchase is decided.
+	for _, rv := range res.Reversals {
+		o := f.reverse(ctx, env, rv)
+		total.key, total.money = rv.Key, append(total.money, o.money...)
+		switch o.status {
+		case Parked:
+			return f.park(ctx, m, env, o)
+		case Retry:
+			return o
+		case Reversed:
+			total.status = Reversed
+		case Skipped:
+			if len(res.Rewards) == 0 {
+				total.status, total.reason = Skipped, o.reason
+			}
+		}
+	}
 	for _, r := range res.Rewards {
-		o := f.reward(ctx, b, m, r)
+		var o outcome
+		if f.Ledger != nil {
+			o = f.decide(ctx, b, m, env, r)
+		} else {
+			o = f.reward(ctx, b, m, r)
+		}
 		o.key = r.Key
 		total.key, total.latency, total.http = r.Key, total.latency+o.latency, o.http
+		total.money = append(total.money, o.money...)
 		switch o.status {
-		case Forwarded:
-			if total.status == Duplicate {
-				total.status = Forwarded
+		case Forwarded, Held, Shadowed, Reversed:
+			if rank[o.status] > rank[total.status] {
+				total.status = o.status
 			}
 		case Duplicate:
+		case Skipped:
+			if total.status == Duplicate {
+				total.status, total.reason = Skipped, o.reason
+			}
 		case Parked: // a permanent rejection: park the whole message
+			o.money = total.money
 			return f.park(ctx, m, env, o)
 		case Retry:
 			if receiveCount(m) >= f.maxReceive() {
@@ -327,6 +389,10 @@ func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage,
 	}
 	return total
 }
+
+// rank orders the outcomes of a message's rewards: the message is
+// logged and counted as the highest.
+var rank = map[string]int{Duplicate: 0, Skipped: 1, Reversed: 2, Shadowed: 3, Held: 4, Forwarded: 5}
 
 // rewardKey is the first reward key env maps to, "" if none: for an
 // operator to look up a message that is parked before it is mapped.
@@ -483,10 +549,10 @@ func (f *Forwarder) settle(ctx context.Context, b *batch, m *events.SQSMessage, 
 			// Resonance has paid: the message must not come back. The
 			// claim stays INPROGRESS and, once its lease ends, counts as
 			// an unknown outcome: a later delivery is parked, not paid.
-			return outcome{status: status, http: resp.Status, latency: latency,
+			return outcome{status: status, http: resp.Status, latency: latency, paid: resonanceAnswer{string(resp.Reward), resp.TxHash},
 				err: fmt.Errorf("paid, but COMPLETED not recorded (a later delivery of this reward will be parked as %s): %w", ReasonOutcomeUnknown, err)}
 		}
-		return outcome{status: status, http: resp.Status, latency: latency}
+		return outcome{status: status, http: resp.Status, latency: latency, paid: resonanceAnswer{string(resp.Reward), resp.TxHash}}
 	}
 	// A refusal: any other 4xx, a 409 to a first attempt, or a 2xx that
 	// says "success": false.

@@ -74,7 +74,13 @@ const (
 // statusMetric is the metric an outcome counts under.
 var statusMetric = map[string]string{
 	Forwarded: MetricForwarded, Duplicate: MetricDuplicates, Skipped: MetricSkipped, Parked: MetricParked, Retry: MetricRetried,
+	Held: MetricHeld, Shadowed: MetricShadow, Reversed: MetricReversals,
 }
+
+// moneyMetrics are the metrics of what a message did to rewards in the
+// ledger, counted beside its outcome (outcome.money).
+var moneyMetrics = []string{MetricHeld, MetricReleased, MetricVoided, MetricReduced, MetricRuleSkipped,
+	MetricRefundedAfterPaid, MetricShadow, MetricReversals, MetricLedgerErrors}
 
 // logMetrics writes a batch's metrics as one document per provider (its
 // counts and Resonance's latencies) and one per provider and reason (its
@@ -104,7 +110,14 @@ func (f *Forwarder) logMetrics(ctx context.Context, requestID string, results []
 			providers = append(providers, p)
 		}
 		name := statusMetric[o.status]
-		g.counts[name]++
+		switch o.status {
+		case Held, Shadowed, Reversed: // counted by o.money
+		default:
+			g.counts[name]++
+		}
+		for _, mm := range o.money {
+			g.counts[mm]++
+		}
 		if o.latency > 0 {
 			g.latency = append(g.latency, ms3(o.latency))
 		}
@@ -122,7 +135,7 @@ func (f *Forwarder) logMetrics(ctx context.Context, requestID string, results []
 	for _, p := range providers {
 		g := byProvider[p]
 		var ms []metrics.Metric
-		for _, name := range []string{MetricForwarded, MetricDuplicates, MetricSkipped, MetricParked, MetricRetried} {
+		for _, name := range append([]string{MetricForwarded, MetricDuplicates, MetricSkipped, MetricParked, MetricRetried}, moneyMetrics...) {
 			if n := g.counts[name]; n > 0 {
 				ms = append(ms, metrics.Metric{Name: name, Value: n})
 			}

@@ -573,3 +573,15 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// ReleaseProvider and ReleaseType name the envelope the releaser queues
+// for a held reward whose window has closed; its body is ReleaseBody.
+const (
+	ReleaseProvider = "relay"
+	ReleaseType     = "release"
+)
+
+// ReleaseBody is a release envelope's body.
+type ReleaseBody struct {
+	PK string `json:"pk"`
+}

@@ -1,0 +1,460 @@
+package forward
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+)
+
+// Ledger is the ledger as the forwarder uses it (ledger.DynamoDB).
+type Ledger interface {
+	Get(ctx context.Context, pk string) (*ledger.Entry, error)
+	Decide(ctx context.Context, e ledger.Entry) (*ledger.Entry, error)
+	Settle(ctx context.Context, pk string, s ledger.Settlement, from []string) (*ledger.Entry, error)
+	BeginRelease(ctx context.Context, pk string) (*ledger.Entry, error)
+	Reverse(ctx context.Context, pk string, r mapping.Reversal) (*ledger.Entry, bool, error)
+	Reserve(ctx context.Context, c ledger.Counter, rewardKey string, value json.Number) (bool, error)
+	Unreserve(ctx context.Context, pk, rewardKey string, value json.Number) error
+}
+
+var _ Ledger = (*ledger.DynamoDB)(nil)
+
+// Metrics of the rewards that follow the money (by provider).
+const (
+	MetricHeld              = "Held"              // a purchase held for its window
+	MetricReleased          = "Released"          // a held purchase paid (or, in a dry run, recorded) when its window closed
+	MetricVoided            = "Voided"            // a held purchase reversed in full: never paid
+	MetricReduced           = "Reduced"           // a held purchase partly refunded: paid on less
+	MetricRuleSkipped       = "RuleSkipped"       // a reward a rule stopped
+	MetricRefundedAfterPaid = "RefundedAfterPaid" // a reversal of a purchase already paid: to claw back by hand
+	MetricShadow            = "Shadow"            // a dry run's reward: recorded, not paid
+	MetricReversals         = "Reversals"         // reversals recorded
+	MetricLedgerErrors      = "LedgerErrors"      // a paid reward the ledger could not record
+)
+
+// Reasons.
+const (
+	ReasonVoided          = "voided"            // reversed in full before it was paid
+	ReasonAlreadyDecided  = "already_decided"   // the ledger decided this reward before
+	reasonLedger          = "ledger_unavailable"
+	reasonLedgerKey       = "ledger_key_unavailable"
+	reasonNotDue          = "not_due"
+	reasonSealedUnopened  = "held_event_unreadable"
+	reasonNothingToRelase = "release_of_nothing"
+)
+
+func (f *Forwarder) mode() string {
+	if f.Mode == ledger.ShadowMode {
+		return ledger.ShadowMode
+	}
+	return ledger.Live
+}
+
+// decide is what happens to a reward when the ledger is on: the rules,
+// the reversals that came before it, the caps, then held, recorded as a
+// dry run, or paid at once (reward) and recorded.
+func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, env *envelope.Envelope, r mapping.Reward) outcome {
+	keys, err := f.LedgerKeys.Get(ctx)
+	if err != nil {
+		return outcome{status: Retry, reason: reasonLedgerKey, delay: f.backoff(receiveCount(m)), err: err}
+	}
+	mode := f.mode()
+	e := ledger.Entry{
+		PK: ledger.PK(mode, r.Key), Mode: mode, Provider: env.Provider, EventType: r.Event.EventType,
+		OrderID: metaString(r.Event.Metadata, "order_id"), Currency: metaString(r.Event.Metadata, "currency"),
+		Value: metaAmount(r.Event.Metadata), Customer: keys.Customer(r.Event.UserEmail),
+		Email: mapping.MaskEmail(r.Event.UserEmail), DecidedAt: f.now(),
+	}
+	prev, err := f.Ledger.Get(ctx, e.PK)
+	if err != nil {
+		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err}
+	}
+	if prev != nil && decidedFor(prev.Status) {
+		return decided(prev)
+	}
+	// The rules that need no counter.
+	var counted json.Number
+	if f.Rules != nil {
+		var reason string
+		if reason, counted = f.Rules.Check(e.EventType, r.Event.UserEmail, e.Value); reason != "" {
+			return f.skipByRule(ctx, e, reason)
+		}
+	}
+	e.Counted = counted
+	if e.Value != "" && counted != "" && counted != e.Value {
+		r.Event.Metadata = withValue(r.Event.Metadata, counted)
+	}
+	// Reversals that arrived before the purchase.
+	var money []string
+	if prev != nil && e.Value != "" && prev.Reversed() {
+		before := *prev
+		before.Value, before.Counted = e.Value, e.Counted
+		if !ledger.Positive(before.Net()) {
+			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Voided, Reason: ReasonVoided}, []string{""})
+			if o.status == Retry || o.status == Duplicate {
+				return o
+			}
+			return outcome{status: Skipped, reason: ReasonVoided, money: []string{MetricVoided}}
+		}
+		r.Event.Metadata = withValue(r.Event.Metadata, before.Net())
+		money = append(money, MetricReduced)
+	}
+	// The caps.
+	caps, stop, err := f.reserve(ctx, env, &e)
+	if err != nil {
+		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err}
+	}
+	if stop != "" {
+		return f.skipByRule(ctx, e, stop)
+	}
+	e.Caps = caps
+
+	if f.Hold > 0 && e.EventType == resonance.Purchase {
+		return f.hold(ctx, m, keys, e, r, money)
+	}
+	if mode == ledger.ShadowMode {
+		o := f.record(ctx, e, ledger.Settlement{Status: ledger.Shadow, PaidValue: metaAmount(r.Event.Metadata)}, []string{""})
+		if o.status == Forwarded {
+			o.status, o.money = Shadowed, append(money, MetricShadow)
+		}
+		return o
+	}
+	o := f.reward(ctx, b, m, r)
+	f.lastReceive(m, &o)
+	o.money = append(o.money, money...)
+	f.settleLedger(ctx, &e, metaAmount(r.Event.Metadata), &o, prev)
+	return o
+}
+
+// decidedFor reports whether a record's status ends a new decision on
+// the same reward: it is held, paid, voided, skipped, a dry run's. A
+// parked or unknown one goes on (a replay from the dead-letter queue):
+// the idempotency table then decides whether it may be paid.
+func decidedFor(status string) bool {
+	switch status {
+	case ledger.Held, ledger.Releasing, ledger.Paid, ledger.Voided, ledger.Skipped, ledger.Shadow:
+		return true
+	}
+	return false
+}
+
+// decided is the outcome of a reward the ledger decided on before.
+func decided(e *ledger.Entry) outcome {
+	switch e.Status {
+	case ledger.Skipped, ledger.Voided:
+		return outcome{status: Skipped, reason: e.Reason}
+	case ledger.Held, ledger.Releasing:
+		return outcome{status: Duplicate, reason: "held"}
+	}
+	return outcome{status: Duplicate, reason: ReasonAlreadyDecided}
+}
+
+// record writes a decision with its outcome, if the record has none yet
+// (from): Forwarded when written, else what was decided before.
+func (f *Forwarder) record(ctx context.Context, e ledger.Entry, s ledger.Settlement, from []string) outcome {
+	s.Decision = &e
+	got, err := f.Ledger.Settle(ctx, e.PK, s, from)
+	switch {
+	case errors.Is(err, ledger.ErrNotInState):
+		f.giveBack(ctx, &e)
+		return decided(got)
+	case err != nil:
+		return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}
+	}
+	return outcome{status: Forwarded}
+}
+
+func (f *Forwarder) skipByRule(ctx context.Context, e ledger.Entry, reason string) outcome {
+	o := f.record(ctx, e, ledger.Settlement{Status: ledger.Skipped, Reason: reason}, []string{""})
+	if o.status != Forwarded {
+		return o
+	}
+	return outcome{status: Skipped, reason: reason, money: []string{MetricRuleSkipped}}
+}
+
+// reserve takes a place in each cap that counts the reward; on a cap that
+// is full it gives back the places taken and returns the cap's reason.
+func (f *Forwarder) reserve(ctx context.Context, env *envelope.Envelope, e *ledger.Entry) (held []string, stop string, err error) {
+	if f.Rules == nil {
+		return nil, "", nil
+	}
+	day := f.Day
+	if day <= 0 {
+		day = 24 * time.Hour
+	}
+	// The period is the one the webhook was received in (signed in the
+	// envelope, the same on every retry of it).
+	at := env.ReceivedAt
+	value := e.Counted
+	if value == "" {
+		value = "0"
+	}
+	for _, c := range f.Rules.CapsFor(e.EventType) {
+		period := time.Duration(c.PeriodDays) * day
+		n := at.UnixNano() / int64(period)
+		counter := ledger.Counter{PK: ledger.CounterPK(e.Mode, c.Name, e.Customer, n), MaxRewards: c.MaxRewards, MaxValue: c.MaxValue,
+			Until: time.Unix(0, (n+1)*int64(period))}
+		ok, err := f.Ledger.Reserve(ctx, counter, e.PK, value)
+		if err != nil || !ok {
+			f.giveBack(ctx, &ledger.Entry{PK: e.PK, Caps: held, Counted: e.Counted})
+			if err != nil {
+				return nil, "", err
+			}
+			return nil, c.Reason(), nil
+		}
+		held = append(held, counter.PK)
+	}
+	return held, "", nil
+}
+
+// giveBack frees the cap places of a reward that is not paid in the end.
+func (f *Forwarder) giveBack(ctx context.Context, e *ledger.Entry) {
+	value := e.Counted
+	if value == "" {
+		value = e.Value
+	}
+	for _, pk := range e.Caps {
+		if err := f.Ledger.Unreserve(context.WithoutCancel(ctx), pk, e.PK, value); err != nil {
+			f.log().Warn("cap place not given back; the cap counts one reward too many until its period ends", "reward_key", e.PK, "error", err.Error())
+		}
+	}
+}
+
+// hold records a purchase as held until its window closes, with its event
+// sealed.
+func (f *Forwarder) hold(ctx context.Context, m *events.SQSMessage, keys *ledger.Keys, e ledger.Entry, r mapping.Reward, money []string) outcome {
+	body, err := json.Marshal(r.Event)
+	if err != nil {
+		return outcome{status: Parked, reason: "unencodable_event", err: err}
+	}
+	e.Status, e.DueAt, e.Sealed = ledger.Held, f.now().Add(f.Hold), keys.Seal(e.PK, body)
+	got, err := f.Ledger.Decide(ctx, e)
+	switch {
+	case errors.Is(err, ledger.ErrDecided):
+		return decided(got)
+	case err != nil:
+		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err}
+	}
+	if e.Value != "" && !ledger.Positive(got.Net()) { // reversed in full between our read and this write
+		f.void(ctx, got, []string{ledger.Held})
+		return outcome{status: Skipped, reason: ReasonVoided, money: []string{MetricVoided}}
+	}
+	return outcome{status: Held, money: append(money, MetricHeld)}
+}
+
+// void settles a held (or releasing) reward as voided and frees its caps.
+func (f *Forwarder) void(ctx context.Context, e *ledger.Entry, from []string) bool {
+	reason := e.VoidReason
+	if reason == "" {
+		reason = mapping.ReverseRefund
+	}
+	if _, err := f.Ledger.Settle(ctx, e.PK, ledger.Settlement{Status: ledger.Voided, Reason: ReasonVoided + ":" + reason}, from); err != nil {
+		if !errors.Is(err, ledger.ErrNotInState) {
+			f.log().Warn("void not recorded; the release will void it", "reward_key", e.PK, "error", err.Error())
+		}
+		return false
+	}
+	f.giveBack(ctx, e)
+	return true
+}
+
+// settleLedger records what became of a reward paid at once.
+func (f *Forwarder) settleLedger(ctx context.Context, e *ledger.Entry, value json.Number, o *outcome, prev *ledger.Entry) {
+	var s ledger.Settlement
+	switch {
+	case o.status == Forwarded || o.status == Duplicate && (prev == nil || prev.Status != ledger.Paid):
+		s = ledger.Settlement{Status: ledger.Paid, PaidValue: value, HTTPStatus: o.http, RewardAmount: o.paid.reward, TxHash: o.paid.tx}
+	case o.status == Parked && o.reason == ReasonOutcomeUnknown:
+		s = ledger.Settlement{Status: ledger.Unknown, Reason: o.reason, HTTPStatus: o.http}
+	case o.status == Parked:
+		s = ledger.Settlement{Status: ledger.Parked, Reason: o.reason, HTTPStatus: o.http}
+		f.giveBack(ctx, e)
+	default:
+		return // a retry: nothing is decided yet
+	}
+	s.Decision = e
+	f.writeLedger(ctx, e.PK, s, o)
+}
+
+// writeLedger writes an outcome the money already decided (Resonance paid,
+// or refused): it is tried a few times, then logged and counted, never a
+// reason to return the message (the idempotency table keeps the payment
+// exactly-once; the ledger is its record).
+func (f *Forwarder) writeLedger(ctx context.Context, pk string, s ledger.Settlement, o *outcome) {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for i, wait := 0, 50*time.Millisecond; i < 4; i, wait = i+1, wait*2 {
+		if _, err = f.Ledger.Settle(ctx, pk, s, nil); err == nil {
+			return
+		}
+		time.Sleep(wait)
+	}
+	o.money = append(o.money, MetricLedgerErrors)
+	f.log().Error("ledger: outcome not recorded", "reward_key", pk, "status", s.Status, "error", err.Error())
+}
+
+// reverse records a refund, cancellation or dispute against the purchase
+// it reverses: a held purchase is voided (in full) or will be paid on less
+// (in part); a paid one is counted as refunded after it was paid; one not
+// seen yet gets it when it comes.
+func (f *Forwarder) reverse(ctx context.Context, env *envelope.Envelope, rv mapping.Reversal) outcome {
+	if err := rv.Check(); err != nil {
+		return outcome{status: Parked, reason: mapping.ReasonInvalidPayload, err: err}
+	}
+	if f.Ledger == nil {
+		return outcome{status: Skipped, reason: "no_ledger"}
+	}
+	pk := ledger.PK(f.mode(), rv.Key)
+	e, applied, err := f.Ledger.Reverse(ctx, pk, rv)
+	if err != nil {
+		return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}
+	}
+	if !applied {
+		return outcome{status: Duplicate}
+	}
+	o := outcome{status: Reversed, money: []string{MetricReversals}}
+	switch e.Status {
+	case ledger.Held:
+		if e.Value != "" && !ledger.Positive(e.Net()) {
+			if f.void(ctx, e, []string{ledger.Held}) {
+				o.money = append(o.money, MetricVoided)
+			}
+		} else {
+			o.money = append(o.money, MetricReduced)
+		}
+	case ledger.Paid, ledger.Releasing, ledger.Unknown:
+		o.money = append(o.money, MetricRefundedAfterPaid)
+	}
+	return o
+}
+
+// payHeld pays a held reward whose window has closed (a release envelope
+// from the releaser): voided if it was reversed in full, paid on what is
+// left if in part, through the same claim, call and settle as any reward.
+func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage, env *envelope.Envelope) outcome {
+	if f.Ledger == nil {
+		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: errors.New("a release, but no ledger is configured")}
+	}
+	var rb ledger.ReleaseBody
+	if err := json.Unmarshal(env.Body, &rb); err != nil || rb.PK == "" {
+		return f.park(ctx, m, env, outcome{reason: mapping.ReasonInvalidPayload, err: fmt.Errorf("release body: %v", err)})
+	}
+	e, err := f.Ledger.BeginRelease(ctx, rb.PK)
+	switch {
+	case errors.Is(err, ledger.ErrNotInState):
+		switch {
+		case e.Status == "":
+			return outcome{status: Skipped, reason: reasonNothingToRelase, key: rb.PK}
+		case e.Status == ledger.Held: // not yet due (a release replayed early)
+			return outcome{status: Retry, reason: reasonNotDue, key: rb.PK, delay: min(max(e.DueAt.Sub(f.now()), time.Second), 12*time.Hour)}
+		}
+		o := decided(e)
+		o.key = rb.PK
+		return o
+	case err != nil:
+		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err, key: rb.PK}
+	}
+	key := strings.TrimPrefix(rb.PK, ledger.ShadowPrefix)
+	if e.Value != "" && !ledger.Positive(e.Net()) {
+		f.void(ctx, e, []string{ledger.Releasing})
+		return outcome{status: Skipped, reason: ReasonVoided, key: key, money: []string{MetricVoided}}
+	}
+	keys, err := f.LedgerKeys.Get(ctx)
+	if err != nil {
+		return outcome{status: Retry, reason: reasonLedgerKey, delay: f.backoff(receiveCount(m)), err: err, key: key}
+	}
+	plain, err := keys.Open(rb.PK, e.Sealed)
+	var ev resonance.Event
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(plain))
+		dec.UseNumber()
+		err = dec.Decode(&ev)
+	}
+	if err != nil {
+		return f.park(ctx, m, env, outcome{reason: reasonSealedUnopened, key: key, err: err})
+	}
+	var money []string
+	if e.Value != "" && e.Reversed() {
+		ev.Metadata = withValue(ev.Metadata, e.Net())
+		money = append(money, MetricReduced)
+	}
+	value := metaAmount(ev.Metadata)
+	if e.Mode == ledger.ShadowMode {
+		if _, err := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Shadow, PaidValue: value}, []string{ledger.Releasing}); err != nil && !errors.Is(err, ledger.ErrNotInState) {
+			return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
+		}
+		return outcome{status: Shadowed, key: key, money: append(money, MetricReleased, MetricShadow)}
+	}
+	o := f.reward(ctx, b, m, mapping.Reward{Key: key, Event: ev})
+	f.lastReceive(m, &o)
+	o.key = key
+	o.money = append(o.money, money...)
+	var s ledger.Settlement
+	switch {
+	case o.status == Forwarded || o.status == Duplicate:
+		s = ledger.Settlement{Status: ledger.Paid, PaidValue: value, HTTPStatus: o.http, RewardAmount: o.paid.reward, TxHash: o.paid.tx}
+		o.money = append(o.money, MetricReleased)
+	case o.status == Parked && o.reason == ReasonOutcomeUnknown:
+		s = ledger.Settlement{Status: ledger.Unknown, Reason: o.reason, HTTPStatus: o.http}
+	case o.status == Parked:
+		s = ledger.Settlement{Status: ledger.Parked, Reason: o.reason, HTTPStatus: o.http}
+		f.giveBack(ctx, e)
+	default:
+		return o
+	}
+	f.writeLedger(ctx, rb.PK, s, &o)
+	if o.status == Parked {
+		return f.park(ctx, m, env, o)
+	}
+	return o
+}
+
+// lastReceive turns a retry on the message's last receive into what the
+// forwarder does with it: parked as resonance_unavailable.
+func (f *Forwarder) lastReceive(m *events.SQSMessage, o *outcome) {
+	if o.status == Retry && receiveCount(m) >= f.maxReceive() {
+		o.status, o.reason = Parked, "resonance_unavailable: "+o.reason
+	}
+}
+
+func metaString(meta map[string]any, name string) string {
+	switch v := meta[name].(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	}
+	return ""
+}
+
+// metaAmount is a reward's order_value, when it is an amount.
+func metaAmount(meta map[string]any) json.Number {
+	v, ok := mapping.Decimal(metaString(meta, "order_value"))
+	if !ok {
+		return ""
+	}
+	return v
+}
+
+// withValue is meta with order_value set (a copy: the mapper's map is not
+// changed).
+func withValue(meta map[string]any, v json.Number) map[string]any {
+	out := maps.Clone(meta)
+	if out == nil {
+		out = map[string]any{}
+	}
+	out["order_value"] = v
+	return out
+}
