@@ -46,8 +46,8 @@ const (
 
 // Reasons.
 const (
-	ReasonVoided          = "voided"            // reversed in full before it was paid
-	ReasonAlreadyDecided  = "already_decided"   // the ledger decided this reward before
+	ReasonVoided          = "voided"          // reversed in full before it was paid
+	ReasonAlreadyDecided  = "already_decided" // the ledger decided this reward before
 	reasonLedger          = "ledger_unavailable"
 	reasonLedgerKey       = "ledger_key_unavailable"
 	reasonNotDue          = "not_due"
