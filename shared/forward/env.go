@@ -5,18 +5,22 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/metrics"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/queue"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/rules"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/runtime"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/secrets"
 )
@@ -42,6 +46,13 @@ import (
 //	BACKOFF_BASE, BACKOFF_MAX  retry backoff (default 10s doubling up to 15m)
 //	METRICS                "off" leaves the metrics out of the log lines
 //	METRICS_NAMESPACE      CloudWatch namespace (default ResonanceRelay)
+//	LEDGER_TABLE           the ledger table: with it, rewards follow the money
+//	LEDGER_KEY_ID          Secrets Manager id of the ledger key (with LEDGER_TABLE)
+//	LEDGER_RETENTION_DAYS  how long ledger records are kept (default 400)
+//	REWARD_HOLD_DAYS       pending window of purchase rewards (default 0: pay at once)
+//	REWARD_RULES           JSON reward rules (rules.Parse)
+//	DELIVERY_MODE          live (default) or shadow: a dry run, nothing paid
+//	DAY_LENGTH             how long a day is for holds and caps (default 24h; tests compress it)
 func FromEnv() (*Forwarder, error) {
 	table, e1 := runtime.Env("IDEMPOTENCY_TABLE")
 	eventsURL, e2 := runtime.Env("EVENTS_QUEUE_URL")
@@ -91,7 +102,12 @@ func FromEnv() (*Forwarder, error) {
 	sqsClient := sqs.NewFromConfig(aws)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = conc
+	money, err := moneyFromEnv(aws, ttl)
+	if err != nil {
+		return nil, err
+	}
 	return &Forwarder{
+		Ledger: money.Ledger, LedgerKeys: money.LedgerKeys, Hold: money.Hold, Rules: money.Rules, Day: money.Day, Mode: money.Mode,
 		Mappers: mappers,
 		BrandID: brand,
 		Configs: cfgs,
@@ -119,4 +135,52 @@ func FromEnv() (*Forwarder, error) {
 		Log:             log,
 		Metrics:         metrics.FromEnv(),
 	}, nil
+}
+
+// moneyFromEnv reads the ledger's settings: without LEDGER_TABLE there is
+// no ledger, and a hold, rules or a dry run asked for without one is a
+// configuration error rather than a setting silently ignored.
+func moneyFromEnv(cfg awssdk.Config, ttl time.Duration) (*Forwarder, error) {
+	f := &Forwarder{}
+	hold, e1 := 0, error(nil)
+	if v := os.Getenv("REWARD_HOLD_DAYS"); v != "" {
+		if hold, e1 = strconv.Atoi(v); e1 != nil {
+			e1 = fmt.Errorf("forward: REWARD_HOLD_DAYS %q is not a whole number of days", v)
+		}
+	}
+	day, e2 := runtime.Duration("DAY_LENGTH", 24*time.Hour)
+	days, e3 := runtime.Int("LEDGER_RETENTION_DAYS", int(ledger.DefaultRetention/(24*time.Hour)))
+	r, e4 := rules.Parse(os.Getenv("REWARD_RULES"))
+	var e5 error
+	switch mode := os.Getenv("DELIVERY_MODE"); mode {
+	case "", ledger.Live:
+		f.Mode = ledger.Live
+	case ledger.ShadowMode:
+		f.Mode = ledger.ShadowMode
+	default:
+		e5 = fmt.Errorf("forward: DELIVERY_MODE is %q: live or shadow", mode)
+	}
+	var e6 error
+	if hold < 0 || hold > 365 || day <= 0 {
+		e6 = fmt.Errorf("forward: REWARD_HOLD_DAYS %d (0 to 365) or DAY_LENGTH %s", hold, day)
+	}
+	if err := errors.Join(e1, e2, e3, e4, e5, e6); err != nil {
+		return nil, err
+	}
+	table := os.Getenv("LEDGER_TABLE")
+	if table == "" {
+		if hold > 0 || !r.Empty() || f.Mode == ledger.ShadowMode {
+			return nil, errors.New("forward: REWARD_HOLD_DAYS, REWARD_RULES and DELIVERY_MODE=shadow need the ledger (LEDGER_TABLE)")
+		}
+		return f, nil
+	}
+	keyID, err := runtime.Env("LEDGER_KEY_ID")
+	if err != nil {
+		return nil, err
+	}
+	f.Ledger = &ledger.DynamoDB{Client: dynamodb.NewFromConfig(cfg), Table: table, Retention: time.Duration(days) * 24 * time.Hour}
+	f.LedgerKeys = &secrets.Cache[*ledger.Keys]{Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(cfg)},
+		ID: keyID, TTL: ttl, Parse: ledger.ParseKeys}
+	f.Hold, f.Day, f.Rules = time.Duration(hold)*day, day, r
+	return f, nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awstest"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/sqspoll"
@@ -123,7 +124,10 @@ type harness struct {
 // newHarness starts moto with the stack's queues (visibility 2 s, redrive
 // after maxRecv receives), table and Resonance secret, an httptest Resonance,
 // and a Forwarder built by FromEnv as the Lambda builds it.
-func newHarness(t *testing.T, maxRecv int) *harness {
+func newHarness(t *testing.T, maxRecv int) *harness { return newHarnessEnv(t, maxRecv, nil) }
+
+// newHarnessEnv is newHarness with more of the forwarder's environment.
+func newHarnessEnv(t *testing.T, maxRecv int, env func(h *harness) map[string]string) *harness {
 	t.Helper()
 	h := &harness{moto: awstest.StartMoto(t), stub: &stub{}, maxRecv: maxRecv, funcLimit: 6 * time.Second}
 	h.moto.Env(t)
@@ -144,6 +148,11 @@ func newHarness(t *testing.T, maxRecv int) *harness {
 	} {
 		t.Setenv(k, v)
 	}
+	if env != nil {
+		for k, v := range env(h) {
+			t.Setenv(k, v)
+		}
+	}
 	f, err := FromEnv()
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +160,9 @@ func newHarness(t *testing.T, maxRecv int) *harness {
 	// moto's conditional writes are not atomic; DynamoDB's are.
 	d := f.Store.(*idempotency.DynamoDB)
 	d.Client = &motoserver.AtomicDynamoDB{Client: d.Client.(*dynamodb.Client)}
+	if l, ok := f.Ledger.(*ledger.DynamoDB); ok {
+		l.Client = &motoserver.AtomicDynamoDB{Client: l.Client.(*dynamodb.Client)}
+	}
 	h.vis = &recordingVisibility{next: f.Visibility}
 	f.Visibility = h.vis
 	h.f = f

@@ -95,7 +95,7 @@ type Entry struct {
 	Customer  string      // keyed hash of the email
 	Email     string      // masked
 	DecidedAt time.Time
-	DueAt     time.Time // held: when it is paid
+	DueAt     time.Time // held: when its window closes (hold_until)
 	Sealed    []byte    // held: the event, sealed (Keys.Seal)
 	Caps      []string  // the cap counters it holds a place in
 	// Reversals.
@@ -276,7 +276,8 @@ func (d *DynamoDB) decision(u *update, e *Entry) {
 	u.put("decided_at", num(at.UnixMilli()))
 	if e.Status == Held {
 		u.put("due_part", str(duePart))
-		u.put("due_at", num(e.DueAt.UnixMilli()))
+		u.put("due_at", num(e.DueAt.UnixMilli()))     // when the releaser next queues it (Lease moves it)
+		u.put("hold_until", num(e.DueAt.UnixMilli())) // when its window closes (never moves)
 		if len(e.Sealed) > 0 {
 			u.put("sealed", &types.AttributeValueMemberB{Value: e.Sealed})
 		}
@@ -360,7 +361,7 @@ func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []s
 	u.putStr("tx_hash", s.TxHash)
 	u.put("settled_at", num(d.now().UnixMilli()))
 	if s.Status != Held && s.Status != Releasing {
-		u.drop("due_part", "due_at", "sealed")
+		u.drop("due_part", "due_at", "sealed") // hold_until stays: when its window closed
 	}
 	cond := ""
 	if from != nil {
@@ -378,8 +379,8 @@ func (d *DynamoDB) BeginRelease(ctx context.Context, pk string) (*Entry, error) 
 	u := newUpdate()
 	u.put("status", str(Releasing))
 	u.vals[":now"] = num(d.now().UnixMilli())
-	u.names["#due_at"] = "due_at"
-	cond := "(" + u.statusIn([]string{Held, Releasing, Parked}) + ") AND #due_at <= :now"
+	u.names["#hold_until"] = "hold_until"
+	cond := "(" + u.statusIn([]string{Held, Releasing, Parked}) + ") AND #hold_until <= :now"
 	return d.conditional(ctx, pk, u, cond, ErrNotInState)
 }
 
@@ -471,8 +472,7 @@ func (d *DynamoDB) Due(ctx context.Context, now time.Time, limit int) ([]Due, er
 			return out, fmt.Errorf("ledger: due rewards: %w", err)
 		}
 		for _, it := range q.Items {
-			e := decode(sOf(it, "pk"), it)
-			out = append(out, Due{PK: e.PK, DueAt: e.DueAt})
+			out = append(out, Due{PK: sOf(it, "pk"), DueAt: msOf(it, "due_at")})
 		}
 		if len(q.LastEvaluatedKey) == 0 {
 			break
@@ -544,7 +544,7 @@ func decode(pk string, item map[string]types.AttributeValue) *Entry {
 	e.Provider, e.OrderID, e.EventType, e.Currency = sOf(item, "provider"), sOf(item, "order_id"), sOf(item, "event_type"), sOf(item, "currency")
 	e.Value, e.Counted = nOf(item, "value"), nOf(item, "counted")
 	e.Customer, e.Email = sOf(item, "customer"), sOf(item, "email")
-	e.DecidedAt, e.DueAt = msOf(item, "decided_at"), msOf(item, "due_at")
+	e.DecidedAt, e.DueAt = msOf(item, "decided_at"), msOf(item, "hold_until")
 	if b, ok := item["sealed"].(*types.AttributeValueMemberB); ok {
 		e.Sealed = b.Value
 	}
