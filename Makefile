@@ -1,7 +1,7 @@
 # Resonance webhook relay. `make help` lists the targets.
 
 FUNCTIONS := ShopifyWebhookFunction StripeWebhookFunction ZupyWebhookFunction LoyaltyNowWebhookFunction CustomWebhookFunction \
-             WooCommerceWebhookFunction SquareWebhookFunction HmacWebhookFunction ForwarderFunction
+             WooCommerceWebhookFunction SquareWebhookFunction HmacWebhookFunction ForwarderFunction ReleaserFunction
 # Logical id -> package under functions/ (TestMakefile checks both lists
 # against the provider specs).
 pkg_ShopifyWebhookFunction    := shopify
@@ -13,6 +13,7 @@ pkg_WooCommerceWebhookFunction := woocommerce
 pkg_SquareWebhookFunction     := square
 pkg_HmacWebhookFunction       := hmac
 pkg_ForwarderFunction         := forwarder
+pkg_ReleaserFunction          := releaser
 
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c

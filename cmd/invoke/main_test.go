@@ -62,6 +62,12 @@ func TestEverySampleUnderTheRuntimeAPI(t *testing.T) {
 			if inv.Error != nil {
 				t.Fatalf("%s: function error %s\n%s", name, inv.Error, inv.Logs)
 			}
+			if f.Every > 0 { // a scheduled function answers nothing
+				if string(inv.Response) != "null" {
+					t.Errorf("%s: answer %s", name, inv.Response)
+				}
+				continue
+			}
 			var resp struct {
 				StatusCode        int               `json:"statusCode"`
 				BatchItemFailures []json.RawMessage `json:"batchItemFailures"`

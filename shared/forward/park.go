@@ -137,7 +137,9 @@ func (f *Forwarder) logMetrics(ctx context.Context, requestID string, results []
 		var ms []metrics.Metric
 		for _, name := range append([]string{MetricForwarded, MetricDuplicates, MetricSkipped, MetricParked, MetricRetried}, moneyMetrics...) {
 			if n := g.counts[name]; n > 0 {
-				ms = append(ms, metrics.Metric{Name: name, Value: n})
+				// Alarmed on over all providers: published without one too.
+				total := name == MetricLedgerErrors || name == MetricRefundedAfterPaid
+				ms = append(ms, metrics.Metric{Name: name, Value: n, Total: total})
 			}
 		}
 		// At most MaxValues latencies a document: a longer batch (not

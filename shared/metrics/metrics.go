@@ -39,6 +39,9 @@ type Metric struct {
 	Unit   string // "" leaves it out (CloudWatch's None), saving bytes on counts
 	// ByReason also publishes it by (provider, reason).
 	ByReason bool
+	// Total also publishes it with no dimension, for an alarm on the sum
+	// over providers (CloudWatch alarms cannot search dimensions).
+	Total bool
 }
 
 // Emitter writes metric lines. The zero value publishes to
@@ -79,7 +82,7 @@ func (e Emitter) ReasonAttrs(ms ...Metric) []slog.Attr {
 	}
 	out := values(ms)
 	b := e.header()
-	b = directive(b, e.namespace(), `[["provider","reason"]]`, ms, false)
+	b = directive(b, e.namespace(), `[["provider","reason"]]`, ms, nil)
 	return append(out, slog.Any("_aws", json.RawMessage(append(b, "]}"...))))
 }
 
@@ -118,20 +121,29 @@ func (e Emitter) header() []byte {
 func (e Emitter) meta(hasReason bool, ms []Metric) []byte {
 	ns := e.namespace()
 	b := e.header()
-	b = directive(b, ns, `[["provider"]]`, ms, false)
+	b = directive(b, ns, `[["provider"]]`, ms, nil)
 	if hasReason {
 		for _, m := range ms {
 			if m.ByReason {
 				b = append(b, ',')
-				b = directive(b, ns, `[["provider","reason"]]`, ms, true)
+				b = directive(b, ns, `[["provider","reason"]]`, ms, func(m Metric) bool { return m.ByReason })
 				break
 			}
+		}
+	}
+	for _, m := range ms {
+		if m.Total {
+			b = append(b, ',')
+			b = directive(b, ns, `[[]]`, ms, func(m Metric) bool { return m.Total })
+			break
 		}
 	}
 	return append(b, "]}"...)
 }
 
-func directive(b []byte, ns, dims string, ms []Metric, byReason bool) []byte {
+// directive is one CloudWatchMetrics entry: ms (those keep accepts, all
+// when nil) by the dimension sets dims.
+func directive(b []byte, ns, dims string, ms []Metric, keep func(Metric) bool) []byte {
 	b = append(b, `{"Namespace":`...)
 	b = strconv.AppendQuote(b, ns)
 	b = append(b, `,"Dimensions":`...)
@@ -139,7 +151,7 @@ func directive(b []byte, ns, dims string, ms []Metric, byReason bool) []byte {
 	b = append(b, `,"Metrics":[`...)
 	first := true
 	for _, m := range ms {
-		if byReason && !m.ByReason {
+		if keep != nil && !keep(m) {
 			continue
 		}
 		if !first {

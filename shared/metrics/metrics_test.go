@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -132,5 +133,20 @@ func TestValuesAndReasonAttrs(t *testing.T) {
 	}
 	if _, err := Extract([]byte(`{"provider":"p","L":[],"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["provider"]],"Metrics":[{"Name":"L"}]}]}}`)); err == nil {
 		t.Error("an empty array of values accepted")
+	}
+}
+
+func TestTotalIsPublishedWithoutDimensions(t *testing.T) {
+	e := Emitter{Namespace: "NS", Now: func() time.Time { return time.UnixMilli(1) }}
+	attrs := e.Attrs(false, Metric{Name: "A", Value: 1}, Metric{Name: "B", Value: 2, Total: true})
+	var got string
+	for _, a := range attrs {
+		if a.Key == "_aws" {
+			got = string(a.Value.Any().(json.RawMessage))
+		}
+	}
+	want := `{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"NS","Dimensions":[["provider"]],"Metrics":[{"Name":"A"},{"Name":"B"}]},{"Namespace":"NS","Dimensions":[[]],"Metrics":[{"Name":"B"}]}]}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }

@@ -163,8 +163,8 @@ func TestEachIngestFunctionReadsOnlyItsOwnSecret(t *testing.T) {
 		ingest[s.FunctionID] = s.Name
 	}
 	fns := tpl.IDs("AWS::Serverless::Function")
-	if len(fns) != len(providers.Names())+1 {
-		t.Fatalf("functions %v: want the five ingest functions and the forwarder; teach this test the new one", fns)
+	if len(fns) != len(providers.Names())+2 {
+		t.Fatalf("functions %v: want the ingest functions, the forwarder and the releaser; teach this test the new one", fns)
 	}
 	for _, fn := range fns {
 		t.Run(fn, func(t *testing.T) {
@@ -188,8 +188,10 @@ func TestEachIngestFunctionReadsOnlyItsOwnSecret(t *testing.T) {
 				if got := secretOf(tpl, vars["WEBHOOK_SECRET_ID"]); got != samples.Spec(p).SecretID {
 					t.Errorf("%s: WEBHOOK_SECRET_ID names %s, want %s", fn, got, samples.Spec(p).SecretID)
 				}
-			} else if fn != "ForwarderFunction" {
-				t.Fatalf("%s: neither an ingest function nor the forwarder", fn)
+			} else if fn != "ForwarderFunction" && fn != "ReleaserFunction" {
+				t.Fatalf("%s: neither an ingest function nor the forwarder nor the releaser", fn)
+			} else if fn == "ReleaserFunction" && (readable["ResonanceSecret"] || named["ResonanceSecret"] || readable["LedgerKey"]) {
+				t.Errorf("the releaser can reach the Resonance credentials or the ledger key: it only queues releases")
 			}
 			for what, set := range map[string]map[string]bool{"policies": readable, "environment": named} {
 				var got []string

@@ -12,8 +12,10 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/forward"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ingest"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/providers"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/release"
 )
 
 // HTTPHandler is an API Gateway HTTP API function.
@@ -21,6 +23,9 @@ type HTTPHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.A
 
 // QueueHandler is an SQS-triggered function with partial batch responses.
 type QueueHandler func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+
+// ScheduleHandler is a function an EventBridge schedule invokes.
+type ScheduleHandler func(context.Context) error
 
 // build calls, for a logical id, what that function's main calls, with the
 // function's environment from the template. Which package a function runs
@@ -33,6 +38,16 @@ func build(f Function) (any, error) {
 			if err == nil {
 				atomicOnMoto(fw)
 				out = QueueHandler(fw.Handle)
+			}
+			return err
+		}
+		if f.ID == "ReleaserFunction" {
+			r, err := release.FromEnv()
+			if err == nil {
+				if d, ok := r.Ledger.(*ledger.DynamoDB); ok {
+					atomicClient(&d.Client)
+				}
+				out = ScheduleHandler(r.Handle)
 			}
 			return err
 		}
@@ -56,6 +71,18 @@ func atomicOnMoto(fw *forward.Forwarder) {
 	if d, ok := fw.Store.(*idempotency.DynamoDB); ok {
 		if c, ok := d.Client.(*dynamodb.Client); ok {
 			d.Client = &motoserver.AtomicDynamoDB{Client: c}
+		}
+	}
+	if d, ok := fw.Ledger.(*ledger.DynamoDB); ok {
+		atomicClient(&d.Client)
+	}
+}
+
+// atomicClient wraps a ledger's DynamoDB client in motoserver.AtomicDynamoDB.
+func atomicClient[C any](client *C) {
+	if c, ok := any(*client).(*dynamodb.Client); ok {
+		if w, ok := any(&motoserver.AtomicDynamoDB{Client: c}).(C); ok {
+			*client = w
 		}
 	}
 }

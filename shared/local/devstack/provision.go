@@ -183,6 +183,16 @@ func provisionTables(ctx context.Context, cfg aws.Config, t *Template, r *Resolv
 				AttributeName: aws.String(str(k["AttributeName"])), KeyType: ddbtypes.KeyType(str(k["KeyType"])),
 			})
 		}
+		for _, g := range list(p["GlobalSecondaryIndexes"]) {
+			gsi := ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(str(g["IndexName"])), Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeKeysOnly}}
+			for _, k := range list(g["KeySchema"]) {
+				gsi.KeySchema = append(gsi.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(str(k["AttributeName"])), KeyType: ddbtypes.KeyType(str(k["KeyType"]))})
+			}
+			if pr, ok := g["Projection"].(map[string]any); ok {
+				gsi.Projection.ProjectionType = ddbtypes.ProjectionType(str(pr["ProjectionType"]))
+			}
+			in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, gsi)
+		}
 		if _, err := db.CreateTable(ctx, in); err != nil {
 			var exists *ddbtypes.ResourceInUseException
 			if !asErr(err, &exists) {

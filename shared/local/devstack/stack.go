@@ -44,6 +44,10 @@ type Stack struct {
 	Functions []Function
 	Front     *Front
 	Pollers   []*PollerSet
+	Schedules []*Schedule // functions invoked on a schedule (the releaser)
+	// TimeScale divides the schedules' periods (the end-to-end test
+	// compresses time: a minute of the releaser's is a second at 60).
+	TimeScale int
 	Sandbox   *Sandbox // nil when ResonanceURL was given
 	sandbox   *httptest.Server
 	prefix    string
@@ -155,6 +159,10 @@ func (s *Stack) build(extra map[string]string) error {
 			for _, r := range f.Routes {
 				s.Front.Routes[r.Method+" "+r.Path] = h
 			}
+		case ScheduleHandler:
+			if f.Every > 0 {
+				s.Schedules = append(s.Schedules, &Schedule{Function: f, Every: f.Every, Handler: h})
+			}
 		case QueueHandler:
 			if f.Queue == nil {
 				continue
@@ -169,9 +177,40 @@ func (s *Stack) build(extra map[string]string) error {
 	return nil
 }
 
-// RunPollers feeds the queues to their functions until ctx ends.
+// Schedule is a function invoked on a schedule. Locally its period is
+// Every divided by the stack's TimeScale.
+type Schedule struct {
+	Function Function
+	Every    time.Duration
+	Handler  ScheduleHandler
+}
+
+// RunPollers feeds the queues to their functions, and invokes the
+// scheduled ones, until ctx ends.
 func (s *Stack) RunPollers(ctx context.Context, log *slog.Logger) {
 	var wg sync.WaitGroup
+	for _, sc := range s.Schedules {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			every := sc.Every
+			if s.TimeScale > 1 {
+				every = max(every/time.Duration(s.TimeScale), 100*time.Millisecond)
+			}
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := sc.Handler(ctx); err != nil && ctx.Err() == nil && log != nil {
+						log.Warn("schedule", "function", sc.Function.ID, "error", err.Error())
+					}
+				}
+			}
+		}()
+	}
 	for _, ps := range s.Pollers {
 		for range ps.Workers {
 			wg.Add(1)

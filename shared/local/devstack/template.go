@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -278,6 +279,8 @@ type Function struct {
 	Env     map[string]string
 	Routes  []Route
 	Queue   *QueueTrigger
+	// Every is the period of a Schedule event (rate(...)); 0 when none.
+	Every time.Duration
 }
 
 // Route is an HttpApi event.
@@ -323,6 +326,12 @@ func (t *Template) Functions(r *Resolver) ([]Function, error) {
 			switch em["Type"] {
 			case "HttpApi":
 				f.Routes = append(f.Routes, Route{Method: fmt.Sprint(props["Method"]), Path: fmt.Sprint(props["Path"])})
+			case "Schedule":
+				d, err := parseRate(fmt.Sprint(props["Schedule"]))
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", id, err)
+				}
+				f.Every = d
 			case "SQS":
 				q := &QueueTrigger{BatchSize: 10}
 				if ga, ok := props["Queue"].(map[string]any); ok {
@@ -349,4 +358,20 @@ func (t *Template) Functions(r *Resolver) ([]Function, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// parseRate reads a schedule expression rate(N unit).
+func parseRate(expr string) (time.Duration, error) {
+	inner, ok := strings.CutPrefix(expr, "rate(")
+	inner, ok2 := strings.CutSuffix(inner, ")")
+	f := strings.Fields(inner)
+	if !ok || !ok2 || len(f) != 2 {
+		return 0, fmt.Errorf("devstack: schedule %q is not rate(N unit)", expr)
+	}
+	n, err := strconv.Atoi(f[0])
+	unit := map[string]time.Duration{"minute": time.Minute, "minutes": time.Minute, "hour": time.Hour, "hours": time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour}[f[1]]
+	if err != nil || n < 1 || unit == 0 {
+		return 0, fmt.Errorf("devstack: schedule %q is not rate(N unit)", expr)
+	}
+	return time.Duration(n) * unit, nil
 }

@@ -17,6 +17,8 @@ var published = []string{
 	ingest.MetricRejected, ingest.MetricUnavailable,
 	forward.MetricForwarded, forward.MetricDuplicates, forward.MetricSkipped, forward.MetricParked,
 	forward.MetricRetried, forward.MetricResonanceLatency,
+	forward.MetricHeld, forward.MetricReleased, forward.MetricVoided, forward.MetricReduced, forward.MetricRuleSkipped,
+	forward.MetricRefundedAfterPaid, forward.MetricShadow, forward.MetricReversals, forward.MetricLedgerErrors,
 }
 
 // TestDashboard: the dashboard's body, resolved as CloudFormation would,
