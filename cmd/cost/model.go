@@ -15,6 +15,8 @@ type Prices struct {
 	LambdaGBs      float64 // per GB-second, arm64
 	SQSRequests    float64 // per million (64 KB chunks)
 	DynamoWrites   float64 // per million write request units, on demand, Standard table class
+	DynamoReads    float64 // per million read request units (a strongly consistent read of up to 4 KB is one)
+	DynamoReadsIA  float64 // the same, Standard-IA
 	DynamoGBMonth  float64 // storage, Standard
 	DynamoWritesIA float64 // the same, Standard-Infrequent Access table class
 	DynamoGBIA     float64 // storage, Standard-IA
@@ -36,6 +38,8 @@ var Published = Prices{
 	LambdaGBs:      0.0000133334,
 	SQSRequests:    0.40,
 	DynamoWrites:   0.625,
+	DynamoReads:    0.125,
+	DynamoReadsIA:  0.15625,
 	DynamoGBMonth:  0.25,
 	DynamoWritesIA: 0.78125,
 	DynamoGBIA:     0.10,
@@ -75,6 +79,12 @@ type Inputs struct {
 	TableClass        string  `json:"tableClass"`    // IdempotencyTableClass
 	PITR              bool    `json:"pitr"`          // point-in-time recovery on the table (off in the template)
 	LogRetentionDays  float64 `json:"logRetentionDays"`
+	// The ledger (same table class): a strongly consistent read and a
+	// write per reward paid at once, its records kept LedgerRetentionDays.
+	LedgerRecordBytes   float64 `json:"ledgerRecordBytes"`
+	LedgerRetentionDays float64 `json:"ledgerRetentionDays"`
+	ReleaserRuns        float64 `json:"releaserRuns"` // the releaser's scheduled runs a month (one a minute)
+	ReleaserMs          float64 `json:"releaserMs"`   // one idle run
 	// Fixed monthly: what a deployment pays whatever its volume.
 	Secrets        float64 `json:"secrets"`        // one per provider, Resonance's, the envelope key
 	SecretCalls    float64 `json:"secretCalls"`    // GetSecretValue calls a month (5-minute caches)
@@ -136,11 +146,15 @@ func PerMillion(p Prices, in Inputs, front string, volume float64) []Line {
 		storage += p.DynamoPITR
 	}
 	add("DynamoDB storage (a steady volume's records, kept the retention)", gb*storage)
+	reads := p.DynamoReads
+	if in.TableClass == "STANDARD_INFREQUENT_ACCESS" {
+		reads = p.DynamoReadsIA
+	}
+	ledgerGB := 1e6 * in.LedgerRecordBytes * in.LedgerRetentionDays / 30.44 / 1e9
+	add("Ledger: a read and a write per reward, and its records kept", reads+writes+ledgerGB*storage)
 	logGB := 1e6 * (in.IngestLogBytes + in.ForwarderBytes(volume)) / 1e9
 	add("CloudWatch Logs ingestion and storage", logGB*p.LogsGB+logGB*in.LogRetentionDays/30.44*p.LogsGBMonth)
-	fixed := in.Secrets*p.Secret + in.SecretCalls/1e4*p.SecretCalls + in.IdleReceives/1e6*p.SQSRequests +
-		in.CustomMetrics*p.Metric + in.Alarms*p.Alarm + in.Dashboards*p.Dashboard
-	add("Fixed monthly costs, spread", fixed/(volume/1e6))
+	add("Fixed monthly costs, spread", Fixed(p, in)/(volume/1e6))
 	return lines
 }
 
@@ -156,7 +170,13 @@ func Total(lines []Line) float64 {
 // Fixed is the fixed monthly cost.
 func Fixed(p Prices, in Inputs) float64 {
 	return in.Secrets*p.Secret + in.SecretCalls/1e4*p.SecretCalls + in.IdleReceives/1e6*p.SQSRequests +
-		in.CustomMetrics*p.Metric + in.Alarms*p.Alarm + in.Dashboards*p.Dashboard
+		in.CustomMetrics*p.Metric + in.Alarms*p.Alarm + in.Dashboards*p.Dashboard + Releaser(p, in)
+}
+
+// Releaser is the idle releaser's monthly cost: a run a minute, each a
+// short Lambda invocation and one query of an empty index (half a read).
+func Releaser(p Prices, in Inputs) float64 {
+	return in.ReleaserRuns/1e6*(p.LambdaRequests+1e6*in.ReleaserMs/1000*in.MemoryGB*p.LambdaGBs) + in.ReleaserRuns*0.5/1e6*p.DynamoReads
 }
 
 // Volumes are the monthly volumes of the table.
@@ -195,10 +215,10 @@ func Table(p Prices, in Inputs) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("| Hookdeck, Svix (hosted relays, for comparison) | $3.30-$10, ~$100 | $3.30-$10, ~$100 | $3.30-$10, ~$100 |\n")
-	fmt.Fprintf(&b, "\nFixed monthly costs, included above: %s (%g secrets %s, their API calls %s, idle polling %s, %g custom metrics %s, %g alarm metrics %s, the dashboard %s). AWS's free tiers are not counted: where the account still has them (Lambda's and SQS's first million requests, 25 GB of DynamoDB Standard storage, 10 metrics, 10 alarms, 3 dashboards, 5 GB of logs), the first million or so costs less.\n",
+	fmt.Fprintf(&b, "\nFixed monthly costs, included above: %s (%g secrets %s, their API calls %s, idle polling %s, %g custom metrics %s, %g alarm metrics %s, the dashboard %s, the idle releaser %s). AWS's free tiers are not counted: where the account still has them (Lambda's and SQS's first million requests, 25 GB of DynamoDB Standard storage, 10 metrics, 10 alarms, 3 dashboards, 5 GB of logs), the first million or so costs less.\n",
 		money(Fixed(p, in)), in.Secrets, money(in.Secrets*p.Secret), money(in.SecretCalls/1e4*p.SecretCalls),
 		money(in.IdleReceives/1e6*p.SQSRequests), in.CustomMetrics, money(in.CustomMetrics*p.Metric),
-		in.Alarms, money(in.Alarms*p.Alarm), money(in.Dashboards*p.Dashboard))
+		in.Alarms, money(in.Alarms*p.Alarm), money(in.Dashboards*p.Dashboard), money(Releaser(p, in)))
 	fmt.Fprintf(&b, "Log bytes, measured (`make cost MEASURE=1`): %.0f per webhook on ingest (%.0f with `Metrics=off`); on the forwarder %.0f per message and %.0f per batch metric document, one per provider in a batch: %.0f, %.0f and %.0f per webhook at the three volumes. An envelope on the queue averages %.0f bytes.\n",
 		in.IngestLogBytes, in.IngestLogBytesNoMetrics, in.ForwarderLineBytes, in.ForwarderDocBytes,
 		in.ForwarderBytes(Volumes[0]), in.ForwarderBytes(Volumes[1]), in.ForwarderBytes(Volumes[2]), in.EnvelopeBytes)
@@ -219,7 +239,7 @@ func goals(p Prices, in Inputs) string {
 		}
 		panic("cost: no line " + name)
 	}
-	writes, storage := item("DynamoDB: claim"), item("DynamoDB storage")
+	writes, storage, ledgerCost := item("DynamoDB: claim"), item("DynamoDB storage"), item("Ledger")
 	sqs, ingest := item("SQS"), item("Ingest Lambda")
 	std := Inputs(in)
 	std.TableClass = "STANDARD"
@@ -244,9 +264,12 @@ func goals(p Prices, in Inputs) string {
 		"is %s before the front, the forwarder, the logs and the fixed costs. Cheaper means trading a promise: a shorter "+
 		"`IdempotencyRetentionDays` cuts the storage in proportion, but Shopify and Zupy deliveries are dated by the body's "+
 		"`created_at`, so an order paid more than the retention less 30 days after it was placed would be parked rather than "+
-		"paid; `Metrics=off` saves the custom metrics (%s a month) and %.0f%% of the log bytes.\n",
+		"paid; `Metrics=off` saves the custom metrics (%s a month) and %.0f%% of the log bytes. The ledger (every reward's record, "+
+		"what makes refunds, holds, rules and `make rewards` possible) adds %s: a read and a write per reward and its records for "+
+		"%g days (`LedgerRetentionDays`).\n",
 		verdict(api, 3), verdict(url, 2), money(writes), money(stdWrites), in.RetentionDays, money(storage), money(stdStorage),
-		money(sqs), money(ingest), money(writes+storage+sqs+ingest), money(in.CustomMetrics*p.Metric), 100*logSaved)
+		money(sqs), money(ingest), money(writes+storage+sqs+ingest), money(in.CustomMetrics*p.Metric), 100*logSaved,
+		money(ledgerCost), in.LedgerRetentionDays)
 }
 
 func money(d float64) string { return fmt.Sprintf("$%.2f", d) }

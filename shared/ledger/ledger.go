@@ -71,8 +71,11 @@ func PK(mode, key string) string {
 	return key
 }
 
-// DefaultRetention is how long a record is kept after its last change.
-const DefaultRetention = 400 * 24 * time.Hour
+// DefaultRetention is how long a record is kept after its last change:
+// longer than a card dispute can come (120 days) and most return windows,
+// at about half the storage of the idempotency table's 400 days. A refund
+// that comes later still voids nothing paid, and is recorded on its own.
+const DefaultRetention = 180 * 24 * time.Hour
 
 // duePart is the partition of the sparse index of held rewards ("due").
 const duePart = "due"
