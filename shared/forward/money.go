@@ -168,7 +168,8 @@ func (f *Forwarder) record(ctx context.Context, e ledger.Entry, s ledger.Settlem
 	got, err := f.Ledger.Settle(ctx, e.PK, s, from)
 	switch {
 	case errors.Is(err, ledger.ErrNotInState):
-		f.giveBack(ctx, &e)
+		// Decided before, by a delivery of the same reward: the cap place
+		// taken is that decision's own (one per reward key), so it stays.
 		return decided(got)
 	case err != nil:
 		return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}

@@ -375,15 +375,17 @@ func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []s
 
 // BeginRelease moves a held reward whose window has closed to releasing,
 // and returns it with its reversals and sealed event. A reward already
-// releasing (an earlier release that did not finish) or parked (a release
-// replayed from the dead-letter queue) is returned too. Anything else, or
+// releasing (an earlier release that did not finish), parked or of
+// unknown outcome (a release replayed from the dead-letter queue, after an
+// operator's make dlq resolve) is returned too: the idempotency table
+// decides whether it may be paid. Anything else, or
 // a reward not yet due, is returned with ErrNotInState.
 func (d *DynamoDB) BeginRelease(ctx context.Context, pk string) (*Entry, error) {
 	u := newUpdate()
 	u.put("status", str(Releasing))
 	u.vals[":now"] = num(d.now().UnixMilli())
 	u.names["#hold_until"] = "hold_until"
-	cond := "(" + u.statusIn([]string{Held, Releasing, Parked}) + ") AND #hold_until <= :now"
+	cond := "(" + u.statusIn([]string{Held, Releasing, Parked, Unknown}) + ") AND #hold_until <= :now"
 	return d.conditional(ctx, pk, u, cond, ErrNotInState)
 }
 
