@@ -84,6 +84,17 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 	if prev != nil && decidedFor(prev.Status) {
 		return decided(prev)
 	}
+	if prev != nil && (prev.Status == ledger.Paid || prev.Status == ledger.Unknown) && mode == ledger.Live && (f.Hold == 0 || e.EventType != resonance.Purchase) {
+		// Paid, or perhaps paid: the idempotency table answers (a
+		// duplicate, or an unknown outcome parked for an operator),
+		// without the rules and caps counting it again (in another
+		// period, a second place).
+		e.Caps = prev.Caps
+		o := f.reward(ctx, b, m, r)
+		f.lastReceive(m, &o)
+		f.settleLedger(ctx, &e, metaAmount(r.Event.Metadata), &o, prev)
+		return o
+	}
 	// The rules that need no counter.
 	var counted json.Number
 	if f.Rules != nil {
@@ -139,12 +150,13 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 }
 
 // decidedFor reports whether a record's status ends a new decision on
-// the same reward: it is held, paid, voided, skipped, a dry run's. A
-// parked or unknown one goes on (a replay from the dead-letter queue):
-// the idempotency table then decides whether it may be paid.
+// the same reward: it is held, voided, skipped, a dry run's. A paid, parked
+// or unknown one goes on to the idempotency table, which alone says
+// whether a reward may be paid (and parks a later delivery of a payment
+// whose completion it lost as outcome_unknown, as without a ledger).
 func decidedFor(status string) bool {
 	switch status {
-	case ledger.Held, ledger.Releasing, ledger.Paid, ledger.Voided, ledger.Skipped, ledger.Shadow:
+	case ledger.Held, ledger.Releasing, ledger.Voided, ledger.Skipped, ledger.Shadow:
 		return true
 	}
 	return false
