@@ -112,10 +112,6 @@ func TestGolden(t *testing.T) {
 			case len(res.Rewards) == 0 && len(res.Reversals) == 0:
 				fmt.Fprintf(&got, "skipped: %s\n", res.Skipped)
 			}
-			for _, r := range res.Reversals {
-				fmt.Fprintf(&got, "reversal: key=%s id=%s reason=%s full=%v amount=%s total=%v currency=%s order=%s\n",
-					r.Key, r.ID, r.Reason, r.Full, r.Amount, r.Total, r.Currency, r.OrderID)
-			}
 			for _, r := range res.Rewards {
 				r.Event.BrandID = testBrand // as the forwarder sends it
 				b, err := r.Event.Body()
@@ -123,6 +119,10 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				fmt.Fprintf(&got, "key: %s\n%s\n", r.Key, b)
+			}
+			for _, r := range res.Reversals {
+				fmt.Fprintf(&got, "reversal: key=%s id=%s reason=%s full=%v amount=%s total=%v currency=%s order=%s\n",
+					r.Key, r.ID, r.Reason, r.Full, r.Amount, r.Total, r.Currency, r.OrderID)
 			}
 			path := filepath.Join("testdata/golden", strings.TrimSuffix(name, ".json")+".golden")
 			if *update {
