@@ -225,7 +225,9 @@ func mapOrder(env *envelope.Envelope, cfg *mapping.Config, kind, store string, b
 }
 
 // purchaseKey is the key an order's purchase is paid under.
-func purchaseKey(store string, b *body) string { return "woocommerce:" + store + ":order:" + string(b.ID) }
+func purchaseKey(store string, b *body) string {
+	return "woocommerce:" + store + ":order:" + string(b.ID)
+}
 
 func mapCustomer(env *envelope.Envelope, cfg *mapping.Config, kind, store string, b *body) (mapping.Result, error) {
 	if err := mapping.CheckAge(env, cfg, "date_created_gmt", gmt(b.DateCreatedGMT)); err != nil {
