@@ -90,8 +90,8 @@ func sampleEnvelopes(t testing.TB) map[string]*envelope.Envelope {
 }
 
 // TestGolden maps every sample in events/ with the default configuration and
-// compares the Resonance requests, key and body, byte for byte with
-// testdata/golden (go test ./shared/forward -run Golden -update rewrites them).
+// compares the Resonance requests, key and body, and the reversals, byte for
+// byte with testdata/golden (go test ./shared/forward -run Golden -update rewrites them).
 func TestGolden(t *testing.T) {
 	cfgs, err := providers.LoadMapping("")
 	if err != nil {
@@ -109,7 +109,7 @@ func TestGolden(t *testing.T) {
 			switch {
 			case err != nil:
 				fmt.Fprintf(&got, "error: %v\n", err)
-			case len(res.Rewards) == 0:
+			case len(res.Rewards) == 0 && len(res.Reversals) == 0:
 				fmt.Fprintf(&got, "skipped: %s\n", res.Skipped)
 			}
 			for _, r := range res.Rewards {
@@ -119,6 +119,10 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				fmt.Fprintf(&got, "key: %s\n%s\n", r.Key, b)
+			}
+			for _, r := range res.Reversals {
+				fmt.Fprintf(&got, "reversal: key=%s id=%s reason=%s full=%v amount=%s total=%v currency=%s order=%s\n",
+					r.Key, r.ID, r.Reason, r.Full, r.Amount, r.Total, r.Currency, r.OrderID)
 			}
 			path := filepath.Join("testdata/golden", strings.TrimSuffix(name, ".json")+".golden")
 			if *update {

@@ -82,7 +82,9 @@ func TestFromEnvFiltersByTheMapping(t *testing.T) {
 		mapping, eventTypes string
 		allowed, refused    []string
 	}{
-		{"", "", []string{"orders/paid", "customers/create"}, []string{"orders/create", "refunds/create"}},
+		// The reversal topics are mapped (to a reversal), so enqueued.
+		{"", "", []string{"orders/paid", "customers/create", "refunds/create", "orders/cancelled"}, []string{"orders/create", "orders/updated"}},
+		{`{"shopify":{"events":{"refunds/create":""}}}`, "", []string{"orders/cancelled"}, []string{"refunds/create"}},
 		{`{"shopify":{"events":{"orders/create":"purchase","orders/paid":""}}}`, "", []string{"orders/create", "customers/create"}, []string{"orders/paid"}},
 		{`{"shopify":{"events":{"orders/create":"purchase"}}}`, "orders/paid", []string{"orders/paid"}, []string{"orders/create", "customers/create"}},
 	} {

@@ -109,7 +109,7 @@ func SignSamples(dir string, when time.Time) (int, error) {
 		return 0, err
 	}
 	n := 0
-	var forwarder []events.SQSMessage
+	var forwarder, batch []events.SQSMessage
 	if err := os.MkdirAll(filepath.Join(dir, "ForwarderFunction"), 0o755); err != nil {
 		return 0, err
 	}
@@ -133,13 +133,16 @@ func SignSamples(dir string, when time.Time) (int, error) {
 					return n, fmt.Errorf("%s: %w", f, err)
 				}
 				forwarder = append(forwarder, msg)
+				if !reverses(msg) {
+					batch = append(batch, msg)
+				}
 				if err := writeJSON(filepath.Join(dir, "ForwarderFunction", name), events.SQSEvent{Records: []events.SQSMessage{msg}}); err != nil {
 					return n, err
 				}
 			}
 		}
 	}
-	if err := writeJSON(filepath.Join(dir, "ForwarderFunction", "batch.json"), events.SQSEvent{Records: batchOf(forwarder)}); err != nil {
+	if err := writeJSON(filepath.Join(dir, "ForwarderFunction", "batch.json"), events.SQSEvent{Records: batchOf(batch)}); err != nil {
 		return n, err
 	}
 	// What someone who can write to the events queue, but is not the relay,
@@ -176,9 +179,30 @@ const MaxBatch = 10
 // batchOf is batch.json's records: the first MaxBatch of msgs, in the
 // specs' order (providers.All: among them both Stripe samples, one payment's checkout
 // session and charge, which share a reward key). Every sample is also in a
-// file of its own.
+// file of its own; the reversal samples (refunds, cancellations, disputes)
+// are only there, so that the batch stays rewards (reverses).
 func batchOf(msgs []events.SQSMessage) []events.SQSMessage {
 	return msgs[:min(MaxBatch, len(msgs))]
+}
+
+// reverses says whether the sample in msg maps to a reversal under the
+// default mapping.
+func reverses(msg events.SQSMessage) bool {
+	env, err := envelope.Decode([]byte(msg.Body))
+	if err != nil {
+		return false
+	}
+	cfgs, err := providers.LoadMapping("")
+	if err != nil {
+		return false
+	}
+	name, _, _ := strings.Cut(env.Provider, ":")
+	m, ok := samples.Mappers()[name]
+	if !ok {
+		return false
+	}
+	res, err := m.Map(env, cfgs[name])
+	return err == nil && len(res.Reversals) > 0
 }
 
 // sqsMessage wraps the envelope the ingest function would queue for ev in

@@ -3,11 +3,14 @@ package custom
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"hash"
 	"strings"
 	"testing"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -34,6 +37,43 @@ func FuzzVerify(f *testing.F) {
 		var pe *webhook.ParseError
 		if _, err := (Provider{}).Parse(r); err != nil && !errors.As(err, &pe) {
 			t.Fatalf("Parse error %T %v is not a ParseError", err, err)
+		}
+	})
+}
+
+// FuzzMap: no body panics the mapper; it fails only with a
+// *mapping.ParkError; a refund is never a reward, and its reversal passes
+// Check and carries custom:<data.purchase_id>, the key a purchase with that
+// id is paid under. Seeds: testdata/fuzz/FuzzMap.
+func FuzzMap(f *testing.F) {
+	f.Add([]byte(`{"id":"order-1001","type":"purchase","customerEmail":"a@b.c","data":{"order_value":42.5}}`))
+	f.Add([]byte(`{"id":"r-1","type":"refund","data":{"purchase_id":"order-1001","amount":"10.00","currency":"EUR"}}`))
+	f.Add([]byte(`{"id":7,"type":"refund","data":{"purchase_id":1001}}`))
+	cfg := Spec.DefaultConfig()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		env := &envelope.Envelope{Version: envelope.Version, Provider: "custom", EventType: "x", DeliveryID: "msg_1", Body: body}
+		res, err := Mapper{}.Map(env, cfg)
+		var pe *mapping.ParkError
+		if err != nil && !errors.As(err, &pe) {
+			t.Fatalf("Map error %T %v is not a ParkError", err, err)
+		}
+		for _, r := range res.Rewards {
+			if r.Event.EventType == TypeRefund || r.Event.EventType == mapping.KindReversal {
+				t.Fatalf("a %s earned a reward: %+v", r.Event.EventType, r)
+			}
+		}
+		if len(res.Reversals) == 0 {
+			return
+		}
+		r := res.Reversals[0]
+		var ev struct {
+			Data struct {
+				PurchaseID mapping.ID `json:"purchase_id"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(body, &ev); err != nil || len(res.Reversals) != 1 || len(res.Rewards) != 0 || r.Check() != nil ||
+			r.Key != "custom:"+string(ev.Data.PurchaseID) || r.Full != (r.Amount == "") {
+			t.Fatalf("reversed %+v (purchase_id %q, %v)", res, ev.Data.PurchaseID, err)
 		}
 	})
 }

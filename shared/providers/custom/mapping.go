@@ -10,7 +10,9 @@ import (
 
 // Mapper forwards a custom event as it was sent: type, customerEmail and
 // data become eventType, userEmail and metadata, keyed on the sender's id.
-// Config.Events, when it has entries, renames or (with "") drops types.
+// Config.Events, when it has entries, renames or (with "") drops types. A
+// type that is (or is renamed to) "refund" or mapping.KindReversal is a
+// reversal of an earlier purchase, never sent to Resonance (reversal.go).
 type Mapper struct{}
 
 var _ mapping.Mapper = Mapper{}
@@ -39,6 +41,9 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	id := string(ev.ID)
 	if id == "" {
 		id = env.DeliveryID
+	}
+	if kind == TypeRefund || kind == mapping.KindReversal {
+		return mapRefund(cfg, id, ev.Data)
 	}
 	email, err := mapping.Identity("custom", ev.CustomerEmail, string(ev.CustomerID), cfg)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
 
@@ -27,6 +29,41 @@ func FuzzVerify(f *testing.F) {
 		var pe *webhook.ParseError
 		if _, err := (Provider{}).Parse(r); err != nil && !errors.As(err, &pe) {
 			t.Fatalf("Parse error %T %v is not a ParseError", err, err)
+		}
+	})
+}
+
+// FuzzMap: no hook or body panics the mapper; it fails only with a
+// *mapping.ParkError; a transaction.reversed reverses exactly the key its
+// body's transaction would be paid under as transaction.confirmed, and is
+// full only when no amount is found. Seeds: testdata/fuzz/FuzzMap.
+func FuzzMap(f *testing.F) {
+	f.Add("transaction.reversed", []byte(`{"hook":"transaction.reversed","data":{"transactionId":"t-1","email":"a@b.c","amount":"5.00"},"sequence":9}`))
+	f.Add("transaction.reversed", []byte(`{"hook":"transaction.reversed","data":{"transaction":{"id":7}},"sequence":9}`))
+	f.Add("transaction.confirmed", []byte(`{"hook":"transaction.confirmed","data":{"transactionId":"t-1","email":"a@b.c","amount":75.5,"currency":"AUD"},"sequence":1}`))
+	f.Add("member.added", []byte(`{"hook":"member.added","data":{"memberId":"m-1","email":"a@b.c"},"sequence":2}`))
+	cfg := Spec.DefaultConfig()
+	cfg.SyntheticEmail = true
+	f.Fuzz(func(t *testing.T, hook string, body []byte) {
+		mapAs := func(hook string) (mapping.Result, error) {
+			env := &envelope.Envelope{Version: envelope.Version, Provider: "loyaltynow", EventType: hook, DeliveryID: "9", ReceivedAt: time.Now(), Body: body}
+			return Mapper{}.Map(env, cfg)
+		}
+		res, err := mapAs(hook)
+		var pe *mapping.ParkError
+		if err != nil && !errors.As(err, &pe) {
+			t.Fatalf("Map error %T %v is not a ParkError", err, err)
+		}
+		if len(res.Reversals) == 0 {
+			return
+		}
+		r := res.Reversals[0]
+		if hook != "transaction.reversed" || len(res.Reversals) != 1 || len(res.Rewards) != 0 || r.Check() != nil || r.Full != (r.Amount == "") {
+			t.Fatalf("hook %q reversed %+v", hook, res)
+		}
+		paid, err := mapAs("transaction.confirmed")
+		if err == nil && len(paid.Rewards) == 1 && paid.Rewards[0].Key != r.Key {
+			t.Fatalf("reversal keyed %s, its purchase %s", r.Key, paid.Rewards[0].Key)
 		}
 	})
 }

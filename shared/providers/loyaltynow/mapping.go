@@ -9,7 +9,8 @@ import (
 )
 
 // Mapper maps Loyalty Now hooks: transaction.confirmed becomes a purchase,
-// member.added a signup. Loyalty Now does not publish the data schemas, so
+// member.added a signup, transaction.reversed a reversal of the purchase
+// (reversal.go). Loyalty Now does not publish the data schemas, so
 // where each value sits is configuration (Config.Fields: email, customerId,
 // transactionId, amount, currency), with defaults that try the likely places.
 type Mapper struct{}
@@ -25,6 +26,9 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	var doc map[string]any
 	if err := mapping.DecodeBody(env, &doc); err != nil {
 		return mapping.Result{}, err
+	}
+	if kind == mapping.KindReversal {
+		return mapReversal(cfg, doc)
 	}
 	field := func(name string) string { return mapping.Lookup(doc, cfg.Fields[name]) }
 	member, err := mapping.LookupID(doc, cfg.Fields["customerId"])

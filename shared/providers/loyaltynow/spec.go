@@ -15,7 +15,10 @@ var Spec = spec.Spec{
 	Verifier:        spec.Fixed(Provider{}),
 	Mapper:          spec.Static(Mapper{}),
 	Mapping: mapping.Config{
-		Events: map[string]string{"transaction.confirmed": resonance.Purchase, "member.added": resonance.Signup},
+		Events: map[string]string{
+			"transaction.confirmed": resonance.Purchase, "member.added": resonance.Signup,
+			"transaction.reversed": mapping.KindReversal,
+		},
 		Fields: map[string]string{
 			"email":         "data.email|data.member.email|data.memberEmail",
 			"customerId":    "data.memberId|data.member.id|data.member.memberId",

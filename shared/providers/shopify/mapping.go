@@ -9,7 +9,10 @@ import (
 )
 
 // Mapper maps Shopify webhooks: an order (orders/paid) becomes a purchase
-// keyed on its id, a customer (customers/create) a signup keyed on its id.
+// keyed on its id, a customer (customers/create) a signup keyed on its id,
+// and a refund (refunds/create) or a cancelled order (orders/cancelled),
+// under a topic mapped to mapping.KindReversal, a reversal of its order's
+// purchase (reversal.go).
 // Only the signed body decides: Shopify's ids are global, so the keys carry
 // no shop (an unsigned header); the topic (unsigned too) only selects the
 // configured event type and must agree with the body's shape; an order is
@@ -45,20 +48,26 @@ type order struct {
 	Customer        *customer       `json:"customer"`
 	LineItems       json.RawMessage `json:"line_items"`
 	VerifiedEmail   json.RawMessage `json:"verified_email"`
+	CancelledAt     json.RawMessage `json:"cancelled_at"` // orders
+	OrderID         mapping.ID      `json:"order_id"`     // refunds
+	Transactions    json.RawMessage `json:"transactions"` // refunds
 }
 
 // Kinds of body.
 const (
 	kindOrder    = "order"
 	kindCustomer = "customer"
+	kindRefund   = "refund"
 )
 
 // kind says what the signed body is: its admin_graphql_api_id names the
 // object type (gid://shopify/Order/<id>, gid://shopify/Customer/<id>);
 // without one, an order has total_price, financial_status or line_items
-// and a customer verified_email. Anything else (a shop, a refund, a draft
-// order: every webhook of an app is signed with the same secret) is "",
-// never rewarded as an order or a customer.
+// and a customer verified_email. A refund is one only by its
+// admin_graphql_api_id (gid://shopify/Refund/<id>): an order transaction
+// has an order_id, an amount and a kind "refund" too. Anything else (a
+// shop, a draft order: every webhook of an app is signed with the same
+// secret) is "", never rewarded as an order or a customer.
 func (o *order) kind() (string, error) {
 	present := func(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
 	shaped := ""
@@ -77,7 +86,10 @@ func (o *order) kind() (string, error) {
 		named = kindOrder
 	case o.GID == "gid://shopify/Customer/"+string(o.ID):
 		named = kindCustomer
-	case strings.HasPrefix(o.GID, "gid://shopify/Order/"), strings.HasPrefix(o.GID, "gid://shopify/Customer/"):
+	case o.GID == "gid://shopify/Refund/"+string(o.ID):
+		named = kindRefund
+	case strings.HasPrefix(o.GID, "gid://shopify/Order/"), strings.HasPrefix(o.GID, "gid://shopify/Customer/"),
+		strings.HasPrefix(o.GID, "gid://shopify/Refund/"):
 		return "", &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "admin_graphql_api_id names another id than the body's id"}
 	default:
 		return "", nil
@@ -105,9 +117,13 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	family, _, _ := strings.Cut(env.EventType, "/")
 	switch {
 	case body == "":
-		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "the body is neither an order nor a customer, under topic " + clip(env.EventType)}
-	case family == "customers" && body != kindCustomer, family == "orders" && body != kindOrder:
+		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "the body is neither an order, a customer nor a refund, under topic " + clip(env.EventType)}
+	case family == "customers" && body != kindCustomer, family == "orders" && body != kindOrder, family == "refunds" && body != kindRefund:
 		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "a " + body + " body under topic " + clip(env.EventType)}
+	case kind == mapping.KindReversal:
+		return mapReversal(env, cfg, body, &o)
+	case body == kindRefund:
+		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTopicMismatch, Detail: "a refund body under topic " + clip(env.EventType) + ", which is mapped to a reward, not a reversal"}
 	case body == kindCustomer:
 		return mapCustomer(env, cfg, kind, customer{ID: o.ID, Email: o.Email, CreatedAt: o.CreatedAt})
 	}

@@ -16,6 +16,7 @@ var Spec = spec.Spec{
 	Mapper:          spec.Static(Mapper{}),
 	Mapping: mapping.Config{Events: map[string]string{
 		"orders/paid": resonance.Purchase, "customers/create": resonance.Signup,
+		"refunds/create": mapping.KindReversal, "orders/cancelled": mapping.KindReversal,
 	}},
 	Sign: spec.OneHeader("shopify", HeaderHMAC, func(d spec.Delivery, secrets []string) string { return Sign(secrets[0], d.Body) }),
 	Minimal: spec.Delivery{

@@ -36,9 +36,10 @@ func FuzzVerify(f *testing.F) {
 
 // FuzzMap: no body panics the mapper; it fails only with a
 // *mapping.ParkError; a reward is keyed on the body's own kind of object,
-// the one its type names. Seeds: testdata/fuzz/FuzzMap.
+// the one its type names; a reversal comes only from a refund.* event,
+// passes Check, and reverses a payment's key. Seeds: testdata/fuzz/FuzzMap.
 func FuzzMap(f *testing.F) {
-	for _, name := range []string{"payment-updated-completed.json", "customer-created.json", "payment-updated-approved.json"} {
+	for _, name := range []string{"payment-updated-completed.json", "customer-created.json", "payment-updated-approved.json", "refund-updated-completed.json", "refund-created-pending.json"} {
 		f.Add(golden(f, name))
 	}
 	f.Add([]byte(`{"type":"payment.updated","data":{"type":"payment","id":"p","object":{"payment":{"id":"p","status":"COMPLETED","created_at":"2026-03-14T13:41:07Z","amount_money":{"amount":1,"currency":"usd"},"buyer_email_address":"a@b.c"}}}}`))
@@ -53,6 +54,11 @@ func FuzzMap(f *testing.F) {
 		var pe *mapping.ParkError
 		if err != nil && !errors.As(err, &pe) {
 			t.Fatalf("Map error %T %v is not a ParkError", err, err)
+		}
+		for _, r := range res.Reversals {
+			if !strings.HasPrefix(d.EventType, "refund.") || r.Check() != nil || r.Key != "square:payment:"+r.OrderID || len(res.Rewards) != 0 {
+				t.Fatalf("event %q reversed %+v", d.EventType, res)
+			}
 		}
 		for _, r := range res.Rewards {
 			family, _, _ := strings.Cut(d.EventType, ".")

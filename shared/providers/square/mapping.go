@@ -12,12 +12,15 @@ import (
 // DefaultEvents are Square's event types that earn a reward out of the box
 // (Spec.Mapping).
 func DefaultEvents() map[string]string {
-	return map[string]string{"payment.updated": resonance.Purchase, "customer.created": resonance.Signup}
+	return map[string]string{"payment.updated": resonance.Purchase, "customer.created": resonance.Signup,
+		"refund.created": mapping.KindReversal, "refund.updated": mapping.KindReversal}
 }
 
 // Mapper maps Square events: a completed payment (payment.updated with
 // status COMPLETED) becomes a purchase keyed on the payment's id, a new
-// customer (customer.created) a signup keyed on the customer's id. Square's
+// customer (customer.created) a signup keyed on the customer's id, and a
+// completed refund (refund.created, refund.updated) a reversal of its
+// payment's purchase (reversal.go). Square's
 // ids are global, so the keys carry no merchant. Everything it reads is in
 // the signed body: the event type must agree with the object the body
 // carries (data.type and data.object), the object's id with data.id, and
@@ -67,6 +70,7 @@ type event struct {
 		Object struct {
 			Payment  *payment  `json:"payment"`
 			Customer *customer `json:"customer"`
+			Refund   *refund   `json:"refund"`
 		} `json:"object"`
 	} `json:"data"`
 }
@@ -87,7 +91,12 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTypeMismatch, Detail: "the envelope's event type is not the body's type"}
 	}
 	family, _, _ := strings.Cut(ev.Type, ".")
+	reversal := kind == mapping.KindReversal
 	switch {
+	case family == "refund" && ev.Data.Type == "refund" && ev.Data.Object.Refund != nil && reversal:
+		return mapRefund(env, cfg, string(ev.Data.ID), ev.Data.Object.Refund)
+	case reversal:
+		return mapping.Result{}, &mapping.ParkError{Reason: ReasonTypeMismatch, Detail: "event type " + clip(ev.Type) + " is mapped to a reversal, but only a refund in data can be one (data.type " + clip(ev.Data.Type) + ")"}
 	case family == "payment" && ev.Data.Type == "payment" && ev.Data.Object.Payment != nil:
 		return mapPayment(env, cfg, kind, string(ev.Data.ID), ev.Data.Object.Payment)
 	case family == "customer" && ev.Data.Type == "customer" && ev.Data.Object.Customer != nil:

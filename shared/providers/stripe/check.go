@@ -31,14 +31,26 @@ func stripeFamily(eventType string) string {
 
 // Check refuses a Stripe configuration that rewards events of both
 // families: nothing in the payloads links them, so one payment would earn
-// two rewards.
+// two rewards. A reversal pays nothing, so it belongs to neither; only
+// ReversalTypes can be one.
 func Check(cfg *mapping.Config) error {
 	if cfg == nil {
 		return nil
 	}
+	var wrong []string
+	for typ, kind := range cfg.Events {
+		if kind == mapping.KindReversal && !slices.Contains(ReversalTypes, typ) {
+			wrong = append(wrong, typ)
+		}
+	}
+	if len(wrong) > 0 {
+		slices.Sort(wrong)
+		return fmt.Errorf("stripe: the mapping maps %s to %q: only %s are read as reversals",
+			strings.Join(wrong, ", "), mapping.KindReversal, strings.Join(ReversalTypes, " and "))
+	}
 	byFamily := map[string][]string{}
 	for typ, kind := range cfg.Events {
-		if f := stripeFamily(typ); f != "" && kind != "" {
+		if f := stripeFamily(typ); f != "" && kind != "" && kind != mapping.KindReversal {
 			byFamily[f] = append(byFamily[f], typ)
 		}
 	}

@@ -27,9 +27,12 @@ func TestLoadRefusesStripeDoublePay(t *testing.T) {
 		{"invoice_payment.paid added", `{"stripe":{"events":{"invoice_payment.paid":"purchase"}}}`, []string{"invoice_payment.paid"}},
 		{"invoice with payment intents only", `{"stripe":{"events":{"invoice.paid":"purchase","payment_intent.succeeded":"purchase","charge.succeeded":"","charge.captured":"","checkout.session.completed":"","checkout.session.async_payment_succeeded":""}}}`,
 			[]string{"invoice.paid and payment_intent.succeeded"}},
+		// A reversal pays nothing: the invoice family keeps the default
+		// charge.refunded and charge.dispute.created.
 		{"the invoice family alone", invoiceFamily, nil},
 		{"payment intents beside charges (one key)", `{"stripe":{"events":{"payment_intent.succeeded":"purchase"}}}`, nil},
 		{"an invoice event removed", `{"stripe":{"events":{"invoice.paid":""}}}`, nil},
+		{"a reversal of a type Stripe's mapping does not read as one", `{"stripe":{"events":{"refund.created":"reversal"}}}`, []string{"refund.created", "charge.refunded"}},
 		{"another provider's invoice-like type", `{"custom":{"events":{"invoice.paid":"purchase"}},"zupy":{"events":{"invoice.paid":"purchase"}}}`, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -48,12 +48,15 @@ func FuzzVerify(f *testing.F) {
 // FuzzMap: no body panics the mapper, a failure is always a ParkError, and
 // every reward it makes under the default configuration is keyed as a
 // payment or a customer, with a non-negative decimal amount, and never comes
-// from a checkout session that is not in payment mode. Seeds:
-// testdata/fuzz/FuzzMap.
+// from a checkout session that is not in payment mode; every reversal passes
+// Check, is keyed as a payment, and comes only from charge.refunded or
+// charge.dispute.created. Seeds: testdata/fuzz/FuzzMap.
 func FuzzMap(f *testing.F) {
 	f.Add([]byte(`{"id":"evt_1","type":"charge.succeeded","livemode":true,"data":{"object":{"id":"ch_1","payment_intent":"pi_1","captured":true,"amount":4999,"amount_captured":4999,"currency":"usd","billing_details":{"email":"a@x.io"}}}}`))
 	f.Add([]byte(`{"id":"evt_2","type":"checkout.session.completed","livemode":true,"data":{"object":{"id":"cs_1","mode":"subscription","payment_status":"paid","payment_intent":null,"amount_total":900,"currency":"usd","customer_details":{"email":"a@x.io"}}}}`))
 	f.Add([]byte(`{"id":"evt_3","type":"customer.created","livemode":true,"data":{"object":{"id":"cus_1","email":"a@x.io"}}}`))
+	f.Add([]byte(`{"id":"evt_4","type":"charge.refunded","livemode":true,"data":{"object":{"id":"ch_1","payment_intent":"pi_1","captured":true,"amount":4999,"amount_captured":4999,"amount_refunded":1000,"refunded":false,"currency":"usd"}}}`))
+	f.Add([]byte(`{"id":"evt_5","type":"charge.dispute.created","livemode":true,"data":{"object":{"id":"dp_1","charge":"ch_1","payment_intent":"pi_1","amount":4999,"currency":"usd"}}}`))
 	cfgs, err := mapping.Load(spec.Defaults(&Spec), "")
 	if err != nil {
 		f.Fatal(err)
@@ -68,8 +71,18 @@ func FuzzMap(f *testing.F) {
 			}
 			return
 		}
-		if len(res.Rewards) > 1 {
-			t.Fatalf("%d rewards from one event", len(res.Rewards))
+		if len(res.Rewards) > 1 || len(res.Reversals) > 1 || len(res.Rewards)+len(res.Reversals) > 1 {
+			t.Fatalf("%d rewards and %d reversals from one event", len(res.Rewards), len(res.Reversals))
+		}
+		for _, r := range res.Reversals {
+			var ev struct {
+				Type string `json:"type"`
+			}
+			_ = json.Unmarshal(body, &ev)
+			if err := r.Check(); err != nil || r.Key != "stripe:payment:"+r.OrderID || r.OrderID == "" ||
+				(ev.Type != "charge.refunded" && ev.Type != "charge.dispute.created") {
+				t.Fatalf("%s reversed %+v (Check: %v)", ev.Type, r, err)
+			}
 		}
 		for _, r := range res.Rewards {
 			if strings.HasPrefix(r.Key, "stripe:customer:") {

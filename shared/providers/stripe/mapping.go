@@ -23,7 +23,9 @@ import (
 //   - payment_intent.* events (by override) share that key;
 //   - invoice.* events (by override, instead of all of the above: see
 //     mapping.Load) key on the invoice's payment intent where the payload
-//     names one (API versions before 2025-03-31), else on the invoice.
+//     names one (API versions before 2025-03-31), else on the invoice;
+//   - charge.refunded and charge.dispute.created are reversals of that
+//     key (reversal.go).
 type Mapper struct{}
 
 var _ mapping.Mapper = Mapper{}
@@ -49,6 +51,9 @@ type object struct {
 	AmountReceived  json.Number     `json:"amount_received"`
 	AmountTotal     json.Number     `json:"amount_total"`
 	AmountPaid      json.Number     `json:"amount_paid"`
+	AmountRefunded  json.Number     `json:"amount_refunded"` // charges
+	Refunded        bool            `json:"refunded"`
+	Charge          json.RawMessage `json:"charge"` // disputes: id, or expanded object
 	Currency        string          `json:"currency"`
 	Customer        json.RawMessage `json:"customer"` // id, or expanded object
 	Email           string          `json:"email"`
@@ -92,6 +97,9 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	o := &ev.Data.Object
 	if o.ID == "" {
 		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "event has no data.object.id"}
+	}
+	if kind == mapping.KindReversal {
+		return reversalOf(ev.Type, o)
 	}
 	customerID := idOf(o.Customer)
 	if ev.Type == "customer.created" {

@@ -21,6 +21,8 @@ var Spec = spec.Spec{
 		"checkout.session.completed":               resonance.Purchase,
 		"checkout.session.async_payment_succeeded": resonance.Purchase,
 		"customer.created":                         resonance.Signup,
+		"charge.refunded":                          mapping.KindReversal,
+		"charge.dispute.created":                   mapping.KindReversal,
 	}},
 	Sign:      spec.OneHeader("stripe", HeaderSignature, func(d spec.Delivery, secrets []string) string { return Sign(d.At, d.Body, secrets...) }),
 	Minimal:   spec.Delivery{Body: []byte(`{"id":"evt_1","type":"charge.succeeded","livemode":false}`)},

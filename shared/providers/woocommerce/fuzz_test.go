@@ -2,6 +2,7 @@ package woocommerce
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -41,10 +42,11 @@ func FuzzVerify(f *testing.F) {
 
 // FuzzMap: no body or topic panics the mapper; it fails only with a
 // *mapping.ParkError; a reward's key is of the topic's own kind and the same
-// under every topic of that kind (the topic is not signed). Seeds:
-// testdata/fuzz/FuzzMap.
+// under every topic of that kind (the topic is not signed); reversals pass
+// Check, come only from an order topic, reverse the order's own key, and
+// are the same under every order topic. Seeds: testdata/fuzz/FuzzMap.
 func FuzzMap(f *testing.F) {
-	for _, name := range []string{"order-updated-processing.json", "customer-created.json", "order-created-pending.json"} {
+	for _, name := range []string{"order-updated-processing.json", "customer-created.json", "order-created-pending.json", "order-updated-partially-refunded.json", "order-updated-refunded.json"} {
 		f.Add("order.updated", golden(f, name))
 		f.Add("customer.created", golden(f, name))
 	}
@@ -59,6 +61,21 @@ func FuzzMap(f *testing.F) {
 		var pe *mapping.ParkError
 		if err != nil && !errors.As(err, &pe) {
 			t.Fatalf("Map error %T %v is not a ParkError", err, err)
+		}
+		if len(res.Reversals) > 0 {
+			if !strings.HasPrefix(topic, "order.") {
+				t.Fatalf("topic %q reversed %+v", topic, res.Reversals)
+			}
+			for _, r := range res.Reversals {
+				if r.Check() != nil || !strings.HasSuffix(r.Key, ":order:"+r.OrderID) || (len(res.Rewards) > 0 && res.Rewards[0].Key != r.Key) {
+					t.Fatalf("topic %q reversed %+v beside %+v", topic, r, res.Rewards)
+				}
+			}
+			for _, o := range []string{"order.created", "order.updated"} {
+				if r, err := mapAs(o); err != nil || !reflect.DeepEqual(r.Reversals, res.Reversals) {
+					t.Fatalf("topic %q reversed %+v, topic %q %+v, %v", topic, res.Reversals, o, r, err)
+				}
+			}
 		}
 		if len(res.Rewards) == 0 {
 			return

@@ -20,7 +20,9 @@ func DefaultEvents() map[string]string {
 
 // Mapper maps WooCommerce webhooks (REST API v3 payloads): an order pays
 // once, on the first delivery whose body shows it paid, keyed on the store
-// and the order id; a customer is a signup keyed on the store and its id.
+// and the order id; an order whose body shows it refunded, cancelled after
+// payment, or with refunds reverses that key (reversal.go); a customer is a
+// signup keyed on the store and its id.
 //
 // WooCommerce's ids are per store (WordPress post and user ids), so the
 // keys carry the store. It is read from the signed body: _links.self[0]
@@ -72,7 +74,9 @@ type body struct {
 	LineItems      []struct {
 		Quantity json.Number `json:"quantity"`
 	} `json:"line_items"`
-	Links struct {
+	DateModifiedGMT string      `json:"date_modified_gmt"`
+	Refunds         []refundRef `json:"refunds"`
+	Links           struct {
 		Self []link `json:"self"`
 	} `json:"_links"`
 }
@@ -157,6 +161,16 @@ func paid(b *body) bool {
 }
 
 func mapOrder(env *envelope.Envelope, cfg *mapping.Config, kind, store string, b *body) (mapping.Result, error) {
+	// The body, not the topic, also says what of the order went back
+	// (reversal.go): under a topic mapped to a reversal that is all it
+	// says; under a purchase topic it comes beside the purchase.
+	revs, skip, err := reversals(store, b)
+	if err != nil {
+		return mapping.Result{}, err
+	}
+	if kind == mapping.KindReversal || (!paid(b) && len(revs) > 0) {
+		return reversalsOnly(env, cfg, b, revs, skip)
+	}
 	// The body, not the topic, says whether the order is paid; an order
 	// is updated many times, and every paid state maps to the same key, so
 	// it is paid once, on the first.
@@ -175,7 +189,7 @@ func mapOrder(env *envelope.Envelope, cfg *mapping.Config, kind, store string, b
 		return mapping.Result{}, err
 	}
 	if mapping.Zero(value) { // a free order (a 100% coupon) is no purchase
-		return mapping.Result{Skipped: SkipNothingPaid}, nil
+		return mapping.Result{Skipped: SkipNothingPaid, Reversals: revs}, nil
 	}
 	customerID := string(b.CustomerID)
 	if customerID == "0" { // a guest
@@ -205,7 +219,14 @@ func mapOrder(env *envelope.Envelope, cfg *mapping.Config, kind, store string, b
 	if b.Number != "" && b.Number != string(b.ID) {
 		meta["order_number"] = b.Number
 	}
-	return mapping.One("woocommerce:"+store+":order:"+string(b.ID), cfg, kind, email, meta), nil
+	res := mapping.One(purchaseKey(store, b), cfg, kind, email, meta)
+	res.Reversals = revs
+	return res, nil
+}
+
+// purchaseKey is the key an order's purchase is paid under.
+func purchaseKey(store string, b *body) string {
+	return "woocommerce:" + store + ":order:" + string(b.ID)
 }
 
 func mapCustomer(env *envelope.Envelope, cfg *mapping.Config, kind, store string, b *body) (mapping.Result, error) {

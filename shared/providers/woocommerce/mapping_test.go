@@ -163,8 +163,9 @@ func TestMapAttacks(t *testing.T) {
 		{"self link names another order", "order.updated", edit(t, paidOrder, `v3\/orders\/727"`, `v3\/orders\/728"`), mapping.ReasonInvalidPayload},
 		{"no self link", "order.updated", edit(t, paidOrder, `"self":`, `"other":`), ReasonNoStore},
 		{"two self links", "order.updated", edit(t, paidOrder, `"self":[{`, `"self":[{"href":"https:\/\/other.example\/wp-json\/wc\/v3\/orders\/727"},{`), ReasonNoStore},
-		{"refunded order with date_paid", "order.updated", edit(t, paidOrder, `"status":"processing"`, `"status":"refunded"`), SkipNotPaid},
-		{"cancelled", "order.updated", edit(t, paidOrder, `"status":"processing"`, `"status":"cancelled"`), SkipNotPaid},
+		// Refunded or cancelled after payment: a reversal, never a reward
+		// (TestOrderReversals).
+		{"cancelled unpaid", "order.updated", edit(t, paidOrder, `"status":"processing"`, `"status":"cancelled"`, `"date_paid_gmt":"2026-03-14T13:41:09"`, `"date_paid_gmt":null`), SkipNotPaid},
 		{"on-hold with date_paid", "order.updated", edit(t, paidOrder, `"status":"processing"`, `"status":"on-hold"`), SkipNotPaid},
 		// Cash on delivery: processing at checkout, no date_paid until
 		// completed (found by an outside review: it was paid at checkout).

@@ -3,6 +3,7 @@ package zupy
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
@@ -24,6 +25,9 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 	kind := cfg.Events[env.EventType]
 	if kind == "" {
 		return mapping.Result{Skipped: "event_not_mapped"}, nil
+	}
+	if kind == mapping.KindReversal { // never a Resonance event "reversal"
+		return mapping.Result{}, &mapping.ParkError{Reason: mapping.ReasonInvalidPayload, Detail: "Zupy publishes no refund or reversal event; " + clipEvent(env.EventType) + " cannot be mapped to one"}
 	}
 	var b struct {
 		Event     string `json:"event"`
@@ -101,4 +105,12 @@ func (Mapper) Map(env *envelope.Envelope, cfg *mapping.Config) (mapping.Result, 
 		meta["platform"] = b.Transaction.Platform
 	}
 	return mapping.One("zupy:transaction:"+tx, cfg, kind, email, meta), nil
+}
+
+// clipEvent bounds an event name quoted in a park detail.
+func clipEvent(s string) string {
+	if len(s) > 64 {
+		return strings.ToValidUTF8(s[:64], "") + "..."
+	}
+	return s
 }

@@ -48,3 +48,18 @@ func TestMapChecksEventAndAge(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackNoReversal: Zupy publishes no refund event, so an event type
+// mapped to a reversal by override (a merchant's mistake) is parked, never
+// sent to Resonance as a reward event "reversal" under the purchase's key.
+func TestAttackNoReversal(t *testing.T) {
+	cfg := Spec.DefaultConfig()
+	cfg.Events["points.earned"] = mapping.KindReversal
+	body := `{"event":"points.earned","timestamp":"2025-08-26T15:30:00Z","customer":{"member_id":"m1","email":"eva@example.com"},"transaction":{"transaction_id":"t1","order_value":189.9}}`
+	env := &envelope.Envelope{Version: 1, Provider: "zupy", EventType: "points.earned", DeliveryID: "d", ReceivedAt: time.Date(2025, 8, 26, 15, 31, 0, 0, time.UTC), Body: []byte(body)}
+	res, err := Mapper{}.Map(env, cfg)
+	var pe *mapping.ParkError
+	if !errors.As(err, &pe) || len(res.Rewards)+len(res.Reversals) != 0 {
+		t.Fatalf("Map = %+v, %v; want parked", res, err)
+	}
+}
