@@ -357,6 +357,12 @@ func (f *Forwarder) forward(ctx context.Context, b *batch, m *events.SQSMessage,
 		}
 	}
 	for _, r := range res.Rewards {
+		if r.Event.EventType == mapping.KindReversal || r.Event.EventType == "" {
+			// A mapper's slip (a source mapping an event type to
+			// "reversal" as if it were a reward): never sent to Resonance.
+			return f.park(ctx, m, env, outcome{reason: mapping.ReasonInvalidPayload, key: r.Key,
+				err: fmt.Errorf("a reward of event type %q", r.Event.EventType)})
+		}
 		var o outcome
 		if f.Ledger != nil {
 			o = f.decide(ctx, b, m, env, r)

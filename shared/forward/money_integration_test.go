@@ -35,6 +35,8 @@ func (shop) Map(env *envelope.Envelope, _ *mapping.Config) (mapping.Result, erro
 		return mapping.One(key, nil, resonance.Purchase, b.Email, map[string]any{"order_id": b.Order, "order_value": json.Number(b.Value), "currency": "USD"}), nil
 	case "refund":
 		return mapping.Reverse(mapping.Reversal{Key: key, ID: b.ID, Reason: mapping.ReverseRefund, Amount: json.Number(b.Amount), Currency: "USD", OrderID: b.Order}), nil
+	case "slip": // a mapper's slip: a reversal type returned as a reward
+		return mapping.One(key, nil, mapping.KindReversal, b.Email, nil), nil
 	case "cancel":
 		return mapping.Reverse(mapping.Reversal{Key: key, ID: "cancel:" + b.Order, Reason: mapping.ReverseCancellation, Full: true, OrderID: b.Order}), nil
 	}
@@ -277,5 +279,21 @@ func TestIntegrationShadowThenLive(t *testing.T) {
 	paid := mh.stub.paid()
 	if paid["shop:order:S1"] != 1 || paid["shop:order:S2"] != 0 || len(paid) != 1 {
 		t.Fatalf("paid %v: want S1 once and nothing else", paid)
+	}
+}
+
+// TestIntegrationReversalIsNeverARewardEvent: a reward of event type
+// "reversal" (a source that maps a refund type as if it paid) is parked,
+// never sent to Resonance.
+func TestIntegrationReversalIsNeverARewardEvent(t *testing.T) {
+	mh := newMoneyHarness(t, "0")
+	mh.enqueue(t, shopEnv(t, `{"kind":"slip","order":"X","email":"x@example.com"}`))
+	mh.drain(t, 30*time.Second)
+	if n := mh.stub.count(); n != 0 {
+		t.Fatalf("%d calls to Resonance", n)
+	}
+	parked := mh.parked(t)
+	if len(parked) != 1 || attr(parked[0], "reason") != mapping.ReasonInvalidPayload {
+		t.Fatalf("parked %d, reason %q", len(parked), attr(parked[0], "reason"))
 	}
 }

@@ -921,7 +921,7 @@ func TestE2E(t *testing.T) {
 	defer stack.Close()
 	// Faster backoff than production's for a bounded test; everything else
 	// is the template's.
-	fast := map[string]string{"BACKOFF_BASE": "1s", "BACKOFF_MAX": "3s", "RESONANCE_TIMEOUT": "1s", "AWS_LAMBDA_LOG_LEVEL": "ERROR"}
+	fast := map[string]string{"BACKOFF_BASE": "1s", "BACKOFF_MAX": "3s", "RESONANCE_TIMEOUT": "1s", "AWS_LAMBDA_LOG_LEVEL": "WARN"}
 	if err := stack.build(fast); err != nil {
 		t.Fatal(err)
 	}
