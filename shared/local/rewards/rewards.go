@@ -355,18 +355,18 @@ type CustomerReport struct {
 
 // Totals add up records.
 type Totals struct {
-	Count    int   `json:"count"`
-	Value    Money `json:"value"`    // the orders' values
-	PaidOn   Money `json:"paid_on"`  // what rewards were (or, in a dry run, would have been) paid on
-	Refunded Money `json:"refunded"` // what went back on the purchases
-	Reversed int   `json:"reversed"` // records with something returned
-	Reward   Money `json:"reward"`   // Resonance's reward amounts (currency "": Resonance's unit)
-	Unparsed int   `json:"unparsed"` // reward amounts that are not numbers (not in Reward)
-	Pending  Money `json:"pending"`  // held: the value each will be paid on (net of refunds)
+	Count    int         `json:"count"`
+	Value    Money       `json:"value"`    // the orders' values
+	PaidOn   Money       `json:"paid_on"`  // what rewards were (or, in a dry run, would have been) paid on
+	Refunded Money       `json:"refunded"` // what went back on the purchases
+	Reversed int         `json:"reversed"` // records with something returned
+	Reward   json.Number `json:"reward"`   // Resonance's reward amounts (in its own unit)
+	Unparsed int         `json:"unparsed"` // reward amounts that are not numbers (not in Reward)
+	Pending  Money       `json:"pending"`  // held: the value each will be paid on (net of refunds)
 }
 
 func newTotals() Totals {
-	return Totals{Value: Money{}, PaidOn: Money{}, Refunded: Money{}, Reward: Money{}, Pending: Money{}}
+	return Totals{Value: Money{}, PaidOn: Money{}, Refunded: Money{}, Reward: "0", Pending: Money{}}
 }
 
 func (t *Totals) add(r *Record) {
@@ -384,7 +384,7 @@ func (t *Totals) add(r *Record) {
 	}
 	switch {
 	case r.rewardDecimal != "":
-		t.Reward.add("", r.rewardDecimal)
+		t.Reward = ledger.Add(t.Reward, r.rewardDecimal)
 	case r.RewardAmount != "":
 		t.Unparsed++
 	}
@@ -577,7 +577,7 @@ func (r *Reader) Refunded(ctx context.Context) (*RefundedReport, error) {
 		rep.Totals.add(rec)
 	}
 	sort.SliceStable(rep.Customers, func(i, j int) bool {
-		a, b := rep.Customers[i].Totals.Reward[""], rep.Customers[j].Totals.Reward[""]
+		a, b := rep.Customers[i].Totals.Reward, rep.Customers[j].Totals.Reward
 		if c := ledger.Cmp(a, b); c != 0 {
 			return c > 0
 		}

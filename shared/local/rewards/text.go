@@ -161,11 +161,11 @@ func writeCustomer(w io.Writer, r *CustomerReport) error {
 	if len(r.Records) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DECIDED\tMODE\tSTATUS\tREASON\tPROVIDER\tORDER\tVALUE\tPAID ON\tREFUNDED\tHOLD UNTIL\tSETTLED")
+		fmt.Fprintln(tw, "DECIDED\tMODE\tSTATUS\tREASON\tPROVIDER\tEVENT\tORDER\tVALUE\tPAID ON\tREFUNDED\tHOLD UNTIL\tSETTLED")
 		for i := range r.Records {
 			rec := &r.Records[i]
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ts(rec.DecidedAt), rec.Mode, status(rec), or(rec.Reason, "-"),
-				or(rec.Provider, "-"), or(rec.OrderID, "-"), amount(rec.Value, rec.Currency), amount(rec.PaidValue, rec.Currency),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ts(rec.DecidedAt), rec.Mode, status(rec), or(rec.Reason, "-"),
+				or(rec.Provider, "-"), or(rec.EventType, "-"), or(rec.OrderID, "-"), amount(rec.Value, rec.Currency), amount(rec.PaidValue, rec.Currency),
 				amount(rec.Refunded, rec.Currency), ts(rec.HoldUntil), ts(rec.SettledAt))
 		}
 		if err := tw.Flush(); err != nil {
@@ -249,9 +249,9 @@ func writeRefunded(w io.Writer, r *RefundedReport) error {
 					ts(rec.SettledAt), amount(rec.PaidValue, rec.Currency), amount(rec.Refunded, rec.Currency), or(rec.RewardAmount, "-"),
 					why(rec), or(rec.TxHash, "-"))
 			}
-			fmt.Fprintf(tw, "  customer total\t%s\t\t\t%s\t%s\t%s\t\t\n", plural(c.Totals.Count, "reward", "rewards"), c.Totals.PaidOn, c.Totals.Refunded, rewardTotal(c.Totals))
+			fmt.Fprintf(tw, "  customer total\t%s\t\t\t%s\t%s\t%s\n", plural(c.Totals.Count, "reward", "rewards"), c.Totals.PaidOn, c.Totals.Refunded, rewardTotal(c.Totals))
 		}
-		fmt.Fprintf(tw, "TOTAL\t%s\t\t\t%s\t%s\t%s\t\t\n", plural(r.Totals.Count, "reward", "rewards"), r.Totals.PaidOn, r.Totals.Refunded, rewardTotal(r.Totals))
+		fmt.Fprintf(tw, "TOTAL\t%s\t\t\t%s\t%s\t%s\n", plural(r.Totals.Count, "reward", "rewards"), r.Totals.PaidOn, r.Totals.Refunded, rewardTotal(r.Totals))
 		if err := tw.Flush(); err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func writeRefunded(w io.Writer, r *RefundedReport) error {
 }
 
 func rewardTotal(t Totals) string {
-	s := t.Reward.String()
+	s := string(t.Reward)
 	if t.Unparsed > 0 {
 		s += fmt.Sprintf(" (+%d not a number)", t.Unparsed)
 	}
