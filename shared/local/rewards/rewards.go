@@ -32,7 +32,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
-	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 )
 
 // Client is the part of the DynamoDB client the tool uses: reads only.
@@ -182,7 +181,7 @@ func decimal(s string) json.Number {
 
 // Mask masks every email address in s: any run of characters without a
 // space or a separator (: | , ; quotes, brackets) that holds an "@" is
-// masked as mapping.MaskEmail does ("ana@example.com" -> "a***@example.com").
+// masked ("ana@example.com" -> "a***@example.com", as the ledger masks).
 // It is stricter than a pattern for well-formed addresses on purpose: it
 // also masks "ana@localhost" and anything else an email field may hold.
 func Mask(s string) string {
@@ -213,13 +212,20 @@ func Mask(s string) string {
 	return b.String()
 }
 
-// maskWord masks one word holding an "@" (a masked address stays as it
-// is: "a***@example.com" masks to itself).
+// maskWord masks one word holding an "@" as mapping.MaskEmail does, the
+// domain kept and the local part cut to its first character; a masked
+// word stays as it is, and a local part that starts with "*" or a
+// multi-byte character is dropped whole (never half a character).
 func maskWord(w string) string {
-	if w[0] >= 0x80 { // MaskEmail keeps the first byte: never half a rune
-		return "***" + w[strings.LastIndexByte(w, '@'):]
+	at := strings.LastIndexByte(w, '@')
+	local, domain := w[:at], w[at:]
+	switch {
+	case local == "" || local[0] == '*' || local[0] >= 0x80:
+		return "***" + domain
+	case len(local) == 4 && strings.HasSuffix(local, "***"):
+		return w
 	}
-	return mapping.MaskEmail(w)
+	return local[:1] + "***" + domain
 }
 
 // projection names the attributes the tool reads: never a held reward's

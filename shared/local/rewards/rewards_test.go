@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -221,6 +222,27 @@ func TestCommands(t *testing.T) {
 	}
 }
 
+// FuzzMask: whatever the ledger holds, no local part of an address
+// survives Mask (each is cut to at most one character and "***"), and
+// valid UTF-8 stays valid.
+func FuzzMask(f *testing.F) {
+	for _, s := range []string{"acme:customer:ana@example.com", "a***@example.com", "éva@x", "@@", "x|y@z w@", "\"q@\"@d"} {
+		f.Add(s)
+	}
+	masked := regexp.MustCompile(`^(\*\*\*|[^*\x80-\xff]\*\*\*)$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		out := rewards.Mask(s)
+		if utf8.ValidString(s) && !utf8.ValidString(out) {
+			t.Fatalf("Mask(%q) = %q: not UTF-8", s, out)
+		}
+		for _, w := range strings.FieldsFunc(out, func(c rune) bool { return c <= ' ' || strings.ContainsRune(":|,;\"'<>()[]{}", c) }) {
+			if at := strings.LastIndexByte(w, '@'); at >= 0 && !masked.MatchString(w[:at]) {
+				t.Fatalf("Mask(%q) = %q: %q is not masked", s, out, w)
+			}
+		}
+	})
+}
+
 func TestMask(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"shopify:order:1001", "shopify:order:1001"},
@@ -228,7 +250,10 @@ func TestMask(t *testing.T) {
 		{"shadow|ana@localhost", "shadow|a***@localhost"},
 		{"a***@example.com", "a***@example.com"},
 		{`{"to":"ana.b+x@ex.co"} and bob@x`, `{"to":"a***@ex.co"} and b***@x`},
-		{"@example.com", "***"},
+		{"@example.com", "***@example.com"},
+		{"***@example.com", "***@example.com"},
+		{"a@b@example.com", "a***@example.com"},
+		{"ana@", "a***@"},
 		{"éva@example.com", "***@example.com"},
 		{"no email here", "no email here"},
 	} {
