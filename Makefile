@@ -36,7 +36,7 @@ export PATH := $(PATH):$(PIP_BINS):$(HOME)/.local/bin:$(shell $(GO) env GOPATH 2
 TOOL  = $(GO) build -o .aws-sam/tools/$(1) ./cmd/$(1) && exec .aws-sam/tools/$(1)
 SETUP = @$(call TOOL,setup)
 
-.PHONY: help setup tools build test test-go lint fuzz bench events clean dev send invoke e2e coldstart cost bench-table dlq deploy $(addprefix build-,$(FUNCTIONS))
+.PHONY: help setup tools build test test-go lint fuzz bench events clean dev send invoke e2e coldstart cost bench-table dlq rewards deploy $(addprefix build-,$(FUNCTIONS))
 
 help:
 	@echo "make dev     the whole pipeline on 127.0.0.1:\$$PORT (3000) with moto and a local Resonance sandbox (V=1: JSON logs too)"
@@ -52,6 +52,7 @@ help:
 	@echo "make events  freshly signed copies of the samples under .aws-sam/events/ (for sam local invoke -e)"
 	@echo "make cost    the cost per million webhooks at 1, 10 and 100 million a month, into README.md (MEASURE=1: log bytes measured again)"
 	@echo "make dlq ARGS=\"-stack NAME list\"   review, show, replay, redrive or delete dead letters (-local for make dev's)"
+	@echo "make rewards ARGS=\"-stack NAME held\"   read the ledger: order ID, customer EMAIL, held, refunded, summary FROM TO (-local, -json)"
 	@echo "make deploy  check the SAM CLI, AWS credentials and region, then sam build and sam deploy"
 
 # sam build calls build-<LogicalId> with ARTIFACTS_DIR set.
@@ -161,6 +162,11 @@ invoke:
 # -local for the stack make dev runs). See README, Operations.
 dlq:
 	@$(call TOOL,dlq) $(ARGS)
+
+# The ledger, read only: make rewards ARGS="-stack my-relay summary
+# 2026-11-01 2026-11-07" (or -local). See README, Operations.
+rewards:
+	@$(call TOOL,rewards) $(ARGS)
 
 # Checks what sam deploy needs before anything is created, then builds and
 # deploys (guided the first time; samconfig.toml remembers the answers).
