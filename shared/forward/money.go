@@ -72,7 +72,7 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 	}
 	mode := f.mode()
 	e := ledger.Entry{
-		PK: ledger.PK(mode, r.Key), Mode: mode, Provider: env.Provider, EventType: r.Event.EventType,
+		PK: ledger.PK(mode, keys.Redact(r.Key)), Mode: mode, Provider: env.Provider, EventType: r.Event.EventType,
 		OrderID: metaString(r.Event.Metadata, "order_id"), Currency: metaString(r.Event.Metadata, "currency"),
 		Value: metaAmount(r.Event.Metadata), Customer: keys.Customer(r.Event.UserEmail),
 		Email: mapping.MaskEmail(r.Event.UserEmail), DecidedAt: f.now(),
@@ -248,7 +248,7 @@ func (f *Forwarder) giveBack(ctx context.Context, e *ledger.Entry) {
 // hold records a purchase as held until its window closes, with its event
 // sealed.
 func (f *Forwarder) hold(ctx context.Context, m *events.SQSMessage, keys *ledger.Keys, e ledger.Entry, r mapping.Reward, money []string) outcome {
-	body, err := json.Marshal(r.Event)
+	body, err := json.Marshal(heldReward{Key: r.Key, Event: r.Event})
 	if err != nil {
 		return outcome{status: Parked, reason: "unencodable_event", err: err}
 	}
@@ -329,7 +329,11 @@ func (f *Forwarder) reverse(ctx context.Context, env *envelope.Envelope, rv mapp
 	if f.Ledger == nil {
 		return outcome{status: Skipped, reason: "no_ledger"}
 	}
-	pk := ledger.PK(f.mode(), rv.Key)
+	keys, err := f.LedgerKeys.Get(ctx)
+	if err != nil {
+		return outcome{status: Retry, reason: reasonLedgerKey, delay: time.Second, err: err}
+	}
+	pk := ledger.PK(f.mode(), keys.Redact(rv.Key))
 	e, applied, err := f.Ledger.Reverse(ctx, pk, rv)
 	if err != nil {
 		return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}
@@ -379,7 +383,7 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 	case err != nil:
 		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err, key: rb.PK}
 	}
-	key := strings.TrimPrefix(rb.PK, ledger.ShadowPrefix)
+	key := strings.TrimPrefix(rb.PK, ledger.ShadowPrefix) // for the logs; the sealed reward has the key itself
 	if e.Value != "" && !ledger.Positive(e.Net()) {
 		f.void(ctx, e, []string{ledger.Releasing})
 		return outcome{status: Skipped, reason: ReasonVoided, key: key, money: []string{MetricVoided}}
@@ -389,15 +393,18 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		return outcome{status: Retry, reason: reasonLedgerKey, delay: f.backoff(receiveCount(m)), err: err, key: key}
 	}
 	plain, err := keys.Open(rb.PK, e.Sealed)
-	var ev resonance.Event
+	var held heldReward
 	if err == nil {
 		dec := json.NewDecoder(bytes.NewReader(plain))
 		dec.UseNumber()
-		err = dec.Decode(&ev)
+		if err = dec.Decode(&held); err == nil && held.Key == "" {
+			err = errors.New("sealed reward has no key")
+		}
 	}
 	if err != nil {
 		return f.park(ctx, m, env, outcome{reason: reasonSealedUnopened, key: key, err: err})
 	}
+	key, ev := held.Key, held.Event
 	var money []string
 	if e.Value != "" && e.Reversed() {
 		ev.Metadata = withValue(ev.Metadata, e.Net())
@@ -440,6 +447,13 @@ func (f *Forwarder) lastReceive(m *events.SQSMessage, o *outcome) {
 	if o.status == Retry && receiveCount(m) >= f.maxReceive() {
 		o.status, o.reason = Parked, "resonance_unavailable: "+o.reason
 	}
+}
+
+// heldReward is what a held reward's record seals: the reward key (which
+// the record's own key may carry redacted) and the event to send.
+type heldReward struct {
+	Key   string          `json:"key"`
+	Event resonance.Event `json:"event"`
 }
 
 func metaString(meta map[string]any, name string) string {

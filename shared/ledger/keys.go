@@ -81,3 +81,21 @@ func (k *Keys) Open(pk string, sealed []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Redact is a reward key fit to be a ledger record's key: any part of it
+// (between colons) that holds an email address, as the generic source's
+// signup key does for a customer without an id, is replaced by the
+// customer's keyed hash, so that no plain email is kept at rest. Keys
+// without one are unchanged.
+func (k *Keys) Redact(rewardKey string) string {
+	if !strings.Contains(rewardKey, "@") {
+		return rewardKey
+	}
+	parts := strings.Split(rewardKey, ":")
+	for i, p := range parts {
+		if strings.Contains(p, "@") {
+			parts[i] = "email-" + k.Customer(p)
+		}
+	}
+	return strings.Join(parts, ":")
+}

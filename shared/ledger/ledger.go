@@ -422,6 +422,16 @@ func (d *DynamoDB) Reverse(ctx context.Context, pk string, r mapping.Reversal) (
 		names["#order"], vals[":order"] = "order_id", str(r.OrderID)
 		set = append(set, "#order = if_not_exists(#order, :order)")
 	}
+	if r.Currency != "" {
+		names["#currency"], vals[":currency"] = "currency", str(r.Currency)
+		set = append(set, "#currency = if_not_exists(#currency, :currency)")
+	}
+	mode := Live
+	if strings.HasPrefix(pk, ShadowPrefix) {
+		mode = ShadowMode
+	}
+	names["#mode"], vals[":mode"] = "mode", str(mode)
+	set = append(set, "#mode = if_not_exists(#mode, :mode)")
 	var cond string
 	if r.Total {
 		// A running total: the largest seen counts, never a sum of totals.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -246,6 +247,15 @@ func TestKeys(t *testing.T) {
 	} {
 		if _, err := tc.keys.Open(tc.pk, tc.b); !errors.Is(err, ledger.ErrSealed) {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for key, want := range map[string]string{
+		"shopify:order:1":                     "shopify:order:1",
+		"hmac:acme:customer:Jon@Example.com":  "hmac:acme:customer:email-" + k.Customer("jon@example.com"),
+		"hmac:acme:customer:jon@example.com ": "hmac:acme:customer:email-" + k.Customer("jon@example.com"),
+	} {
+		if got := k.Redact(key); got != want || strings.Contains(got, "@") {
+			t.Errorf("Redact(%q) = %q, want %q", key, got, want)
 		}
 	}
 	if _, err := ledger.ParseKeys("short"); err == nil {

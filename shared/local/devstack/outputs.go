@@ -25,6 +25,8 @@ type Outputs struct {
 	DeadLetterQueueURL string               `json:"DeadLetterQueueUrl"`
 	IdempotencyTable   string               `json:"IdempotencyTableName"`
 	EnvelopeKeyArn     string               `json:"EnvelopeKeyArn"`
+	LedgerTable        string               `json:"LedgerTableName"`
+	LedgerKeyArn       string               `json:"LedgerKeyArn"`
 	ResonanceURL       string               `json:"ResonanceUrl"`
 	Prefix             string               `json:"Prefix"`  // of the resources' names
 	Pid                int                  `json:"Pid"`     // of the make dev process
@@ -34,7 +36,8 @@ type Outputs struct {
 // Outputs returns the stack's outputs.
 func (s *Stack) Outputs() Outputs {
 	return Outputs{Endpoints: s.Endpoints, EventsQueueURL: s.Resolver.Refs["EventsQueue"],
-		DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"], IdempotencyTable: s.Resolver.Refs["IdempotencyTable"], EnvelopeKeyArn: s.Resolver.Refs["EnvelopeKey"], ResonanceURL: s.Resolver.Params["ResonanceApiUrl"], Prefix: s.prefix, Pid: os.Getpid()}
+		DeadLetterQueueURL: s.Resolver.Refs["DeadLetterQueue"], IdempotencyTable: s.Resolver.Refs["IdempotencyTable"], EnvelopeKeyArn: s.Resolver.Refs["EnvelopeKey"],
+		LedgerTable: s.Resolver.Refs["LedgerTable"], LedgerKeyArn: s.Resolver.Refs["LedgerKey"], ResonanceURL: s.Resolver.Params["ResonanceApiUrl"], Prefix: s.prefix, Pid: os.Getpid()}
 }
 
 // Running reads the outputs of the make dev stack that is running, if one
