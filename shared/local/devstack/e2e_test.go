@@ -52,6 +52,7 @@ type faultyResonance struct {
 	unknown  map[string]bool // keys given an answer that leaves the outcome unknown
 	calls    atomic.Int64
 	rng      *rand.Rand
+	calm     atomic.Bool // the money phase: no faults but the rejections for good
 }
 
 func rejectsForGood(key string) bool {
@@ -79,6 +80,7 @@ func (s *faultyResonance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(400)
 		_, _ = io.WriteString(w, `{"success":false,"error":"event type not configured"}`)
 		return
+	case s.calm.Load():
 	case roll < 7: // busy: did not act
 		s.mu.Unlock()
 		w.WriteHeader(503)
@@ -1155,6 +1157,9 @@ func TestE2E(t *testing.T) {
 	pollers.Wait()
 
 	awards, resends := res.snapshot()
+	moneyStart := time.Now()
+	mr := e.money(stack, ps, res, fast)
+	moneyTook := time.Since(moneyStart)
 	parked := e.dlq()
 	allKeys := map[string]bool{}
 	totalAccepted := 0
@@ -1256,6 +1261,10 @@ func TestE2E(t *testing.T) {
 	summary := fmt.Sprintf("e2e: %d sent, %d accepted, %d forwarded once, %d parked, %d lost, %d duplicated; %d replays with altered unsigned headers, %d new rewards",
 		len(all), totalAccepted, forwarded, parkedKeys, lost, duplicated, len(replays), newRewards)
 	fmt.Fprintln(console, summary)
+	moneyLine := fmt.Sprintf("e2e: money: %d orders: %d held, %d paid once when their window closed (%d on less after a partial refund), %d voided by a refund, cancellation or dispute (%d that came before the purchase), %d refunded after payment, %d rule-skipped (cap of 3), %d lost, %d duplicated, in %s",
+		mr.orders, mr.held, mr.paid, mr.reduced, mr.voided, mr.voidedBefore, mr.refundedAfter, mr.capped, mr.lost, mr.duplicated, moneyTook.Round(time.Second))
+	fmt.Fprintln(console, moneyLine)
+	summary += "\n" + moneyLine
 	fmt.Fprintf(console, "e2e: %d rewards parked as outcome_unknown (Resonance 500, 504 or a late answer, a 2xx that is no payment, a forwarder killed mid-call, a COMPLETED write lost for good: %d paid rewards), none paid blindly: the operator recorded %d as paid and re-sent %d, over the rounds\n",
 		len(unknownKeys), lostCompletions.lost(), resolvedPaid, resolvedResent)
 	fmt.Fprintf(console, "e2e: %d forged envelopes written to the events queue (unsigned, signed with a guessed key, genuine but edited): %d parked envelope_unverified; %d ambiguous bodies (custom type/Type, Stripe amount/Amount nested): %d parked ambiguous_payload; %d Resonance calls\n",
