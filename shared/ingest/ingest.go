@@ -249,11 +249,11 @@ func (h *Handler) park(ctx context.Context, env *envelope.Envelope, pe *webhook.
 	return result{status: 200, outcome: OutcomeParked, reason: pe.Reason, delivery: d, err: pe}
 }
 
-// send encodes env and sends it; it returns nil on success or the result to
-// answer.
-func (h *Handler) send(ctx context.Context, q queue.Sender, env *envelope.Envelope, attrs map[string]string) *result {
+// seal signs env with the first envelope key and encodes it: the message
+// to queue, or the result to answer.
+func (h *Handler) seal(ctx context.Context, env *envelope.Envelope) (string, *result) {
 	if h.Envelopes == nil {
-		return &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: envelope.ErrNoKey}
+		return "", &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: envelope.ErrNoKey}
 	}
 	keys, err := h.Envelopes.Get(ctx)
 	if err == nil && len(keys) == 0 {
@@ -263,9 +263,18 @@ func (h *Handler) send(ctx context.Context, q queue.Sender, env *envelope.Envelo
 		err = envelope.Sign(env, keys[0])
 	}
 	if err != nil {
-		return &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: err}
+		return "", &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: err}
 	}
-	msg := envelope.Encode(env)
+	return envelope.Encode(env), nil
+}
+
+// send seals env and sends it; it returns nil on success or the result to
+// answer.
+func (h *Handler) send(ctx context.Context, q queue.Sender, env *envelope.Envelope, attrs map[string]string) *result {
+	msg, res := h.seal(ctx, env)
+	if res != nil {
+		return res
+	}
 	if len(msg)+queue.AttributesSize(attrs) > envelope.MaxSQSMessageBytes {
 		return &result{status: 413, outcome: OutcomeTooLarge, reason: "envelope_too_large"}
 	}
