@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +76,14 @@ type header struct {
 // BE and EF BF BF), and without the control characters SQS refuses (all
 // below U+0020 but tab, newline and carriage return).
 func sqsText(b []byte) bool {
-	if !noControl(b) || !utf8.Valid(b) {
+	ok, ascii := scanText(b)
+	if !ok {
+		return false
+	}
+	if ascii { // the common case: nothing more to look for
+		return true
+	}
+	if !utf8.Valid(b) {
 		return false
 	}
 	for i := bytes.IndexByte(b, 0xEF); i >= 0 && i+2 < len(b); {
@@ -94,24 +100,41 @@ func sqsText(b []byte) bool {
 }
 
 // noControl reports whether b has no byte below 0x20 but tab, LF and CR.
-// It tests eight bytes at a time: (x - 0x20..20) & ^x & 0x80..80 is non-zero
-// exactly when some byte of x is below 0x20, and only such words are looked
-// at byte by byte (pretty-printed JSON has newlines in some of them).
 func noControl(b []byte) bool {
+	ok, _ := scanText(b)
+	return ok
+}
+
+// scanText reports whether b has no byte below 0x20 but tab, LF and CR
+// (ok), and whether all its bytes are ASCII. It tests 32 bytes at a time:
+// (x - 0x20..20) & ^x & 0x80..80 is non-zero exactly when some byte of the
+// word x is below 0x20, and only such blocks are looked at byte by byte
+// (pretty-printed JSON has newlines in some).
+func scanText(b []byte) (ok, ascii bool) {
 	const highs, spaces = 0x8080808080808080, 0x2020202020202020
+	le := binary.LittleEndian
+	var high uint64
 	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		if (x-spaces)&^x&highs == 0 {
+	for ; i+32 <= len(b); i += 32 {
+		w := b[i : i+32 : i+32]
+		x0, x1, x2, x3 := le.Uint64(w), le.Uint64(w[8:]), le.Uint64(w[16:]), le.Uint64(w[24:])
+		high |= x0 | x1 | x2 | x3
+		if ((x0-spaces)&^x0|(x1-spaces)&^x1|(x2-spaces)&^x2|(x3-spaces)&^x3)&highs == 0 {
 			continue
 		}
-		for _, c := range b[i : i+8] {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
+		if !plainBytes(w) {
+			return false, false
 		}
 	}
 	for _, c := range b[i:] {
+		high |= uint64(c)
+	}
+	return plainBytes(b[i:]), high&highs == 0
+}
+
+// plainBytes is noControl byte by byte.
+func plainBytes(b []byte) bool {
+	for _, c := range b {
 		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 			return false
 		}
@@ -125,64 +148,75 @@ func noControl(b []byte) bool {
 func Encode(e *Envelope) string {
 	text := sqsText(e.Body)
 	var buf [512]byte // the header, on the stack unless it outgrows it
-	hdr := buf[:0]
+	var hb [8]kept
+	var tb [40]byte
+	hdr, _ := appendHeader(buf[:0], e, text, sortedHeaders(hb[:0], e.Headers), stamp(&tb, e.ReceivedAt))
+	if text { // one allocation: the message
+		msg := make([]byte, 0, len(hdr)+len(e.Body))
+		msg = append(append(msg, hdr...), e.Body...)
+		return unsafe.String(unsafe.SliceData(msg), len(msg))
+	}
+	return encodeBase64(hdr, e.Body)
+}
+
+// appendHeader appends e's header line and its newline; sigAt is where
+// e.Sig starts in it (-1 when e has none). text says whether the body
+// follows as it is; headers are e's headers in order, received its
+// ReceivedAt formatted (stamp).
+func appendHeader(hdr []byte, e *Envelope, text bool, headers []kept, received []byte) (_ []byte, sigAt int) {
 	hdr = append(hdr, `{"v":`...)
 	hdr = strconv.AppendInt(hdr, int64(e.Version), 10)
 	hdr = appendField(hdr, "provider", e.Provider)
 	hdr = appendField(hdr, "eventType", e.EventType)
 	hdr = appendField(hdr, "deliveryId", e.DeliveryID)
 	hdr = append(hdr, `,"receivedAt":"`...)
-	hdr = e.ReceivedAt.AppendFormat(hdr, time.RFC3339Nano)
+	hdr = append(hdr, received...)
 	hdr = append(hdr, '"')
 	if e.RequestID != "" {
 		hdr = appendField(hdr, "requestId", e.RequestID)
 	}
 	if len(e.Headers) > 0 {
-		var nb [8]string
-		names := nb[:0]
-		for k := range e.Headers {
-			names = append(names, k)
-		}
-		slices.Sort(names)
 		hdr = append(hdr, `,"headers":{`...)
-		for i, k := range names {
+		for i, h := range headers {
 			if i > 0 {
 				hdr = append(hdr, ',')
 			}
-			hdr = appendString(hdr, k)
+			hdr = appendString(hdr, h.name)
 			hdr = append(hdr, ':')
-			hdr = appendString(hdr, e.Headers[k])
+			hdr = appendString(hdr, h.value)
 		}
 		hdr = append(hdr, '}')
 	}
 	if e.ResignedBy != "" {
 		hdr = appendField(hdr, "resignedBy", e.ResignedBy)
 	}
+	sigAt = -1
 	if e.Sig != "" {
-		hdr = appendField(hdr, "sig", e.Sig)
+		hdr = append(hdr, `,"sig":`...)
+		sigAt = len(hdr) + 1 // past the quote (a signature has nothing to escape)
+		hdr = appendString(hdr, e.Sig)
 	}
 	if !text {
 		hdr = appendField(hdr, "bodyEncoding", EncodingBase64)
 	}
 	hdr = append(hdr, `,"bodyBytes":`...)
 	hdr = strconv.AppendInt(hdr, int64(len(e.Body)), 10)
-	hdr = append(hdr, "}\n"...)
+	return append(hdr, "}\n"...), sigAt
+}
 
-	if text { // one allocation: the message
-		msg := make([]byte, 0, len(hdr)+len(e.Body))
-		msg = append(append(msg, hdr...), e.Body...)
-		return unsafe.String(unsafe.SliceData(msg), len(msg))
-	}
+// encodeBase64 is the message of a body that SQS cannot carry as it is.
+func encodeBase64(hdr, body []byte) string {
 	var sb strings.Builder
-	{
-		sb.Grow(len(hdr) + base64.StdEncoding.EncodedLen(len(e.Body)))
-		sb.Write(hdr)
-		w := base64.NewEncoder(base64.StdEncoding, &sb)
-		_, _ = w.Write(e.Body)
-		_ = w.Close()
-	}
+	sb.Grow(len(hdr) + base64.StdEncoding.EncodedLen(len(body)))
+	sb.Write(hdr)
+	w := base64.NewEncoder(base64.StdEncoding, &sb)
+	_, _ = w.Write(body)
+	_ = w.Close()
 	return sb.String()
 }
+
+// stamp formats t as the header carries it (RFC 3339, nanoseconds).
+func stamp(buf *[40]byte, t time.Time) []byte { return t.AppendFormat(buf[:0], time.RFC3339Nano) }
 
 func appendField(b []byte, name, v string) []byte {
 	b = append(b, ',', '"')
@@ -198,6 +232,11 @@ func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		if j := plainRun(s[i:]); j > 0 { // most strings are plain ASCII: copied in one go
+			b = append(b, s[i:i+j]...)
+			i += j
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -229,6 +268,17 @@ func appendString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// plainRun is how many bytes at the start of s are printable ASCII other
+// than '"' and '\\': written as they are.
+func plainRun(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // Decode parses and validates a message.

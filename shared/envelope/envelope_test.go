@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestRoundTripKeepsExactBytes(t *testing.T) {
@@ -122,4 +123,25 @@ func TestNoControl(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzSQSText: sqsText, which reads 32 bytes at a time, says what a rune
+// by rune reading says: valid UTF-8, no U+FFFE or U+FFFF, and no control
+// character but tab, newline and carriage return.
+func FuzzSQSText(f *testing.F) {
+	for _, s := range []string{"", "{\"a\":1}", strings.Repeat("abcdefgh", 9) + "\x01", strings.Repeat("é", 40), strings.Repeat("x", 31) + "\uffff",
+		strings.Repeat("\t\n\r ", 20), strings.Repeat("y", 64) + "\xff", "\x7f\x1f"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := utf8.Valid(b)
+		for _, r := range string(b) {
+			if r == 0xFFFE || r == 0xFFFF || r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+				want = false
+			}
+		}
+		if got := sqsText(b); got != want {
+			t.Fatalf("sqsText(%q) = %v, want %v", b, got, want)
+		}
+	})
 }

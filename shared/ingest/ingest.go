@@ -259,13 +259,14 @@ func (h *Handler) seal(ctx context.Context, env *envelope.Envelope) (string, *re
 	if err == nil && len(keys) == 0 {
 		err = envelope.ErrNoKey
 	}
+	var msg string
 	if err == nil {
-		err = envelope.Sign(env, keys[0])
+		msg, err = envelope.Seal(env, keys[0])
 	}
 	if err != nil {
 		return "", &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: err}
 	}
-	return envelope.Encode(env), nil
+	return msg, nil
 }
 
 // send seals env and sends it; it returns nil on success or the result to
