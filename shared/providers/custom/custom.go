@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
@@ -111,17 +113,24 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	if err != nil {
 		return fmt.Errorf("%w: %s is not Unix seconds", webhook.ErrMalformedSignature, HeaderTimestamp)
 	}
-	var sigs [][]byte
-	for part := range strings.FieldsSeq(v) {
+	var (
+		buf  [8][48]byte // on the stack: base64 of 32 bytes decodes into 33
+		sigs [8][]byte
+		n    int
+	)
+	for rest := v; rest != "" && n < len(sigs); {
+		var part string
+		part, rest = nextField(rest)
 		b64, ok := strings.CutPrefix(part, "v1,")
 		if !ok {
 			continue // other schemes (v1a) are not supported
 		}
-		if sig, err := webhook.DecodeBase64(b64); err == nil && len(sig) == 32 && len(sigs) < 8 {
-			sigs = append(sigs, sig)
+		if sig, err := webhook.DecodeBase64Into(buf[n][:], b64); err == nil && len(sig) == 32 {
+			sigs[n] = sig
+			n++
 		}
 	}
-	if len(sigs) == 0 {
+	if n == 0 {
 		return fmt.Errorf("%w: no v1 signature", webhook.ErrMalformedSignature)
 	}
 	write := func(h hash.Hash) {
@@ -131,7 +140,7 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 		h.Write(dot)
 		h.Write(r.Body)
 	}
-	if !keys.MatchAny(secrets, sigs, write) {
+	if !keys.MatchAny(secrets, sigs[:n], write) {
 		return webhook.ErrSignatureMismatch
 	}
 	tol := p.Tolerance
@@ -139,6 +148,39 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 		tol = DefaultTolerance
 	}
 	return webhook.CheckWindow(time.Unix(unix, 0), now, tol, tol)
+}
+
+// nextField returns the first space-separated field of s (as
+// strings.Fields splits: any Unicode white space) and what follows it.
+func nextField(s string) (field, rest string) {
+	start := -1
+	for i := 0; i < len(s); {
+		j := i
+		sp := space(s, &j)
+		switch {
+		case start < 0 && !sp:
+			start = i
+		case start >= 0 && sp:
+			return s[start:i], s[j:]
+		}
+		i = j
+	}
+	if start < 0 {
+		return "", ""
+	}
+	return s[start:], ""
+}
+
+// space reports whether the rune at s[*i] is white space (unicode.IsSpace)
+// and moves *i past that rune either way.
+func space(s string, i *int) bool {
+	if c := s[*i]; c < utf8.RuneSelf {
+		*i++
+		return c == ' ' || '\t' <= c && c <= '\r'
+	}
+	r, n := utf8.DecodeRuneInString(s[*i:])
+	*i += n
+	return unicode.IsSpace(r)
 }
 
 // Parse reads type and id from the body; the id falls back to webhook-id.

@@ -42,7 +42,7 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 	if r.URL == "" {
 		return fmt.Errorf("%w: no notification URL to check the signature against", webhook.ErrSignatureMismatch)
 	}
-	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(webhook.View(r.URL)); h.Write(r.Body) }) {
+	if !webhook.MatchAny(secrets, [][]byte{sig[:]}, func(h hash.Hash) { h.Write(webhook.View(r.URL)); h.Write(r.Body) }) {
 		return webhook.ErrSignatureMismatch
 	}
 	return nil

@@ -25,7 +25,10 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header string, body []byte) {
 		r := &webhook.Request{Header: webhook.Header{HeaderSignature: header}, Body: body}
 		if err := (Provider{}).Verify(r, [][]byte{[]byte(vectorSecret)}, vectorTime); err == nil {
-			ts, sigs, perr := parseHeader(header)
+			var buf [8][32]byte
+			var all [8][]byte
+			ts, n, perr := parseHeader(header, &buf, &all)
+			sigs := all[:n]
 			if perr != nil {
 				t.Fatalf("accepted a header parseHeader rejects: %v", perr)
 			}

@@ -42,7 +42,9 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	if v == "" {
 		return webhook.ErrMissingSignature
 	}
-	ts, sigs, err := parseHeader(v)
+	var buf [8][32]byte
+	var sigs [8][]byte
+	ts, n, err := parseHeader(v, &buf, &sigs)
 	if err != nil {
 		return err
 	}
@@ -51,7 +53,7 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 		h.Write(dot)
 		h.Write(r.Body)
 	}
-	if !webhook.MatchAny(secrets, sigs, write) {
+	if !webhook.MatchAny(secrets, sigs[:n], write) {
 		return webhook.ErrSignatureMismatch
 	}
 	unix, _ := strconv.ParseInt(ts, 10, 64) // validated by parseHeader
@@ -65,8 +67,10 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 var dot = []byte{'.'}
 
 // parseHeader returns the raw timestamp and the decoded v1 signatures.
-func parseHeader(v string) (ts string, sigs [][]byte, err error) {
-	for part := range strings.SplitSeq(v, ",") {
+func parseHeader(v string, buf *[8][32]byte, sigs *[8][]byte) (ts string, n int, err error) {
+	for rest := v; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			continue
@@ -74,26 +78,28 @@ func parseHeader(v string) (ts string, sigs [][]byte, err error) {
 		switch k {
 		case "t":
 			if _, perr := strconv.ParseInt(val, 10, 64); perr != nil || ts != "" {
-				return "", nil, fmt.Errorf("%w: bad or repeated t", webhook.ErrMalformedSignature)
+				return "", 0, fmt.Errorf("%w: bad or repeated t", webhook.ErrMalformedSignature)
 			}
 			ts = val
 		case "v1":
-			sig, derr := hex.DecodeString(val)
-			if derr != nil || len(sig) != 32 {
+			sig, ok := webhook.HexMAC(val)
+			if !ok {
 				continue // like stripe-go: an undecodable v1 cannot match
 			}
-			if len(sigs) < 8 {
-				sigs = append(sigs, sig)
+			if n < len(sigs) {
+				buf[n] = sig
+				sigs[n] = buf[n][:]
+				n++
 			}
 		}
 	}
 	if ts == "" {
-		return "", nil, fmt.Errorf("%w: no timestamp", webhook.ErrMalformedSignature)
+		return "", 0, fmt.Errorf("%w: no timestamp", webhook.ErrMalformedSignature)
 	}
-	if len(sigs) == 0 {
-		return "", nil, fmt.Errorf("%w: no v1 signature", webhook.ErrMalformedSignature)
+	if n == 0 {
+		return "", 0, fmt.Errorf("%w: no v1 signature", webhook.ErrMalformedSignature)
 	}
-	return ts, sigs, nil
+	return ts, n, nil
 }
 
 // Parse reads the event's id and type from the body.

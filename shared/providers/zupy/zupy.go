@@ -42,11 +42,11 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 	if len(v) < 7 || !strings.EqualFold(v[:7], "sha256=") {
 		return fmt.Errorf("%w: no sha256= prefix", webhook.ErrMalformedSignature)
 	}
-	sig, err := hex.DecodeString(v[7:])
-	if err != nil || len(sig) != sha256.Size {
+	sig, ok := webhook.HexMAC(v[7:])
+	if !ok {
 		return fmt.Errorf("%w: not a hex SHA-256 MAC", webhook.ErrMalformedSignature)
 	}
-	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(r.Body) }) {
+	if !webhook.MatchAny(secrets, [][]byte{sig[:]}, func(h hash.Hash) { h.Write(r.Body) }) {
 		return webhook.ErrSignatureMismatch
 	}
 	return nil
