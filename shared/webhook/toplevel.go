@@ -221,6 +221,14 @@ func skipString(b []byte, i int) (int, error) {
 	}
 }
 
+// structural marks the bytes skipValue looks at inside an object or array.
+var structural = func() (t [256]bool) {
+	for _, c := range `"\{}[]` {
+		t[c] = true
+	}
+	return t
+}()
+
 // skipValue returns the index just past the value starting at b[i].
 func skipValue(b []byte, i int) (int, error) {
 	if i >= len(b) {
@@ -230,18 +238,25 @@ func skipValue(b []byte, i int) (int, error) {
 	case '"':
 		return skipString(b, i)
 	case '{', '[':
-		depth := 0
+		// One pass over the bytes: brackets counted outside strings, a
+		// string ended by the first quote not escaped (a backslash skips
+		// the byte after it), as skipString reads one.
+		depth, inString := 0, false
 		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, err := skipString(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end - 1
-			case '{', '[':
+			c := b[j]
+			if !structural[c] {
+				continue
+			}
+			switch {
+			case inString && c == '\\':
+				j++
+			case inString:
+				inString = c != '"'
+			case c == '"':
+				inString = true
+			case c == '{' || c == '[':
 				depth++
-			case '}', ']':
+			case c == '}' || c == ']':
 				depth--
 				if depth == 0 {
 					return j + 1, nil
