@@ -157,8 +157,9 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	var d webhook.Delivery
 	// The body is read in place: nothing on the path writes to it (the
 	// hash, the parsers and the envelope's encoder only read it).
-	body := webhook.View(req.Body)
+	body, text := webhook.View(req.Body), req.Body
 	if req.IsBase64Encoded {
+		text = ""
 		b, err := base64.StdEncoding.DecodeString(req.Body)
 		if err != nil {
 			return nil, d, nil, &result{status: 400, outcome: OutcomeBad, reason: "bad_base64_body", err: err}
@@ -177,7 +178,7 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	// "<name>:<source>". The source is not signed: it only chooses the
 	// secrets, so a delivery addressed to another source fails to verify.
 	source := h.source(req)
-	w := &work{req: webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req), Source: source}}
+	w := &work{req: webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, Text: text, URL: h.requestURL(req), Source: source}}
 	r := &w.req
 	provider, secretName := h.Name, h.Name
 	if source != "" {

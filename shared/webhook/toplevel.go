@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // TopLevel reads the values of the named keys of a JSON object without
@@ -129,6 +130,45 @@ func String(raw []byte) string {
 		return ""
 	}
 	return s
+}
+
+// String is String(raw) for a value read from r.Body, cut from r.Text
+// rather than copied when the body was given as that string.
+func (r *Request) String(raw []byte) string {
+	if len(raw) >= 2 && raw[0] == '"' && plainString(raw[1:len(raw)-1]) {
+		if s, ok := r.cut(raw[1 : len(raw)-1]); ok {
+			return s
+		}
+	}
+	return String(raw)
+}
+
+// Scalar is Scalar(raw) for a value read from r.Body, cut from r.Text
+// rather than copied when the body was given as that string.
+func (r *Request) Scalar(raw []byte) string {
+	if len(raw) > 0 && raw[0] == '"' {
+		return r.String(raw)
+	}
+	if IntegerID(raw) {
+		if s, ok := r.cut(raw); ok {
+			return s
+		}
+	}
+	return Scalar(raw)
+}
+
+// cut returns b as a part of r.Text, when b lies within it (is a view of
+// it, as r.Body is when r.Text is set).
+func (r *Request) cut(b []byte) (string, bool) {
+	if r.Text == "" || len(b) == 0 {
+		return "", false
+	}
+	base, p := uintptr(unsafe.Pointer(unsafe.StringData(r.Text))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p < base || p-base > uintptr(len(r.Text)-len(b)) {
+		return "", false
+	}
+	off := int(p - base)
+	return r.Text[off : off+len(b)], true
 }
 
 // plainString says whether s, between a string's quotes, reads as itself:

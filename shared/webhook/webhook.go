@@ -53,6 +53,10 @@ type Request struct {
 	// verify the request, so a request signed for one source and addressed
 	// to another fails verification.
 	Source string
+	// Text, when set, is the body as the string it arrived in, and Body a
+	// view of it (View): the values Parse reads (r.String, r.Scalar) are
+	// then cut from it rather than copied. Nothing may write to Body then.
+	Text string
 }
 
 // Delivery is what the ingest function reads from an authenticated request.

@@ -153,34 +153,30 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 // nextField returns the first space-separated field of s (as
 // strings.Fields splits: any Unicode white space) and what follows it.
 func nextField(s string) (field, rest string) {
-	start := -1
-	for i := 0; i < len(s); {
-		j := i
-		sp := space(s, &j)
-		switch {
-		case start < 0 && !sp:
-			start = i
-		case start >= 0 && sp:
-			return s[start:i], s[j:]
-		}
-		i = j
+	i := 0
+	for ; i < len(s) && s[i] < utf8.RuneSelf && asciiSpace(s[i]); i++ {
 	}
-	if start < 0 {
-		return "", ""
+	start := i
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf: // beyond ASCII, rune by rune
+			return unicodeField(s)
+		case asciiSpace(c):
+			return s[start:i], s[i+1:]
+		}
 	}
 	return s[start:], ""
 }
 
-// space reports whether the rune at s[*i] is white space (unicode.IsSpace)
-// and moves *i past that rune either way.
-func space(s string, i *int) bool {
-	if c := s[*i]; c < utf8.RuneSelf {
-		*i++
-		return c == ' ' || '\t' <= c && c <= '\r'
+func asciiSpace(c byte) bool { return c == ' ' || '\t' <= c && c <= '\r' }
+
+// unicodeField is nextField for a string with runes beyond ASCII.
+func unicodeField(s string) (field, rest string) {
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		return s[:i], s[i:]
 	}
-	r, n := utf8.DecodeRuneInString(s[*i:])
-	*i += n
-	return unicode.IsSpace(r)
+	return s, ""
 }
 
 // Parse reads type and id from the body; the id falls back to webhook-id.
@@ -189,7 +185,7 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 	if err := webhook.TopLevelInto(r.Body, []string{"id", "type"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f[1]), DeliveryID: webhook.Scalar(f[0]), Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
+	d := webhook.Delivery{EventType: r.String(f[1]), DeliveryID: r.Scalar(f[0]), Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
 	if d.DeliveryID == "" {
 		d.DeliveryID = r.Header.Get(HeaderID)
 	}

@@ -82,13 +82,13 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 		return webhook.Delivery{}, err
 	}
 	d := webhook.Delivery{
-		EventType: webhook.String(f[0]),
+		EventType: r.String(f[0]),
 		Headers:   r.Header.Keep(HeaderRequestDate),
 	}
 	if d.EventType == "" {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no hook in body"}
 	}
-	if d.DeliveryID = webhook.Scalar(f[1]); d.DeliveryID == "" {
+	if d.DeliveryID = r.Scalar(f[1]); d.DeliveryID == "" {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingDeliveryID, Detail: "no sequence in body"}
 	}
 	return d, nil

@@ -55,8 +55,8 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 	if err := webhook.TopLevelInto(r.Body, []string{"type", "event_id", "merchant_id"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f[0]), DeliveryID: webhook.String(f[1])}
-	if m := webhook.String(f[2]); m != "" {
+	d := webhook.Delivery{EventType: r.String(f[0]), DeliveryID: r.String(f[1])}
+	if m := r.String(f[2]); m != "" {
 		d.Headers = map[string]string{"merchant_id": m}
 	}
 	switch {

@@ -108,7 +108,7 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 	if err := webhook.TopLevelInto(r.Body, []string{"id", "type", "livemode"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f[1]), DeliveryID: webhook.String(f[0])}
+	d := webhook.Delivery{EventType: r.String(f[1]), DeliveryID: r.String(f[0])}
 	if lm := string(f[2]); lm == "true" || lm == "false" {
 		d.Headers = map[string]string{"livemode": lm}
 	}

@@ -74,7 +74,7 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 			txID[0] = nil
 		}
 	}
-	d := webhook.Delivery{EventType: webhook.String(f[0])}
+	d := webhook.Delivery{EventType: r.String(f[0])}
 	if d.EventType == "" {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no event in the body"}
 	}
