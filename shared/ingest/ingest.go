@@ -82,6 +82,7 @@ type Handler struct {
 	Metrics     metrics.Emitter
 
 	url, sourced memo
+	attrs        attrsMemo
 }
 
 // result is what one request came to; it is both answered and logged.
@@ -119,8 +120,7 @@ func (h *Handler) handle(ctx context.Context, req *events.APIGatewayV2HTTPReques
 	case !h.accepts(req, d.EventType):
 		return result{status: 200, outcome: OutcomeIgnored, reason: "event_type_not_rewarded", delivery: d}
 	}
-	attrs := map[string]string{"provider": env.Provider}
-	if st := h.send(ctx, h.Events, env, attrs); st != nil {
+	if st := h.send(ctx, h.Events, env, h.attrs.get(env.Provider)); st != nil {
 		st.delivery = d
 		return *st
 	}
@@ -233,6 +233,21 @@ func (m *memo) get(a, b, c string) string {
 	e := &[4]string{a, b, c, a + b + c}
 	m.p.Store(e)
 	return e[3]
+}
+
+// attrsMemo is a one-entry cache of the message attributes of an enqueued
+// envelope ({"provider": name}): read only, shared by every request.
+type attrsMemo struct {
+	p atomic.Pointer[map[string]string]
+}
+
+func (m *attrsMemo) get(provider string) map[string]string {
+	if a := m.p.Load(); a != nil && (*a)["provider"] == provider {
+		return *a
+	}
+	a := map[string]string{"provider": provider}
+	m.p.Store(&a)
+	return a
 }
 
 // park puts an authenticated but unusable webhook on the dead-letter queue.
