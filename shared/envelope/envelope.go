@@ -273,7 +273,18 @@ func appendString(b []byte, s string) []byte {
 // plainRun is how many bytes at the start of s are printable ASCII other
 // than '"' and '\\': written as they are.
 func plainRun(s string) int {
-	for i := 0; i < len(s); i++ {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v } // & highs != 0: some byte of v is 0
+	i := 0
+	for ; i+8 <= len(s); i += 8 { // eight bytes at a time while none is special:
+		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		// a high bit (not ASCII), a byte with neither 0x40 nor 0x20 set
+		// (below 0x20, once ASCII), a quote or a backslash
+		if (x|zero(x&0x6060606060606060)|zero(x^0x2222222222222222)|zero(x^0x5c5c5c5c5c5c5c5c))&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
 			return i
 		}

@@ -3,6 +3,8 @@ package envelope
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +146,44 @@ func FuzzSQSText(f *testing.F) {
 			t.Fatalf("sqsText(%q) = %v, want %v", b, got, want)
 		}
 	})
+}
+
+// FuzzPlainRun: plainRun, which reads eight bytes at a time, stops where a
+// byte by byte reading stops: at the first byte below 0x20, beyond ASCII, a
+// quote or a backslash.
+func FuzzPlainRun(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text, long enough", "0123456\"", "01234567\\x", "abcdefgh\x1fijk", "abcdefg\x7f\x80", "~~~~~~~~ ", "\x20\x40\x60\x7e\x21\x5b\x5d\x5c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := len(s)
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+				want = i
+				break
+			}
+		}
+		if got := plainRun(s); got != want {
+			t.Fatalf("plainRun(%q) = %d, want %d", s, got, want)
+		}
+	})
+}
+
+// TestSortedHeaders: by name, whether few (insertion sort) or many.
+func TestSortedHeaders(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 8, 9, 30} {
+		h := map[string]string{}
+		for i := range n {
+			h[fmt.Sprintf("x-%02d", (i*7)%31)] = fmt.Sprint(i)
+		}
+		got := sortedHeaders(nil, h)
+		if len(got) != len(h) || !slices.IsSortedFunc(got, func(a, b kept) int { return strings.Compare(a.name, b.name) }) {
+			t.Fatalf("%d headers: %v", n, got)
+		}
+		for _, k := range got {
+			if h[k.name] != k.value {
+				t.Fatalf("%s: %q, want %q", k.name, k.value, h[k.name])
+			}
+		}
+	}
 }

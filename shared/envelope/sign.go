@@ -306,8 +306,14 @@ func sortedHeaders(dst []kept, h map[string]string) []kept {
 	for k, v := range h {
 		dst = append(dst, kept{k, v})
 	}
-	if len(dst) > 1 {
+	if len(dst) > 8 {
 		slices.SortFunc(dst, func(a, b kept) int { return strings.Compare(a.name, b.name) })
+		return dst
+	}
+	for i := 1; i < len(dst); i++ { // a handful: insertion sort
+		for j := i; j > 0 && dst[j].name < dst[j-1].name; j-- {
+			dst[j], dst[j-1] = dst[j-1], dst[j]
+		}
 	}
 	return dst
 }
