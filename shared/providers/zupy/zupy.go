@@ -79,7 +79,7 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no event in the body"}
 	}
 	d.Headers = map[string]string{HeaderEvent: d.EventType}
-	switch id := firstID(txID[0], f[2]); {
+	switch id := firstID(r, txID[0], f[2]); {
 	case id != "":
 		d.DeliveryID = d.EventType + ":" + id
 	default:
@@ -94,9 +94,9 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 }
 
 // firstID returns the first id that is a JSON string or number, unquoted.
-func firstID(raws ...[]byte) string {
+func firstID(r *webhook.Request, raws ...[]byte) string {
 	for _, raw := range raws {
-		if id := webhook.Scalar(raw); id != "" {
+		if id := r.Scalar(raw); id != "" {
 			return id
 		}
 	}
