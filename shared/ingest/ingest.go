@@ -184,7 +184,8 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	if source != "" {
 		provider, secretName = h.sourced.get(h.Name, ":", source), source
 	}
-	if err := h.Provider.Verify(r, all[secretName], h.now()); err != nil {
+	now := h.now() // verified at, and received at
+	if err := h.Provider.Verify(r, all[secretName], now); err != nil {
 		if errors.Is(err, webhook.ErrHandshake) { // a sender's ping: nothing to queue
 			return nil, d, nil, &result{status: 200, outcome: OutcomeIgnored, reason: "handshake"}
 		}
@@ -197,7 +198,7 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 		Provider:   provider,
 		EventType:  d.EventType,
 		DeliveryID: d.DeliveryID,
-		ReceivedAt: h.now().UTC(),
+		ReceivedAt: now.UTC(),
 		RequestID:  req.RequestContext.RequestID,
 		Headers:    d.Headers,
 		Body:       body,
