@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -257,4 +258,44 @@ func FuzzSignature(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSealConcurrently: goroutines sealing with two keys at once (each
+// prepared once, concurrently) all produce envelopes that verify with
+// their own key only, with nonces never repeated.
+func TestSealConcurrently(t *testing.T) {
+	keys := [][]byte{[]byte("concurrent-key-one-0123456789abcdef"), []byte("concurrent-key-two-0123456789abcdef")}
+	const n = 200
+	sigs := make(chan string, 2*n)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n / 4 {
+				k := keys[(g+i)%2]
+				e := signed(t)
+				msg, err := Seal(e, k)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := Decode([]byte(msg))
+				if err != nil || Verify(got, [][]byte{k}) != nil || Verify(got, [][]byte{keys[(g+i+1)%2]}) == nil {
+					t.Errorf("sealed with key %d: verifies with its own key %v, decode %v", (g+i)%2, Verify(got, [][]byte{k}), err)
+					return
+				}
+				sigs <- e.Sig
+			}
+		}()
+	}
+	wg.Wait()
+	close(sigs)
+	seen := map[string]bool{}
+	for s := range sigs {
+		if seen[s[:3+24]] {
+			t.Fatalf("nonce %s drawn twice", s[3:3+24])
+		}
+		seen[s[:3+24]] = true
+	}
 }
