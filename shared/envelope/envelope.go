@@ -106,30 +106,46 @@ func noControl(b []byte) bool {
 }
 
 // scanText reports whether b has no byte below 0x20 but tab, LF and CR
-// (ok), and whether all its bytes are ASCII. It tests 32 bytes at a time:
-// (x - 0x20..20) & ^x & 0x80..80 is non-zero exactly when some byte of the
-// word x is below 0x20, and only such blocks are looked at byte by byte
-// (pretty-printed JSON has newlines in some).
+// (ok), and whether all its bytes are ASCII. It tests 64 bytes at a time,
+// then a word at a time: (x - 0x20..20) | x has no high bit set exactly
+// when every byte of the word x is in 0x20-0x7f (a byte below 0x20
+// borrows, one above 0x7f has its own), and only other words are looked at
+// byte by byte (pretty-printed JSON has newlines in some, text beyond
+// ASCII others).
 func scanText(b []byte) (ok, ascii bool) {
 	const highs, spaces = 0x8080808080808080, 0x2020202020202020
 	le := binary.LittleEndian
-	var high uint64
+	odd := func(x uint64) bool { return ((x-spaces)|x)&highs != 0 }
+	ascii = true
 	i := 0
-	for ; i+32 <= len(b); i += 32 {
-		w := b[i : i+32 : i+32]
+	for ; i+64 <= len(b); i += 64 {
+		w := b[i : i+64 : i+64]
 		x0, x1, x2, x3 := le.Uint64(w), le.Uint64(w[8:]), le.Uint64(w[16:]), le.Uint64(w[24:])
-		high |= x0 | x1 | x2 | x3
-		if ((x0-spaces)&^x0|(x1-spaces)&^x1|(x2-spaces)&^x2|(x3-spaces)&^x3)&highs == 0 {
+		x4, x5, x6, x7 := le.Uint64(w[32:]), le.Uint64(w[40:]), le.Uint64(w[48:]), le.Uint64(w[56:])
+		if ((x0-spaces)|x0|(x1-spaces)|x1|(x2-spaces)|x2|(x3-spaces)|x3|
+			(x4-spaces)|x4|(x5-spaces)|x5|(x6-spaces)|x6|(x7-spaces)|x7)&highs == 0 {
 			continue
 		}
-		if !plainBytes(w) {
-			return false, false
+		for j := 0; j < 64; j += 8 {
+			if v := w[j : j+8]; odd(le.Uint64(v)) {
+				if !plainBytes(v) {
+					return false, false
+				}
+				ascii = ascii && asciiBytes(v)
+			}
 		}
 	}
-	for _, c := range b[i:] {
-		high |= uint64(c)
+	return plainBytes(b[i:]), ascii && asciiBytes(b[i:])
+}
+
+// asciiBytes reports whether every byte of b is below 0x80.
+func asciiBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
 	}
-	return plainBytes(b[i:]), high&highs == 0
+	return true
 }
 
 // plainBytes is noControl byte by byte.
