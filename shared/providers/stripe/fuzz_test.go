@@ -26,16 +26,15 @@ func FuzzVerify(f *testing.F) {
 		r := &webhook.Request{Header: webhook.Header{HeaderSignature: header}, Body: body}
 		if err := (Provider{}).Verify(r, [][]byte{[]byte(vectorSecret)}, vectorTime); err == nil {
 			var buf [8][32]byte
-			var all [8][]byte
-			ts, n, perr := parseHeader(header, &buf, &all)
-			sigs := all[:n]
+			ts, n, perr := parseHeader(header, &buf)
+			sigs := buf[:n]
 			if perr != nil {
 				t.Fatalf("accepted a header parseHeader rejects: %v", perr)
 			}
 			want := webhook.Sum([]byte(vectorSecret), func(h hash.Hash) { h.Write([]byte(ts + ".")); h.Write(body) })
 			genuine := false
 			for _, s := range sigs {
-				genuine = genuine || bytes.Equal(s, want)
+				genuine = genuine || bytes.Equal(s[:], want)
 			}
 			if !genuine {
 				t.Fatalf("accepted %q without the genuine v1", header)

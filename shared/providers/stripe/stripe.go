@@ -43,10 +43,13 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 		return webhook.ErrMissingSignature
 	}
 	var buf [8][32]byte
-	var sigs [8][]byte
-	ts, n, err := parseHeader(v, &buf, &sigs)
+	ts, n, err := parseHeader(v, &buf)
 	if err != nil {
 		return err
+	}
+	var sigs [8][]byte // on the stack, as buf
+	for i := range n {
+		sigs[i] = buf[i][:]
 	}
 	write := func(h hash.Hash) {
 		h.Write(webhook.View(ts))
@@ -66,8 +69,9 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 
 var dot = []byte{'.'}
 
-// parseHeader returns the raw timestamp and the decoded v1 signatures.
-func parseHeader(v string, buf *[8][32]byte, sigs *[8][]byte) (ts string, n int, err error) {
+// parseHeader returns the raw timestamp and the number of v1 signatures it
+// decoded into buf (at most eight).
+func parseHeader(v string, buf *[8][32]byte) (ts string, n int, err error) {
 	for rest := v; rest != ""; {
 		var part string
 		part, rest, _ = strings.Cut(rest, ",")
@@ -86,9 +90,8 @@ func parseHeader(v string, buf *[8][32]byte, sigs *[8][]byte) (ts string, n int,
 			if !ok {
 				continue // like stripe-go: an undecodable v1 cannot match
 			}
-			if n < len(sigs) {
+			if n < len(buf) {
 				buf[n] = sig
-				sigs[n] = buf[n][:]
 				n++
 			}
 		}
