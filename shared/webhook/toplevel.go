@@ -160,7 +160,7 @@ func (r *Request) Scalar(raw []byte) string {
 // cut returns b as a part of r.Text, when b lies within it (is a view of
 // it, as r.Body is when r.Text is set).
 func (r *Request) cut(b []byte) (string, bool) {
-	if r.Text == "" || len(b) == 0 {
+	if r.Text == "" || len(b) == 0 || len(b) > len(r.Text) {
 		return "", false
 	}
 	base, p := uintptr(unsafe.Pointer(unsafe.StringData(r.Text))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))

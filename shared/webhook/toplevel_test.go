@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -109,4 +110,18 @@ func FuzzRequestStrings(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRequestCutOutside: a value that does not lie in r.Text (a Body that
+// is not its view, longer or elsewhere) is copied, never cut out of range.
+func TestRequestCutOutside(t *testing.T) {
+	long := []byte(`"` + strings.Repeat("x", 64) + `"`)
+	for _, r := range []*Request{
+		{Body: long, Text: `"x"`},
+		{Body: []byte(`"abc"`), Text: `"abc"`},
+	} {
+		if got, want := r.String(r.Body), String(r.Body); got != want {
+			t.Fatalf("String = %q, want %q", got, want)
+		}
+	}
 }
