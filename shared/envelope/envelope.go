@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +76,14 @@ type header struct {
 // BE and EF BF BF), and without the control characters SQS refuses (all
 // below U+0020 but tab, newline and carriage return).
 func sqsText(b []byte) bool {
-	if !noControl(b) || !utf8.Valid(b) {
+	ok, ascii := scanText(b)
+	if !ok {
+		return false
+	}
+	if ascii { // the common case: nothing more to look for
+		return true
+	}
+	if !utf8.Valid(b) {
 		return false
 	}
 	for i := bytes.IndexByte(b, 0xEF); i >= 0 && i+2 < len(b); {
@@ -94,24 +100,57 @@ func sqsText(b []byte) bool {
 }
 
 // noControl reports whether b has no byte below 0x20 but tab, LF and CR.
-// It tests eight bytes at a time: (x - 0x20..20) & ^x & 0x80..80 is non-zero
-// exactly when some byte of x is below 0x20, and only such words are looked
-// at byte by byte (pretty-printed JSON has newlines in some of them).
 func noControl(b []byte) bool {
+	ok, _ := scanText(b)
+	return ok
+}
+
+// scanText reports whether b has no byte below 0x20 but tab, LF and CR
+// (ok), and whether all its bytes are ASCII. It tests 64 bytes at a time,
+// then a word at a time: (x - 0x20..20) | x has no high bit set exactly
+// when every byte of the word x is in 0x20-0x7f (a byte below 0x20
+// borrows, one above 0x7f has its own), and only other words are looked at
+// byte by byte (pretty-printed JSON has newlines in some, text beyond
+// ASCII others).
+func scanText(b []byte) (ok, ascii bool) {
 	const highs, spaces = 0x8080808080808080, 0x2020202020202020
+	le := binary.LittleEndian
+	odd := func(x uint64) bool { return ((x-spaces)|x)&highs != 0 }
+	ascii = true
 	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		if (x-spaces)&^x&highs == 0 {
+	for ; i+64 <= len(b); i += 64 {
+		w := b[i : i+64 : i+64]
+		x0, x1, x2, x3 := le.Uint64(w), le.Uint64(w[8:]), le.Uint64(w[16:]), le.Uint64(w[24:])
+		x4, x5, x6, x7 := le.Uint64(w[32:]), le.Uint64(w[40:]), le.Uint64(w[48:]), le.Uint64(w[56:])
+		if ((x0-spaces)|x0|(x1-spaces)|x1|(x2-spaces)|x2|(x3-spaces)|x3|
+			(x4-spaces)|x4|(x5-spaces)|x5|(x6-spaces)|x6|(x7-spaces)|x7)&highs == 0 {
 			continue
 		}
-		for _, c := range b[i : i+8] {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return false
+		for j := 0; j < 64; j += 8 {
+			if v := w[j : j+8]; odd(le.Uint64(v)) {
+				if !plainBytes(v) {
+					return false, false
+				}
+				ascii = ascii && asciiBytes(v)
 			}
 		}
 	}
-	for _, c := range b[i:] {
+	return plainBytes(b[i:]), ascii && asciiBytes(b[i:])
+}
+
+// asciiBytes reports whether every byte of b is below 0x80.
+func asciiBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// plainBytes is noControl byte by byte.
+func plainBytes(b []byte) bool {
+	for _, c := range b {
 		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 			return false
 		}
@@ -125,64 +164,75 @@ func noControl(b []byte) bool {
 func Encode(e *Envelope) string {
 	text := sqsText(e.Body)
 	var buf [512]byte // the header, on the stack unless it outgrows it
-	hdr := buf[:0]
+	var hb [8]kept
+	var tb [40]byte
+	hdr, _ := appendHeader(buf[:0], e, text, sortedHeaders(hb[:0], e.Headers), stamp(&tb, e.ReceivedAt))
+	if text { // one allocation: the message
+		msg := make([]byte, 0, len(hdr)+len(e.Body))
+		msg = append(append(msg, hdr...), e.Body...)
+		return unsafe.String(unsafe.SliceData(msg), len(msg))
+	}
+	return encodeBase64(hdr, e.Body)
+}
+
+// appendHeader appends e's header line and its newline; sigAt is where
+// e.Sig starts in it (-1 when e has none). text says whether the body
+// follows as it is; headers are e's headers in order, received its
+// ReceivedAt formatted (stamp).
+func appendHeader(hdr []byte, e *Envelope, text bool, headers []kept, received []byte) (_ []byte, sigAt int) {
 	hdr = append(hdr, `{"v":`...)
 	hdr = strconv.AppendInt(hdr, int64(e.Version), 10)
 	hdr = appendField(hdr, "provider", e.Provider)
 	hdr = appendField(hdr, "eventType", e.EventType)
 	hdr = appendField(hdr, "deliveryId", e.DeliveryID)
 	hdr = append(hdr, `,"receivedAt":"`...)
-	hdr = e.ReceivedAt.AppendFormat(hdr, time.RFC3339Nano)
+	hdr = append(hdr, received...)
 	hdr = append(hdr, '"')
 	if e.RequestID != "" {
 		hdr = appendField(hdr, "requestId", e.RequestID)
 	}
 	if len(e.Headers) > 0 {
-		var nb [8]string
-		names := nb[:0]
-		for k := range e.Headers {
-			names = append(names, k)
-		}
-		slices.Sort(names)
 		hdr = append(hdr, `,"headers":{`...)
-		for i, k := range names {
+		for i, h := range headers {
 			if i > 0 {
 				hdr = append(hdr, ',')
 			}
-			hdr = appendString(hdr, k)
+			hdr = appendString(hdr, h.name)
 			hdr = append(hdr, ':')
-			hdr = appendString(hdr, e.Headers[k])
+			hdr = appendString(hdr, h.value)
 		}
 		hdr = append(hdr, '}')
 	}
 	if e.ResignedBy != "" {
 		hdr = appendField(hdr, "resignedBy", e.ResignedBy)
 	}
+	sigAt = -1
 	if e.Sig != "" {
-		hdr = appendField(hdr, "sig", e.Sig)
+		hdr = append(hdr, `,"sig":`...)
+		sigAt = len(hdr) + 1 // past the quote (a signature has nothing to escape)
+		hdr = appendString(hdr, e.Sig)
 	}
 	if !text {
 		hdr = appendField(hdr, "bodyEncoding", EncodingBase64)
 	}
 	hdr = append(hdr, `,"bodyBytes":`...)
 	hdr = strconv.AppendInt(hdr, int64(len(e.Body)), 10)
-	hdr = append(hdr, "}\n"...)
+	return append(hdr, "}\n"...), sigAt
+}
 
-	if text { // one allocation: the message
-		msg := make([]byte, 0, len(hdr)+len(e.Body))
-		msg = append(append(msg, hdr...), e.Body...)
-		return unsafe.String(unsafe.SliceData(msg), len(msg))
-	}
+// encodeBase64 is the message of a body that SQS cannot carry as it is.
+func encodeBase64(hdr, body []byte) string {
 	var sb strings.Builder
-	{
-		sb.Grow(len(hdr) + base64.StdEncoding.EncodedLen(len(e.Body)))
-		sb.Write(hdr)
-		w := base64.NewEncoder(base64.StdEncoding, &sb)
-		_, _ = w.Write(e.Body)
-		_ = w.Close()
-	}
+	sb.Grow(len(hdr) + base64.StdEncoding.EncodedLen(len(body)))
+	sb.Write(hdr)
+	w := base64.NewEncoder(base64.StdEncoding, &sb)
+	_, _ = w.Write(body)
+	_ = w.Close()
 	return sb.String()
 }
+
+// stamp formats t as the header carries it (RFC 3339, nanoseconds).
+func stamp(buf *[40]byte, t time.Time) []byte { return t.AppendFormat(buf[:0], time.RFC3339Nano) }
 
 func appendField(b []byte, name, v string) []byte {
 	b = append(b, ',', '"')
@@ -198,6 +248,11 @@ func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		if j := plainRun(s[i:]); j > 0 { // most strings are plain ASCII: copied in one go
+			b = append(b, s[i:i+j]...)
+			i += j
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -229,6 +284,28 @@ func appendString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// plainRun is how many bytes at the start of s are printable ASCII other
+// than '"' and '\\': written as they are.
+func plainRun(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v } // & highs != 0: some byte of v is 0
+	i := 0
+	for ; i+8 <= len(s); i += 8 { // eight bytes at a time while none is special:
+		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		// a high bit (not ASCII), a byte with neither 0x40 nor 0x20 set
+		// (below 0x20, once ASCII), a quote or a backslash
+		if (x|zero(x&0x6060606060606060)|zero(x^0x2222222222222222)|zero(x^0x5c5c5c5c5c5c5c5c))&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // Decode parses and validates a message.

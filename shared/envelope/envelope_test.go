@@ -3,9 +3,12 @@ package envelope
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestRoundTripKeepsExactBytes(t *testing.T) {
@@ -119,6 +122,67 @@ func TestNoControl(t *testing.T) {
 			want := c >= 0x20 || c == '\t' || c == '\n' || c == '\r'
 			if got := noControl(b); got != want {
 				t.Fatalf("byte %#x at %d: noControl = %v, want %v", c, i, got, want)
+			}
+		}
+	}
+}
+
+// FuzzSQSText: sqsText, which reads 32 bytes at a time, says what a rune
+// by rune reading says: valid UTF-8, no U+FFFE or U+FFFF, and no control
+// character but tab, newline and carriage return.
+func FuzzSQSText(f *testing.F) {
+	for _, s := range []string{"", "{\"a\":1}", strings.Repeat("abcdefgh", 9) + "\x01", strings.Repeat("é", 40), strings.Repeat("x", 31) + "\uffff",
+		strings.Repeat("\t\n\r ", 20), strings.Repeat("y", 64) + "\xff", "\x7f\x1f"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := utf8.Valid(b)
+		for _, r := range string(b) {
+			if r == 0xFFFE || r == 0xFFFF || r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+				want = false
+			}
+		}
+		if got := sqsText(b); got != want {
+			t.Fatalf("sqsText(%q) = %v, want %v", b, got, want)
+		}
+	})
+}
+
+// FuzzPlainRun: plainRun, which reads eight bytes at a time, stops where a
+// byte by byte reading stops: at the first byte below 0x20, beyond ASCII, a
+// quote or a backslash.
+func FuzzPlainRun(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text, long enough", "0123456\"", "01234567\\x", "abcdefgh\x1fijk", "abcdefg\x7f\x80", "~~~~~~~~ ", "\x20\x40\x60\x7e\x21\x5b\x5d\x5c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := len(s)
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+				want = i
+				break
+			}
+		}
+		if got := plainRun(s); got != want {
+			t.Fatalf("plainRun(%q) = %d, want %d", s, got, want)
+		}
+	})
+}
+
+// TestSortedHeaders: by name, whether few (insertion sort) or many.
+func TestSortedHeaders(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 8, 9, 30} {
+		h := map[string]string{}
+		for i := range n {
+			h[fmt.Sprintf("x-%02d", (i*7)%31)] = fmt.Sprint(i)
+		}
+		got := sortedHeaders(nil, h)
+		if len(got) != len(h) || !slices.IsSortedFunc(got, func(a, b kept) int { return strings.Compare(a.name, b.name) }) {
+			t.Fatalf("%d headers: %v", n, got)
+		}
+		for _, k := range got {
+			if h[k.name] != k.value {
+				t.Fatalf("%s: %q, want %q", k.name, k.value, h[k.name])
 			}
 		}
 	}

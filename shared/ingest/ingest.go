@@ -82,6 +82,7 @@ type Handler struct {
 	Metrics     metrics.Emitter
 
 	url, sourced memo
+	attrs        attrsMemo
 }
 
 // result is what one request came to; it is both answered and logged.
@@ -119,8 +120,7 @@ func (h *Handler) handle(ctx context.Context, req *events.APIGatewayV2HTTPReques
 	case !h.accepts(req, d.EventType):
 		return result{status: 200, outcome: OutcomeIgnored, reason: "event_type_not_rewarded", delivery: d}
 	}
-	attrs := map[string]string{"provider": env.Provider}
-	if st := h.send(ctx, h.Events, env, attrs); st != nil {
+	if st := h.send(ctx, h.Events, env, h.attrs.get(env.Provider)); st != nil {
 		st.delivery = d
 		return *st
 	}
@@ -157,8 +157,9 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	var d webhook.Delivery
 	// The body is read in place: nothing on the path writes to it (the
 	// hash, the parsers and the envelope's encoder only read it).
-	body := webhook.View(req.Body)
+	body, text := webhook.View(req.Body), req.Body
 	if req.IsBase64Encoded {
+		text = ""
 		b, err := base64.StdEncoding.DecodeString(req.Body)
 		if err != nil {
 			return nil, d, nil, &result{status: 400, outcome: OutcomeBad, reason: "bad_base64_body", err: err}
@@ -177,13 +178,14 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	// "<name>:<source>". The source is not signed: it only chooses the
 	// secrets, so a delivery addressed to another source fails to verify.
 	source := h.source(req)
-	w := &work{req: webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, URL: h.requestURL(req), Source: source}}
+	w := &work{req: webhook.Request{Header: webhook.NewHeader(req.Headers), Body: body, Text: text, URL: h.requestURL(req), Source: source}}
 	r := &w.req
 	provider, secretName := h.Name, h.Name
 	if source != "" {
 		provider, secretName = h.sourced.get(h.Name, ":", source), source
 	}
-	if err := h.Provider.Verify(r, all[secretName], h.now()); err != nil {
+	now := h.now() // verified at, and received at
+	if err := h.Provider.Verify(r, all[secretName], now); err != nil {
 		if errors.Is(err, webhook.ErrHandshake) { // a sender's ping: nothing to queue
 			return nil, d, nil, &result{status: 200, outcome: OutcomeIgnored, reason: "handshake"}
 		}
@@ -196,7 +198,7 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 		Provider:   provider,
 		EventType:  d.EventType,
 		DeliveryID: d.DeliveryID,
-		ReceivedAt: h.now().UTC(),
+		ReceivedAt: now.UTC(),
 		RequestID:  req.RequestContext.RequestID,
 		Headers:    d.Headers,
 		Body:       body,
@@ -234,6 +236,21 @@ func (m *memo) get(a, b, c string) string {
 	return e[3]
 }
 
+// attrsMemo is a one-entry cache of the message attributes of an enqueued
+// envelope ({"provider": name}): read only, shared by every request.
+type attrsMemo struct {
+	p atomic.Pointer[map[string]string]
+}
+
+func (m *attrsMemo) get(provider string) map[string]string {
+	if a := m.p.Load(); a != nil && (*a)["provider"] == provider {
+		return *a
+	}
+	a := map[string]string{"provider": provider}
+	m.p.Store(&a)
+	return a
+}
+
 // park puts an authenticated but unusable webhook on the dead-letter queue.
 func (h *Handler) park(ctx context.Context, env *envelope.Envelope, pe *webhook.ParseError, d webhook.Delivery) result {
 	attrs := map[string]string{
@@ -249,23 +266,33 @@ func (h *Handler) park(ctx context.Context, env *envelope.Envelope, pe *webhook.
 	return result{status: 200, outcome: OutcomeParked, reason: pe.Reason, delivery: d, err: pe}
 }
 
-// send encodes env and sends it; it returns nil on success or the result to
-// answer.
-func (h *Handler) send(ctx context.Context, q queue.Sender, env *envelope.Envelope, attrs map[string]string) *result {
+// seal signs env with the first envelope key and encodes it: the message
+// to queue, or the result to answer.
+func (h *Handler) seal(ctx context.Context, env *envelope.Envelope) (string, *result) {
 	if h.Envelopes == nil {
-		return &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: envelope.ErrNoKey}
+		return "", &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: envelope.ErrNoKey}
 	}
 	keys, err := h.Envelopes.Get(ctx)
 	if err == nil && len(keys) == 0 {
 		err = envelope.ErrNoKey
 	}
+	var msg string
 	if err == nil {
-		err = envelope.Sign(env, keys[0])
+		msg, err = envelope.Seal(env, keys[0])
 	}
 	if err != nil {
-		return &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: err}
+		return "", &result{status: 503, outcome: OutcomeRetry, reason: "envelope_key_unavailable", err: err}
 	}
-	msg := envelope.Encode(env)
+	return msg, nil
+}
+
+// send seals env and sends it; it returns nil on success or the result to
+// answer.
+func (h *Handler) send(ctx context.Context, q queue.Sender, env *envelope.Envelope, attrs map[string]string) *result {
+	msg, res := h.seal(ctx, env)
+	if res != nil {
+		return res
+	}
 	if len(msg)+queue.AttributesSize(attrs) > envelope.MaxSQSMessageBytes {
 		return &result{status: 413, outcome: OutcomeTooLarge, reason: "envelope_too_large"}
 	}

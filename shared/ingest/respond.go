@@ -18,7 +18,16 @@ func respond(r result) events.APIGatewayV2HTTPResponse {
 	body := `{"error":"internal error"}`
 	switch r.status {
 	case 200:
-		body = `{"status":"` + r.outcome + `"}`
+		switch r.outcome { // constants: no string built per request
+		case OutcomeEnqueued:
+			body = `{"status":"enqueued"}`
+		case OutcomeIgnored:
+			body = `{"status":"ignored"}`
+		case OutcomeParked:
+			body = `{"status":"parked"}`
+		default:
+			body = `{"status":"` + r.outcome + `"}`
+		}
 	case 400:
 		body = `{"error":"bad request"}`
 	case 401:
@@ -43,7 +52,12 @@ const (
 )
 
 func (r result) metrics() []metrics.Metric {
-	ms := []metrics.Metric{{Name: MetricReceived, Value: 1}}
+	return r.appendMetrics(nil)
+}
+
+// appendMetrics appends the request's metrics to ms.
+func (r result) appendMetrics(ms []metrics.Metric) []metrics.Metric {
+	ms = append(ms, metrics.Metric{Name: MetricReceived, Value: 1})
 	switch r.outcome {
 	case OutcomeEnqueued:
 		ms = append(ms, metrics.Metric{Name: MetricEnqueued, Value: 1})
@@ -74,14 +88,15 @@ func (h *Handler) log(ctx context.Context, req *events.APIGatewayV2HTTPRequest, 
 		level = slog.LevelWarn
 	}
 	level = h.Metrics.Level(ctx, lg, level)
-	attrs := []slog.Attr{
+	var buf [16]slog.Attr // the line's fields and its metrics' (slog copies them)
+	attrs := append(buf[:0],
 		slog.String("request_id", req.RequestContext.RequestID),
 		slog.String("provider", h.Name),
 		slog.String("outcome", r.outcome),
 		slog.Int("status", r.status),
 		slog.Int("body_bytes", len(req.Body)),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-	}
+	)
 	if s := h.source(req); s != "" {
 		attrs = append(attrs, slog.String("source", s))
 	}
@@ -97,6 +112,22 @@ func (h *Handler) log(ctx context.Context, req *events.APIGatewayV2HTTPRequest, 
 	if r.err != nil {
 		attrs = append(attrs, slog.String("error", r.err.Error()))
 	}
-	attrs = append(attrs, h.Metrics.Attrs(r.reason != "", r.metrics()...)...)
-	lg.LogAttrs(ctx, level, "webhook "+r.outcome, attrs...)
+	var mb [2]metrics.Metric
+	attrs = h.Metrics.AppendAttrs(attrs, r.reason != "", r.appendMetrics(mb[:0])...)
+	lg.LogAttrs(ctx, level, message(r.outcome), attrs...)
+}
+
+// message is the log line's message for outcome.
+func message(outcome string) string {
+	switch outcome { // constants: no string built per request
+	case OutcomeEnqueued:
+		return "webhook enqueued"
+	case OutcomeIgnored:
+		return "webhook ignored"
+	case OutcomeParked:
+		return "webhook parked"
+	case OutcomeRejected:
+		return "webhook rejected"
+	}
+	return "webhook " + outcome
 }

@@ -67,10 +67,16 @@ func FromEnv() Emitter {
 // ByReason); a metric ByReason on a line with no reason is published by
 // provider only.
 func (e Emitter) Attrs(hasReason bool, ms ...Metric) []slog.Attr {
+	return e.AppendAttrs(nil, hasReason, ms...)
+}
+
+// AppendAttrs is Attrs appended to dst.
+func (e Emitter) AppendAttrs(dst []slog.Attr, hasReason bool, ms ...Metric) []slog.Attr {
 	if e.Off || len(ms) == 0 {
-		return nil
+		return dst
 	}
-	return append(values(ms), slog.Any("_aws", json.RawMessage(e.meta(hasReason, ms))))
+	dst = appendValues(dst, ms)
+	return append(dst, slog.Any("_aws", json.RawMessage(e.meta(hasReason, ms))))
 }
 
 // ReasonAttrs is Attrs for a line that publishes ms by (provider, reason)
@@ -87,8 +93,9 @@ func (e Emitter) ReasonAttrs(ms ...Metric) []slog.Attr {
 }
 
 // values are the line's fields that hold ms's values (with room for "_aws").
-func values(ms []Metric) []slog.Attr {
-	out := make([]slog.Attr, 0, len(ms)+1)
+func values(ms []Metric) []slog.Attr { return appendValues(make([]slog.Attr, 0, len(ms)+1), ms) }
+
+func appendValues(out []slog.Attr, ms []Metric) []slog.Attr {
 	for _, m := range ms {
 		if m.Values != nil {
 			out = append(out, slog.Any(m.Name, m.Values))
@@ -112,7 +119,7 @@ func (e Emitter) header() []byte {
 	if e.Now != nil {
 		now = e.Now
 	}
-	b := make([]byte, 0, 160)
+	b := make([]byte, 0, 320) // a line's two directives, in one allocation
 	b = append(b, `{"Timestamp":`...)
 	b = strconv.AppendInt(b, now().UnixMilli(), 10)
 	return append(b, `,"CloudWatchMetrics":[`...)

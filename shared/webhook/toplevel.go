@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // TopLevel reads the values of the named keys of a JSON object without
@@ -131,6 +132,45 @@ func String(raw []byte) string {
 	return s
 }
 
+// String is String(raw) for a value read from r.Body, cut from r.Text
+// rather than copied when the body was given as that string.
+func (r *Request) String(raw []byte) string {
+	if len(raw) >= 2 && raw[0] == '"' && plainString(raw[1:len(raw)-1]) {
+		if s, ok := r.cut(raw[1 : len(raw)-1]); ok {
+			return s
+		}
+	}
+	return String(raw)
+}
+
+// Scalar is Scalar(raw) for a value read from r.Body, cut from r.Text
+// rather than copied when the body was given as that string.
+func (r *Request) Scalar(raw []byte) string {
+	if len(raw) > 0 && raw[0] == '"' {
+		return r.String(raw)
+	}
+	if IntegerID(raw) {
+		if s, ok := r.cut(raw); ok {
+			return s
+		}
+	}
+	return Scalar(raw)
+}
+
+// cut returns b as a part of r.Text, when b lies within it (is a view of
+// it, as r.Body is when r.Text is set).
+func (r *Request) cut(b []byte) (string, bool) {
+	if r.Text == "" || len(b) == 0 || len(b) > len(r.Text) {
+		return "", false
+	}
+	base, p := uintptr(unsafe.Pointer(unsafe.StringData(r.Text))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p < base || p-base > uintptr(len(r.Text)-len(b)) {
+		return "", false
+	}
+	off := int(p - base)
+	return r.Text[off : off+len(b)], true
+}
+
 // plainString says whether s, between a string's quotes, reads as itself:
 // valid UTF-8 without escapes, quotes or control characters.
 func plainString(s []byte) bool {
@@ -221,6 +261,14 @@ func skipString(b []byte, i int) (int, error) {
 	}
 }
 
+// structural marks the bytes skipValue looks at inside an object or array.
+var structural = func() (t [256]bool) {
+	for _, c := range `"\{}[]` {
+		t[c] = true
+	}
+	return t
+}()
+
 // skipValue returns the index just past the value starting at b[i].
 func skipValue(b []byte, i int) (int, error) {
 	if i >= len(b) {
@@ -230,18 +278,25 @@ func skipValue(b []byte, i int) (int, error) {
 	case '"':
 		return skipString(b, i)
 	case '{', '[':
-		depth := 0
+		// One pass over the bytes: brackets counted outside strings, a
+		// string ended by the first quote not escaped (a backslash skips
+		// the byte after it), as skipString reads one.
+		depth, inString := 0, false
 		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, err := skipString(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end - 1
-			case '{', '[':
+			c := b[j]
+			if !structural[c] {
+				continue
+			}
+			switch {
+			case inString && c == '\\':
+				j++
+			case inString:
+				inString = c != '"'
+			case c == '"':
+				inString = true
+			case c == '{' || c == '[':
 				depth++
-			case '}', ']':
+			case c == '}' || c == ']':
 				depth--
 				if depth == 0 {
 					return j + 1, nil

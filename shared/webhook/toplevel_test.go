@@ -2,7 +2,9 @@ package webhook
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestTopLevel(t *testing.T) {
@@ -72,6 +74,54 @@ func TestScalar(t *testing.T) {
 	} {
 		if got := Scalar([]byte(raw)); got != want {
 			t.Errorf("Scalar(%s) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+// FuzzRequestStrings: a request's String and Scalar read what String and
+// Scalar read, and without a copy exactly when the value lies in r.Text
+// and needs no decoding; a body given as bytes only (no Text) is copied.
+// Seeds: testdata/fuzz/FuzzRequestStrings.
+func FuzzRequestStrings(f *testing.F) {
+	f.Add(`{"id":"evt_1","type":"a\u0062c","n":42,"m":-0,"s":"caf\xc3\xa9","bad":"\xff"}`)
+	f.Add(`{"id":7,"type":"","x":1e3}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		keys := []string{"id", "type", "n", "m", "s", "bad", "x"}
+		vals := make([][]byte, len(keys))
+		r := &Request{Body: View(body), Text: body}
+		if TopLevelInto(r.Body, keys, vals) != nil {
+			return
+		}
+		copied := &Request{Body: []byte(body)}
+		for i, raw := range vals {
+			for _, c := range []struct {
+				name      string
+				got, want string
+			}{{"String", r.String(raw), String(raw)}, {"Scalar", r.Scalar(raw), Scalar(raw)}, {"String of bytes", copied.String(raw), String(raw)}} {
+				if c.got != c.want {
+					t.Fatalf("%s(%s) = %q, want %q", c.name, keys[i], c.got, c.want)
+				}
+			}
+			s := r.String(raw)
+			inText := len(s) > 0 && unsafe.StringData(s) != nil &&
+				uintptr(unsafe.Pointer(unsafe.StringData(s)))-uintptr(unsafe.Pointer(unsafe.StringData(body))) < uintptr(len(body))
+			if plain := len(raw) >= 2 && raw[0] == '"' && plainString(raw[1:len(raw)-1]); inText != (plain && len(s) > 0) {
+				t.Fatalf("String(%s) = %q: cut from the body %v, plain %v", keys[i], s, inText, plain)
+			}
+		}
+	})
+}
+
+// TestRequestCutOutside: a value that does not lie in r.Text (a Body that
+// is not its view, longer or elsewhere) is copied, never cut out of range.
+func TestRequestCutOutside(t *testing.T) {
+	long := []byte(`"` + strings.Repeat("x", 64) + `"`)
+	for _, r := range []*Request{
+		{Body: long, Text: `"x"`},
+		{Body: []byte(`"abc"`), Text: `"abc"`},
+	} {
+		if got, want := r.String(r.Body), String(r.Body); got != want {
+			t.Fatalf("String = %q, want %q", got, want)
 		}
 	}
 }

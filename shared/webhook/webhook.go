@@ -7,11 +7,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors returned by Provider.Verify. Callers answer all of them
@@ -51,6 +53,10 @@ type Request struct {
 	// verify the request, so a request signed for one source and addressed
 	// to another fails verification.
 	Source string
+	// Text, when set, is the body as the string it arrived in, and Body a
+	// view of it (View): the values Parse reads (r.String, r.Scalar) are
+	// then cut from it rather than copied. Nothing may write to Body then.
+	Text string
 }
 
 // Delivery is what the ingest function reads from an authenticated request.
@@ -115,7 +121,7 @@ type Header map[string]string
 // lowercases them, in which case h is returned as it is, without copying.
 func NewHeader(h map[string]string) Header {
 	for k := range h {
-		if k != strings.ToLower(k) {
+		if !lowercase(k) {
 			out := make(Header, len(h))
 			for k, v := range h {
 				lk := strings.ToLower(k)
@@ -128,6 +134,19 @@ func NewHeader(h map[string]string) Header {
 		}
 	}
 	return Header(h)
+}
+
+// lowercase reports whether strings.ToLower(k) == k, looking only at the
+// bytes for an ASCII name.
+func lowercase(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c >= utf8.RuneSelf {
+			return k == strings.ToLower(k)
+		} else if 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // Get returns the value of the header named by lowercase name, or "".
@@ -179,19 +198,49 @@ func DecodeBase64(s string) ([]byte, error) {
 	return strictBase64.DecodeString(s)
 }
 
+// errBase64 is DecodeBase64Into's error.
+var errBase64 = errors.New("webhook: not one canonical base64 spelling")
+
+// DecodeBase64Into is DecodeBase64 into dst, without allocating: it returns
+// the decoded bytes, or an error when s is not one canonical spelling or
+// would not fit (dst must hold base64.StdEncoding.DecodedLen(len(s))).
+func DecodeBase64Into(dst []byte, s string) ([]byte, error) {
+	if len(dst) < strictBase64.DecodedLen(len(s)) || strings.ContainsAny(s, "\r\n") {
+		return nil, errBase64
+	}
+	n, err := strictBase64.Decode(dst, View(s)) // only read
+	if err != nil {
+		return nil, errBase64
+	}
+	return dst[:n], nil
+}
+
 // Base64MAC reads the value v of the signature header named name when it
 // holds one base64 HMAC-SHA256 (Shopify, Loyalty Now, Square, WooCommerce):
 // ErrMissingSignature when v is empty, ErrMalformedSignature unless it is
-// the one canonical base64 spelling of 32 bytes.
-func Base64MAC(v, name string) ([]byte, error) {
+// the one canonical base64 spelling of 32 bytes. The MAC is returned by
+// value (no allocation).
+func Base64MAC(v, name string) (sig [sha256.Size]byte, err error) {
 	if v == "" {
-		return nil, ErrMissingSignature
+		return sig, ErrMissingSignature
 	}
-	sig, err := DecodeBase64(v)
-	if err != nil || len(sig) != sha256.Size {
-		return nil, fmt.Errorf("%w: %s is not a base64 SHA-256 MAC", ErrMalformedSignature, name)
+	var buf [48]byte
+	b, err := DecodeBase64Into(buf[:], v)
+	if err != nil || len(b) != sha256.Size {
+		return sig, fmt.Errorf("%w: %s is not a base64 SHA-256 MAC", ErrMalformedSignature, name)
 	}
+	copy(sig[:], b)
 	return sig, nil
+}
+
+// HexMAC decodes s, the hex (either case, as encoding/hex) of one SHA-256
+// MAC, into sig without allocating; ok is false unless s is exactly that.
+func HexMAC(s string) (sig [sha256.Size]byte, ok bool) {
+	if len(s) != 2*sha256.Size {
+		return sig, false
+	}
+	_, err := hex.Decode(sig[:], View(s)) // only read
+	return sig, err == nil
 }
 
 // Sum returns HMAC-SHA256(key, msg) where write feeds msg; a helper for the

@@ -25,9 +25,11 @@ import (
 const ForgedSecret = "whsec_Zm9yZ2VkLW5vdC1hLXJlYWwtc2VjcmV0"
 
 // SampleTime is when the checked-in samples in events/ are signed. They stay
-// as they are (signing is deterministic, and a test regenerates them at this
-// time and compares); what needs a fresh signature signs a copy at use:
-// make invoke in memory, make events into .aws-sam/events/.
+// as they are (signing is deterministic but for an envelope's nonce, so a
+// forwarder sample keeps the signature it was checked in with while what it
+// signs is unchanged; a test regenerates them at this time and compares);
+// what needs a fresh signature signs a copy at use: make invoke in memory,
+// make events into .aws-sam/events/.
 var SampleTime = time.UnixMilli(1795421606861).UTC()
 
 // CopySamples copies the samples folder from to the folder to (created),
@@ -113,6 +115,7 @@ func SignSamples(dir string, when time.Time) (int, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "ForwarderFunction"), 0o755); err != nil {
 		return 0, err
 	}
+	prev := previousBodies(filepath.Join(dir, "ForwarderFunction"))
 	for _, p := range providers.Names() { // the specs' order: batch.json is the first ten
 		files, _ := filepath.Glob(filepath.Join(dir, samples.Spec(p).FunctionID, "*.json"))
 		for _, f := range files {
@@ -132,6 +135,7 @@ func SignSamples(dir string, when time.Time) (int, error) {
 				if err != nil {
 					return n, fmt.Errorf("%s: %w", f, err)
 				}
+				keepSignature(&msg, prev, envKey)
 				forwarder = append(forwarder, msg)
 				if !reverses(msg) {
 					batch = append(batch, msg)
@@ -156,10 +160,45 @@ func SignSamples(dir string, when time.Time) (int, error) {
 		return n, err
 	}
 	forged.Body, forged.MessageId = envelope.Encode(env), "sample-forged"
+	keepSignature(&forged, prev, []byte(ForgedSecret))
 	if err := writeJSON(filepath.Join(dir, "ForwarderFunction", "forged.json"), events.SQSEvent{Records: []events.SQSMessage{forged}}); err != nil {
 		return n, err
 	}
 	return n + len(forwarder) + 2, nil
+}
+
+// previousBodies reads the envelopes of the forwarder samples in dir, by
+// message id.
+func previousBodies(dir string) map[string]string {
+	out := map[string]string{}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, f := range files {
+		var ev events.SQSEvent
+		if raw, err := os.ReadFile(f); err == nil && json.Unmarshal(raw, &ev) == nil {
+			for _, r := range ev.Records {
+				out[r.MessageId] = r.Body
+			}
+		}
+	}
+	return out
+}
+
+// keepSignature puts back msg's previous envelope when it verifies with key
+// and signs exactly what msg's does: each signature draws a random nonce,
+// and a sample regenerated unchanged stays as it was checked in.
+func keepSignature(msg *events.SQSMessage, prev map[string]string, key []byte) {
+	old, err := envelope.Decode([]byte(prev[msg.MessageId]))
+	if err != nil || envelope.Verify(old, [][]byte{key}) != nil {
+		return
+	}
+	cur, err := envelope.Decode([]byte(msg.Body))
+	if err != nil {
+		return
+	}
+	old.Sig, cur.Sig = "", ""
+	if envelope.Encode(old) == envelope.Encode(cur) {
+		msg.Body = prev[msg.MessageId]
+	}
 }
 
 // WithSource is provider's name as a delivery in file names it: for a

@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/webhook"
 )
@@ -111,17 +113,24 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	if err != nil {
 		return fmt.Errorf("%w: %s is not Unix seconds", webhook.ErrMalformedSignature, HeaderTimestamp)
 	}
-	var sigs [][]byte
-	for part := range strings.FieldsSeq(v) {
+	var (
+		buf  [8][48]byte // on the stack: base64 of 32 bytes decodes into 33
+		sigs [8][]byte
+		n    int
+	)
+	for rest := v; rest != "" && n < len(sigs); {
+		var part string
+		part, rest = nextField(rest)
 		b64, ok := strings.CutPrefix(part, "v1,")
 		if !ok {
 			continue // other schemes (v1a) are not supported
 		}
-		if sig, err := webhook.DecodeBase64(b64); err == nil && len(sig) == 32 && len(sigs) < 8 {
-			sigs = append(sigs, sig)
+		if sig, err := webhook.DecodeBase64Into(buf[n][:], b64); err == nil && len(sig) == 32 {
+			sigs[n] = sig
+			n++
 		}
 	}
-	if len(sigs) == 0 {
+	if n == 0 {
 		return fmt.Errorf("%w: no v1 signature", webhook.ErrMalformedSignature)
 	}
 	write := func(h hash.Hash) {
@@ -131,7 +140,7 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 		h.Write(dot)
 		h.Write(r.Body)
 	}
-	if !keys.MatchAny(secrets, sigs, write) {
+	if !keys.MatchAny(secrets, sigs[:n], write) {
 		return webhook.ErrSignatureMismatch
 	}
 	tol := p.Tolerance
@@ -141,13 +150,42 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	return webhook.CheckWindow(time.Unix(unix, 0), now, tol, tol)
 }
 
+// nextField returns the first space-separated field of s (as
+// strings.Fields splits: any Unicode white space) and what follows it.
+func nextField(s string) (field, rest string) {
+	i := 0
+	for ; i < len(s) && s[i] < utf8.RuneSelf && asciiSpace(s[i]); i++ {
+	}
+	start := i
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf: // beyond ASCII, rune by rune
+			return unicodeField(s)
+		case asciiSpace(c):
+			return s[start:i], s[i+1:]
+		}
+	}
+	return s[start:], ""
+}
+
+func asciiSpace(c byte) bool { return c == ' ' || '\t' <= c && c <= '\r' }
+
+// unicodeField is nextField for a string with runes beyond ASCII.
+func unicodeField(s string) (field, rest string) {
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
+}
+
 // Parse reads type and id from the body; the id falls back to webhook-id.
 func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 	var f [2][]byte // id, type
 	if err := webhook.TopLevelInto(r.Body, []string{"id", "type"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f[1]), DeliveryID: webhook.Scalar(f[0]), Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
+	d := webhook.Delivery{EventType: r.String(f[1]), DeliveryID: r.Scalar(f[0]), Headers: r.Header.Keep(HeaderID, HeaderTimestamp)}
 	if d.DeliveryID == "" {
 		d.DeliveryID = r.Header.Get(HeaderID)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,6 +75,28 @@ func FuzzMap(f *testing.F) {
 		if err := json.Unmarshal(body, &ev); err != nil || len(res.Reversals) != 1 || len(res.Rewards) != 0 || r.Check() != nil ||
 			r.Key != "custom:"+string(ev.Data.PurchaseID) || r.Full != (r.Amount == "") {
 			t.Fatalf("reversed %+v (purchase_id %q, %v)", res, ev.Data.PurchaseID, err)
+		}
+	})
+}
+
+// FuzzFields: nextField, called until nothing is left, splits a signature
+// header exactly as strings.Fields does (any Unicode white space, invalid
+// UTF-8 kept as it is). Seeds: testdata/fuzz/FuzzFields.
+func FuzzFields(f *testing.F) {
+	for _, s := range []string{vectorSig, "  v1,a \t v1,b\n", "v1,a\u0085v1,b\u00a0v1,c\u2003", "\xffv1, \xc2", "", "   "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var got []string
+		for rest := s; ; {
+			var part string
+			if part, rest = nextField(rest); part == "" {
+				break
+			}
+			got = append(got, part)
+		}
+		if want := strings.Fields(s); !slices.Equal(got, want) {
+			t.Fatalf("nextField splits %q into %q, strings.Fields into %q", s, got, want)
 		}
 	})
 }

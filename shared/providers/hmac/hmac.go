@@ -253,7 +253,7 @@ func (p Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 	if src == nil {
 		return webhook.Delivery{}, &webhook.ParseError{Reason: ReasonUnknownSource, Detail: "no such hmac source"}
 	}
-	et, err := src.eventType(r.Body)
+	et, err := src.eventTypeOf(r)
 	if err != nil {
 		return webhook.Delivery{}, err
 	}
@@ -268,7 +268,7 @@ func (p Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 			if err != nil {
 				return d, err
 			}
-			d.DeliveryID = webhook.Scalar(raw)
+			d.DeliveryID = r.Scalar(raw)
 		}
 	}
 	if h := r.Header.Keep(keep...); len(h) > 0 {
@@ -280,11 +280,16 @@ func (p Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 // eventType reads the event type at the source's path: a string, or a
 // number written as a plain integer.
 func (s *Source) eventType(body []byte) (string, error) {
-	raw, err := find(body, s.EventType)
+	return s.eventTypeOf(&webhook.Request{Body: body})
+}
+
+// eventTypeOf is eventType of r's body, cut from r.Text when it can be.
+func (s *Source) eventTypeOf(r *webhook.Request) (string, error) {
+	raw, err := find(r.Body, s.EventType)
 	if err != nil {
 		return "", err
 	}
-	et := webhook.Scalar(raw)
+	et := r.Scalar(raw)
 	if et == "" {
 		return "", &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no event type (a string or an integer) at " + clip(s.EventType)}
 	}

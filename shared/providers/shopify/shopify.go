@@ -118,7 +118,7 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) erro
 	if err != nil {
 		return err
 	}
-	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(r.Body) }) {
+	if !webhook.MatchAny(secrets, [][]byte{sig[:]}, func(h hash.Hash) { h.Write(r.Body) }) {
 		return webhook.ErrSignatureMismatch
 	}
 	shop := strings.ToLower(strings.TrimSpace(header(r.Header, HeaderShopDomain)))

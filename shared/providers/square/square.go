@@ -42,7 +42,7 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 	if r.URL == "" {
 		return fmt.Errorf("%w: no notification URL to check the signature against", webhook.ErrSignatureMismatch)
 	}
-	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(webhook.View(r.URL)); h.Write(r.Body) }) {
+	if !webhook.MatchAny(secrets, [][]byte{sig[:]}, func(h hash.Hash) { h.Write(webhook.View(r.URL)); h.Write(r.Body) }) {
 		return webhook.ErrSignatureMismatch
 	}
 	return nil
@@ -55,8 +55,8 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 	if err := webhook.TopLevelInto(r.Body, []string{"type", "event_id", "merchant_id"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f[0]), DeliveryID: webhook.String(f[1])}
-	if m := webhook.String(f[2]); m != "" {
+	d := webhook.Delivery{EventType: r.String(f[0]), DeliveryID: r.String(f[1])}
+	if m := r.String(f[2]); m != "" {
 		d.Headers = map[string]string{"merchant_id": m}
 	}
 	switch {

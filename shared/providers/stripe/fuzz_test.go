@@ -25,14 +25,16 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header string, body []byte) {
 		r := &webhook.Request{Header: webhook.Header{HeaderSignature: header}, Body: body}
 		if err := (Provider{}).Verify(r, [][]byte{[]byte(vectorSecret)}, vectorTime); err == nil {
-			ts, sigs, perr := parseHeader(header)
+			var buf [8][32]byte
+			ts, n, perr := parseHeader(header, &buf)
+			sigs := buf[:n]
 			if perr != nil {
 				t.Fatalf("accepted a header parseHeader rejects: %v", perr)
 			}
 			want := webhook.Sum([]byte(vectorSecret), func(h hash.Hash) { h.Write([]byte(ts + ".")); h.Write(body) })
 			genuine := false
 			for _, s := range sigs {
-				genuine = genuine || bytes.Equal(s, want)
+				genuine = genuine || bytes.Equal(s[:], want)
 			}
 			if !genuine {
 				t.Fatalf("accepted %q without the genuine v1", header)

@@ -42,16 +42,21 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 	if v == "" {
 		return webhook.ErrMissingSignature
 	}
-	ts, sigs, err := parseHeader(v)
+	var buf [8][32]byte
+	ts, n, err := parseHeader(v, &buf)
 	if err != nil {
 		return err
+	}
+	var sigs [8][]byte // on the stack, as buf
+	for i := range n {
+		sigs[i] = buf[i][:]
 	}
 	write := func(h hash.Hash) {
 		h.Write(webhook.View(ts))
 		h.Write(dot)
 		h.Write(r.Body)
 	}
-	if !webhook.MatchAny(secrets, sigs, write) {
+	if !webhook.MatchAny(secrets, sigs[:n], write) {
 		return webhook.ErrSignatureMismatch
 	}
 	unix, _ := strconv.ParseInt(ts, 10, 64) // validated by parseHeader
@@ -64,9 +69,12 @@ func (p Provider) Verify(r *webhook.Request, secrets [][]byte, now time.Time) er
 
 var dot = []byte{'.'}
 
-// parseHeader returns the raw timestamp and the decoded v1 signatures.
-func parseHeader(v string) (ts string, sigs [][]byte, err error) {
-	for part := range strings.SplitSeq(v, ",") {
+// parseHeader returns the raw timestamp and the number of v1 signatures it
+// decoded into buf (at most eight).
+func parseHeader(v string, buf *[8][32]byte) (ts string, n int, err error) {
+	for rest := v; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			continue
@@ -74,26 +82,27 @@ func parseHeader(v string) (ts string, sigs [][]byte, err error) {
 		switch k {
 		case "t":
 			if _, perr := strconv.ParseInt(val, 10, 64); perr != nil || ts != "" {
-				return "", nil, fmt.Errorf("%w: bad or repeated t", webhook.ErrMalformedSignature)
+				return "", 0, fmt.Errorf("%w: bad or repeated t", webhook.ErrMalformedSignature)
 			}
 			ts = val
 		case "v1":
-			sig, derr := hex.DecodeString(val)
-			if derr != nil || len(sig) != 32 {
+			sig, ok := webhook.HexMAC(val)
+			if !ok {
 				continue // like stripe-go: an undecodable v1 cannot match
 			}
-			if len(sigs) < 8 {
-				sigs = append(sigs, sig)
+			if n < len(buf) {
+				buf[n] = sig
+				n++
 			}
 		}
 	}
 	if ts == "" {
-		return "", nil, fmt.Errorf("%w: no timestamp", webhook.ErrMalformedSignature)
+		return "", 0, fmt.Errorf("%w: no timestamp", webhook.ErrMalformedSignature)
 	}
-	if len(sigs) == 0 {
-		return "", nil, fmt.Errorf("%w: no v1 signature", webhook.ErrMalformedSignature)
+	if n == 0 {
+		return "", 0, fmt.Errorf("%w: no v1 signature", webhook.ErrMalformedSignature)
 	}
-	return ts, sigs, nil
+	return ts, n, nil
 }
 
 // Parse reads the event's id and type from the body.
@@ -102,7 +111,7 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 	if err := webhook.TopLevelInto(r.Body, []string{"id", "type", "livemode"}, f[:]); err != nil {
 		return webhook.Delivery{}, err
 	}
-	d := webhook.Delivery{EventType: webhook.String(f[1]), DeliveryID: webhook.String(f[0])}
+	d := webhook.Delivery{EventType: r.String(f[1]), DeliveryID: r.String(f[0])}
 	if lm := string(f[2]); lm == "true" || lm == "false" {
 		d.Headers = map[string]string{"livemode": lm}
 	}

@@ -77,7 +77,7 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 	if err != nil {
 		return err
 	}
-	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(r.Body) }) {
+	if !webhook.MatchAny(secrets, [][]byte{sig[:]}, func(h hash.Hash) { h.Write(r.Body) }) {
 		return webhook.ErrSignatureMismatch
 	}
 	return nil

@@ -42,11 +42,11 @@ func (Provider) Verify(r *webhook.Request, secrets [][]byte, _ time.Time) error 
 	if len(v) < 7 || !strings.EqualFold(v[:7], "sha256=") {
 		return fmt.Errorf("%w: no sha256= prefix", webhook.ErrMalformedSignature)
 	}
-	sig, err := hex.DecodeString(v[7:])
-	if err != nil || len(sig) != sha256.Size {
+	sig, ok := webhook.HexMAC(v[7:])
+	if !ok {
 		return fmt.Errorf("%w: not a hex SHA-256 MAC", webhook.ErrMalformedSignature)
 	}
-	if !webhook.MatchAny(secrets, [][]byte{sig}, func(h hash.Hash) { h.Write(r.Body) }) {
+	if !webhook.MatchAny(secrets, [][]byte{sig[:]}, func(h hash.Hash) { h.Write(r.Body) }) {
 		return webhook.ErrSignatureMismatch
 	}
 	return nil
@@ -74,12 +74,12 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 			txID[0] = nil
 		}
 	}
-	d := webhook.Delivery{EventType: webhook.String(f[0])}
+	d := webhook.Delivery{EventType: r.String(f[0])}
 	if d.EventType == "" {
 		return d, &webhook.ParseError{Reason: webhook.ReasonMissingEventType, Detail: "no event in the body"}
 	}
 	d.Headers = map[string]string{HeaderEvent: d.EventType}
-	switch id := firstID(txID[0], f[2]); {
+	switch id := firstID(r, txID[0], f[2]); {
 	case id != "":
 		d.DeliveryID = d.EventType + ":" + id
 	default:
@@ -94,9 +94,9 @@ func (Provider) Parse(r *webhook.Request) (webhook.Delivery, error) {
 }
 
 // firstID returns the first id that is a JSON string or number, unquoted.
-func firstID(raws ...[]byte) string {
+func firstID(r *webhook.Request, raws ...[]byte) string {
 	for _, raw := range raws {
-		if id := webhook.Scalar(raw); id != "" {
+		if id := r.Scalar(raw); id != "" {
 			return id
 		}
 	}
