@@ -33,9 +33,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -43,6 +40,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awsstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/dlq"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
@@ -192,38 +190,21 @@ func connect(ctx context.Context, stack, region, dlqURL, eventsURL, table string
 		}
 		return t, "local stack at " + o.Endpoints.SQS, nil
 	}
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsstack.Config(ctx, region)
 	if err != nil {
-		return nil, "", fmt.Errorf("AWS configuration: %w", err)
+		return nil, "", err
 	}
 	where := "given URLs"
 	keyArn := ""
 	if stack != "" {
 		where = "stack " + stack
-		res, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+		out, err := awsstack.Outputs(ctx, cfg, stack)
 		if err != nil {
-			return nil, "", fmt.Errorf("stack %s: %w", stack, err)
+			return nil, "", err
 		}
-		if len(res.Stacks) == 0 {
-			return nil, "", fmt.Errorf("stack %s not found", stack)
-		}
-		for _, o := range res.Stacks[0].Outputs {
-			switch aws.ToString(o.OutputKey) {
-			case "DeadLetterQueueUrl":
-				dlqURL = aws.ToString(o.OutputValue)
-			case "EventsQueueUrl":
-				eventsURL = aws.ToString(o.OutputValue)
-			case "EnvelopeKeyArn":
-				keyArn = aws.ToString(o.OutputValue)
-			case "IdempotencyTableName":
-				if table == "" {
-					table = aws.ToString(o.OutputValue)
-				}
-			}
+		dlqURL, eventsURL, keyArn = out["DeadLetterQueueUrl"], out["EventsQueueUrl"], out["EnvelopeKeyArn"]
+		if table == "" {
+			table = out["IdempotencyTableName"]
 		}
 	}
 	if dlqURL == "" || eventsURL == "" {

@@ -26,13 +26,11 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/local/awsstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/devstack"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/motoserver"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/local/rewards"
@@ -182,33 +180,20 @@ func connect(ctx context.Context, stack, region, table, key string, local bool) 
 		return reader(dynamodb.NewFromConfig(o.Endpoints.Config(motoserver.DynamoDB)),
 			secretsmanager.NewFromConfig(o.Endpoints.Config(motoserver.SecretsManager)), table, key), "local stack at " + o.Endpoints.DynamoDB, nil
 	}
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsstack.Config(ctx, region)
 	if err != nil {
-		return nil, "", fmt.Errorf("AWS configuration: %w", err)
+		return nil, "", err
 	}
 	where := "given table"
 	if stack != "" {
 		where = "stack " + stack
-		res, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+		out, err := awsstack.Outputs(ctx, cfg, stack)
 		if err != nil {
-			return nil, "", fmt.Errorf("stack %s: %w", stack, err)
+			return nil, "", err
 		}
-		if len(res.Stacks) == 0 {
-			return nil, "", fmt.Errorf("stack %s not found", stack)
-		}
-		for _, o := range res.Stacks[0].Outputs {
-			switch aws.ToString(o.OutputKey) {
-			case "LedgerTableName":
-				table = aws.ToString(o.OutputValue)
-			case "LedgerKeyArn":
-				if key == "" {
-					key = aws.ToString(o.OutputValue)
-				}
-			}
+		table = out["LedgerTableName"]
+		if key == "" {
+			key = out["LedgerKeyArn"]
 		}
 		if table == "" {
 			return nil, "", fmt.Errorf("stack %s has no LedgerTableName output: deploy this version of the template first", stack)

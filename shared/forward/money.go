@@ -285,20 +285,31 @@ func (f *Forwarder) void(ctx context.Context, e *ledger.Entry, from []string) bo
 
 // settleLedger records what became of a reward paid at once.
 func (f *Forwarder) settleLedger(ctx context.Context, e *ledger.Entry, value json.Number, o *outcome, prev *ledger.Entry) {
-	var s ledger.Settlement
-	switch {
-	case o.status == Forwarded || o.status == Duplicate && (prev == nil || prev.Status != ledger.Paid):
-		s = ledger.Settlement{Status: ledger.Paid, PaidValue: value, HTTPStatus: o.http, RewardAmount: o.paid.reward, TxHash: o.paid.tx}
-	case o.status == Parked && o.reason == ReasonOutcomeUnknown:
-		s = ledger.Settlement{Status: ledger.Unknown, Reason: o.reason, HTTPStatus: o.http}
-	case o.status == Parked:
-		s = ledger.Settlement{Status: ledger.Parked, Reason: o.reason, HTTPStatus: o.http}
-		f.giveBack(ctx, e)
-	default:
+	if o.status == Duplicate && prev != nil && prev.Status == ledger.Paid {
+		return // recorded when it was paid
+	}
+	s, ok := f.settlementOf(ctx, e, value, o)
+	if !ok {
 		return // a retry: nothing is decided yet
 	}
 	s.Decision = e
 	f.writeLedger(ctx, e.PK, s, o)
+}
+
+// settlementOf is what a reward's outcome records in the ledger: paid (a
+// duplicate too: paid before), of unknown outcome, or parked (its cap
+// places given back: not paid in the end); false for a retry.
+func (f *Forwarder) settlementOf(ctx context.Context, e *ledger.Entry, value json.Number, o *outcome) (ledger.Settlement, bool) {
+	switch {
+	case o.status == Forwarded || o.status == Duplicate:
+		return ledger.Settlement{Status: ledger.Paid, PaidValue: value, HTTPStatus: o.http, RewardAmount: o.paid.reward, TxHash: o.paid.tx}, true
+	case o.status == Parked && o.reason == ReasonOutcomeUnknown:
+		return ledger.Settlement{Status: ledger.Unknown, Reason: o.reason, HTTPStatus: o.http}, true
+	case o.status == Parked:
+		f.giveBack(ctx, e)
+		return ledger.Settlement{Status: ledger.Parked, Reason: o.reason, HTTPStatus: o.http}, true
+	}
+	return ledger.Settlement{}, false
 }
 
 // writeLedger writes an outcome the money already decided (Resonance paid,
@@ -421,18 +432,12 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 	f.lastReceive(m, &o)
 	o.key = key
 	o.money = append(o.money, money...)
-	var s ledger.Settlement
-	switch {
-	case o.status == Forwarded || o.status == Duplicate:
-		s = ledger.Settlement{Status: ledger.Paid, PaidValue: value, HTTPStatus: o.http, RewardAmount: o.paid.reward, TxHash: o.paid.tx}
-		o.money = append(o.money, MetricReleased)
-	case o.status == Parked && o.reason == ReasonOutcomeUnknown:
-		s = ledger.Settlement{Status: ledger.Unknown, Reason: o.reason, HTTPStatus: o.http}
-	case o.status == Parked:
-		s = ledger.Settlement{Status: ledger.Parked, Reason: o.reason, HTTPStatus: o.http}
-		f.giveBack(ctx, e)
-	default:
+	s, ok := f.settlementOf(ctx, e, value, &o)
+	if !ok {
 		return o
+	}
+	if s.Status == ledger.Paid {
+		o.money = append(o.money, MetricReleased)
 	}
 	f.writeLedger(ctx, rb.PK, s, &o)
 	if o.status == Parked {
