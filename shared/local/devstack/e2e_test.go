@@ -318,6 +318,7 @@ type e2e struct {
 	rejected atomic.Int64 // 401s: must stay 0
 	crashes  atomic.Int64
 	handler  atomic.Pointer[sqspoll.Handler]
+	details  map[string][]string // DLQ reason and detail by reward key, for the failure report
 
 	ctx   context.Context // ends when the watchdog gives up
 	abort context.CancelCauseFunc
@@ -612,6 +613,7 @@ func (e *e2e) fail() {
 	hooks, phase := e.hooks, e.phase
 	e.mu.Unlock()
 	awards, _ := e.res.snapshot()
+	unknown := e.res.unknownKeys()
 	parked := e.dlq()
 	type count struct{ notAccepted, waiting, paid, rejected, parked int }
 	byProvider := map[string]*count{}
@@ -635,6 +637,10 @@ func (e *e2e) fail() {
 			c.paid++
 		case len(parked[h.key]) > 0:
 			c.parked++
+			if !rejectsForGood(h.key) && !unknown[h.key] && len(stuck) < 10 {
+				// Parked, and Resonance never left its outcome unknown.
+				stuck = append(stuck, h.key+" (parked: "+strings.Join(e.details[h.key], "; ")+")")
+			}
 		case rejectsForGood(h.key):
 			c.rejected++
 			if len(stuck) < 10 {
@@ -695,7 +701,13 @@ func (e *e2e) dlq() map[string][]string {
 		}
 		for _, m := range r.Messages {
 			key := aws.ToString(m.MessageAttributes["reward_key"].StringValue)
-			out[key] = append(out[key], aws.ToString(m.MessageAttributes["reason"].StringValue))
+			reason := aws.ToString(m.MessageAttributes["reason"].StringValue)
+			out[key] = append(out[key], reason)
+			if e.details == nil {
+				e.details = map[string][]string{}
+			}
+			detail := reason + ": " + aws.ToString(m.MessageAttributes["detail"].StringValue)
+			e.details[key] = append(e.details[key], detail[:min(len(detail), 200)])
 		}
 	}
 	return out
