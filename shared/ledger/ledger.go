@@ -126,11 +126,18 @@ func (e *Entry) Net() json.Number {
 	if e.Void {
 		return "0"
 	}
-	base := e.Counted
-	if base == "" {
-		base = e.Value
+	var n json.Number
+	switch {
+	case e.Value == "":
+		n = Sub(orZero(e.Counted), e.Returned())
+	default:
+		// What went back comes off what was paid for; what is left counts
+		// up to the rules' maximum order value (Counted).
+		n = Sub(e.Value, e.Returned())
+		if e.Counted != "" && Cmp(e.Counted, n) < 0 {
+			n = e.Counted
+		}
 	}
-	n := Sub(orZero(base), e.Returned())
 	if !Positive(n) {
 		return "0"
 	}
@@ -176,12 +183,15 @@ func (d *DynamoDB) now() time.Time {
 	return time.Now()
 }
 
-func (d *DynamoDB) expiration() types.AttributeValue {
+func (d *DynamoDB) expiration() types.AttributeValue { return d.expirationAfter(d.now()) }
+
+// expirationAfter is when a record whose last change is at t expires.
+func (d *DynamoDB) expirationAfter(t time.Time) types.AttributeValue {
 	r := d.Retention
 	if r <= 0 {
 		r = DefaultRetention
 	}
-	return num(d.now().Add(r).Unix())
+	return num(t.Add(r).Unix())
 }
 
 func num(n int64) types.AttributeValue {
@@ -288,7 +298,14 @@ func (d *DynamoDB) decision(u *update, e *Entry) {
 	if len(e.Caps) > 0 {
 		u.put("caps", &types.AttributeValueMemberSS{Value: e.Caps})
 	}
-	u.put("expiration", d.expiration())
+	if e.Status == Held && e.DueAt.After(d.now()) {
+		// Kept the retention after its window closes, not after it was
+		// decided: a window longer than the retention must not let the
+		// table's TTL delete a reward still to be paid.
+		u.put("expiration", d.expirationAfter(e.DueAt))
+	} else {
+		u.put("expiration", d.expiration())
+	}
 }
 
 // Decide records a new decision: only if the record has none yet (it may
@@ -433,12 +450,17 @@ func (d *DynamoDB) Reverse(ctx context.Context, pk string, r mapping.Reversal) (
 	names["#mode"], vals[":mode"] = "mode", str(mode)
 	set = append(set, "#mode = if_not_exists(#mode, :mode)")
 	var cond string
-	if r.Total {
+	switch {
+	case r.Total && r.Full:
+		// The rest of a running total went back (Stripe's "refunded": true,
+		// with no amount): whatever total came before, it voids, once.
+		cond = "attribute_not_exists(#void)"
+	case r.Total:
 		// A running total: the largest seen counts, never a sum of totals.
 		names["#total"], vals[":total"] = "refunded_total", dec(r.Amount)
 		set = append(set, "#total = :total")
 		cond = "attribute_not_exists(#total) OR #total < :total"
-	} else {
+	default:
 		// One reversal, counted once by its id.
 		names["#rv"], vals[":rv"] = reversalAttr(r.ID), str(strings.TrimSpace(r.Reason+" "+string(r.Amount)))
 		set = append(set, "#rv = :rv")

@@ -1,0 +1,106 @@
+package ledger_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
+)
+
+// TestRunningTotalThenFullRefund: Stripe reports a partial refund as a
+// running total (amount_refunded) and the refund of the rest as "refunded":
+// true with no amount. The full refund must void the purchase whatever
+// running total came before it.
+func TestRunningTotalThenFullRefund(t *testing.T) {
+	d, c := newLedger(t)
+	ctx := context.Background()
+	if _, err := d.Decide(ctx, held("st", "100", c.now().Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	for i, rv := range []mapping.Reversal{
+		{Key: "st", ID: "ch_1", Reason: mapping.ReverseRefund, Total: true, Amount: "30", Currency: "USD"},
+		{Key: "st", ID: "ch_1", Reason: mapping.ReverseRefund, Total: true, Full: true, Currency: "USD"},
+	} {
+		if _, applied, err := d.Reverse(ctx, "st", rv); err != nil || !applied {
+			t.Fatalf("reversal %d: applied %v, %v", i, applied, err)
+		}
+	}
+	e, err := d.Get(ctx, "st")
+	if err != nil || !e.Void || e.Net() != "0" {
+		t.Fatalf("after the full refund: void %v, net %s (%v)", e.Void, e.Net(), err)
+	}
+	// Delivered again, the full refund counts once.
+	if _, applied, err := d.Reverse(ctx, "st", mapping.Reversal{Key: "st", ID: "ch_1", Reason: mapping.ReverseRefund, Total: true, Full: true}); err != nil || applied {
+		t.Fatalf("the full refund again: applied %v, %v", applied, err)
+	}
+}
+
+// TestNetWithMaxOrderValue: a purchase above maxOrderValue counts as the
+// maximum; what went back comes off what was paid for, and what is left
+// still counts up to the maximum.
+func TestNetWithMaxOrderValue(t *testing.T) {
+	for name, tc := range map[string]struct {
+		e   ledger.Entry
+		net json.Number
+	}{
+		"nothing back":       {ledger.Entry{Value: "1000", Counted: "500"}, "500"},
+		"a little back":      {ledger.Entry{Value: "1000", Counted: "500", Refunded: "100"}, "500"},
+		"more than the rest": {ledger.Entry{Value: "1000", Counted: "500", Refunded: "600"}, "400"},
+		"all back":           {ledger.Entry{Value: "1000", Counted: "500", Refunded: "1000"}, "0"},
+		"below the maximum":  {ledger.Entry{Value: "100", Counted: "100", Refunded: "30.5"}, "69.5"},
+	} {
+		if got := tc.e.Net(); got != tc.net {
+			t.Errorf("%s: net %s, want %s", name, got, tc.net)
+		}
+	}
+}
+
+// TestHeldOutlivesRetention: a held record is kept until its window closes
+// and LedgerRetentionDays after, even when the window is longer than the
+// retention (RewardHoldDays up to 365, LedgerRetentionDays from 30): the
+// table's TTL must never delete a reward that is still to be paid.
+func TestHeldOutlivesRetention(t *testing.T) {
+	d, c := newLedger(t)
+	d.Retention = 30 * 24 * time.Hour
+	ctx := context.Background()
+	due := c.now().Add(60 * 24 * time.Hour)
+	if _, err := d.Decide(ctx, held("long", "10", due)); err != nil {
+		t.Fatal(err)
+	}
+	if exp := expiration(t, d, "long"); exp.Before(due.Add(d.Retention)) {
+		t.Fatalf("a reward held until %s expires at %s", due, exp)
+	}
+	// A reversal that comes before its purchase is kept at least as long.
+	if _, _, err := d.Reverse(ctx, "early", mapping.Reversal{Key: "early", ID: "r", Reason: mapping.ReverseCancellation, Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Decide(ctx, held("early", "10", due)); err != nil {
+		t.Fatal(err)
+	}
+	if exp := expiration(t, d, "early"); exp.Before(due.Add(d.Retention)) {
+		t.Fatalf("a reward held until %s, after its refund, expires at %s", due, exp)
+	}
+}
+
+func expiration(t *testing.T, d *ledger.DynamoDB, pk string) time.Time {
+	t.Helper()
+	out, err := d.Client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(d.Table),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := out.Item["expiration"].(*types.AttributeValueMemberN)
+	if !ok {
+		t.Fatalf("%s has no expiration", pk)
+	}
+	s, _ := strconv.ParseInt(n.Value, 10, 64)
+	return time.Unix(s, 0)
+}
