@@ -109,18 +109,20 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 	}
 	// Reversals that arrived before the purchase.
 	var money []string
-	if prev != nil && e.Value != "" && prev.Reversed() {
+	if prev != nil && prev.Reversed() {
 		before := *prev
 		before.Value, before.Counted = e.Value, e.Counted
-		if !ledger.Positive(before.Net()) {
+		if before.Voided() {
 			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Voided, Reason: ReasonVoided}, []string{""})
 			if o.status == Retry || o.status == Duplicate {
 				return o
 			}
 			return outcome{status: Skipped, reason: ReasonVoided, money: []string{MetricVoided}}
 		}
-		r.Event.Metadata = withValue(r.Event.Metadata, before.Net())
-		money = append(money, MetricReduced)
+		if e.Value != "" {
+			r.Event.Metadata = withValue(r.Event.Metadata, before.Net())
+			money = append(money, MetricReduced)
+		}
 	}
 	// The caps.
 	caps, stop, err := f.reserve(ctx, env, &e)
@@ -260,7 +262,7 @@ func (f *Forwarder) hold(ctx context.Context, m *events.SQSMessage, keys *ledger
 	case err != nil:
 		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err}
 	}
-	if e.Value != "" && !ledger.Positive(got.Net()) { // reversed in full between our read and this write
+	if got.Voided() { // reversed in full between our read and this write
 		f.void(ctx, got, []string{ledger.Held})
 		return outcome{status: Skipped, reason: ReasonVoided, money: []string{MetricVoided}}
 	}
@@ -344,11 +346,12 @@ func (f *Forwarder) reverse(ctx context.Context, env *envelope.Envelope, rv mapp
 	o := outcome{status: Reversed, money: []string{MetricReversals}}
 	switch e.Status {
 	case ledger.Held:
-		if e.Value != "" && !ledger.Positive(e.Net()) {
+		switch {
+		case e.Voided():
 			if f.void(ctx, e, []string{ledger.Held}) {
 				o.money = append(o.money, MetricVoided)
 			}
-		} else {
+		case e.Value != "":
 			o.money = append(o.money, MetricReduced)
 		}
 	case ledger.Paid, ledger.Releasing, ledger.Unknown:
@@ -384,7 +387,7 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err, key: rb.PK}
 	}
 	key := strings.TrimPrefix(rb.PK, ledger.ShadowPrefix) // for the logs; the sealed reward has the key itself
-	if e.Value != "" && !ledger.Positive(e.Net()) {
+	if e.Voided() {
 		f.void(ctx, e, []string{ledger.Releasing})
 		return outcome{status: Skipped, reason: ReasonVoided, key: key, money: []string{MetricVoided}}
 	}

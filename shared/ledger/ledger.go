@@ -144,6 +144,18 @@ func (e *Entry) Net() json.Number {
 	return n
 }
 
+// Voided reports whether the purchase went back in full: cancelled,
+// disputed, refunded in full, or refunded at least what it was worth. A
+// purchase whose value is not known is voided only by a full reversal; a
+// free one (value 0) only by a reversal.
+func (e *Entry) Voided() bool {
+	if e.Void {
+		return true
+	}
+	r := e.Returned()
+	return e.Value != "" && Positive(r) && Cmp(r, e.Value) >= 0
+}
+
 // Reversed reports whether anything went back on the purchase.
 func (e *Entry) Reversed() bool { return e.Void || Positive(e.Returned()) }
 

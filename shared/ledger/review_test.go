@@ -104,3 +104,27 @@ func expiration(t *testing.T, d *ledger.DynamoDB, pk string) time.Time {
 	s, _ := strconv.ParseInt(n.Value, 10, 64)
 	return time.Unix(s, 0)
 }
+
+// TestVoided: a purchase is voided by a full reversal, or by refunds of
+// at least its value; a purchase of no known value only by a full one, and
+// a free one is not voided by nothing coming back.
+func TestVoided(t *testing.T) {
+	for name, tc := range map[string]struct {
+		e    ledger.Entry
+		want bool
+	}{
+		"nothing back":        {ledger.Entry{Value: "100"}, false},
+		"part back":           {ledger.Entry{Value: "100", Refunded: "99.99"}, false},
+		"all back":            {ledger.Entry{Value: "100", Refunded: "100"}, true},
+		"more than all":       {ledger.Entry{Value: "100", RefundedTotal: "101"}, true},
+		"cancelled":           {ledger.Entry{Value: "100", Void: true}, true},
+		"no value, cancelled": {ledger.Entry{Void: true}, true},
+		"no value, part back": {ledger.Entry{Refunded: "5"}, false},
+		"a free order":        {ledger.Entry{Value: "0"}, false},
+		"a free order, back":  {ledger.Entry{Value: "0", Refunded: "1"}, true},
+	} {
+		if got := tc.e.Voided(); got != tc.want {
+			t.Errorf("%s: voided %v, want %v", name, got, tc.want)
+		}
+	}
+}
