@@ -335,27 +335,40 @@ func (f *Forwarder) reverse(ctx context.Context, env *envelope.Envelope, rv mapp
 	if err != nil {
 		return outcome{status: Retry, reason: reasonLedgerKey, delay: time.Second, err: err}
 	}
-	pk := ledger.PK(f.mode(), keys.Redact(rv.Key))
-	e, applied, err := f.Ledger.Reverse(ctx, pk, rv)
-	if err != nil {
-		return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}
+	// Money back is money back whatever the mode: a reversal is recorded
+	// on the live record (a purchase held live before a switch to a dry
+	// run, or delivered again after the switch back to live, is voided or
+	// reduced by it) and, in a dry run, on the dry run's record too.
+	key := keys.Redact(rv.Key)
+	pks := []string{ledger.PK(ledger.Live, key)}
+	if f.mode() == ledger.ShadowMode {
+		pks = append(pks, ledger.PK(ledger.ShadowMode, key))
 	}
-	if !applied {
-		return outcome{status: Duplicate}
-	}
-	o := outcome{status: Reversed, money: []string{MetricReversals}}
-	switch e.Status {
-	case ledger.Held:
-		switch {
-		case e.Voided():
-			if f.void(ctx, e, []string{ledger.Held}) {
-				o.money = append(o.money, MetricVoided)
-			}
-		case e.Value != "":
-			o.money = append(o.money, MetricReduced)
+	o := outcome{status: Duplicate}
+	for _, pk := range pks {
+		e, applied, err := f.Ledger.Reverse(ctx, pk, rv)
+		if err != nil { // delivered again, what was applied counts once
+			return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}
 		}
-	case ledger.Paid, ledger.Releasing, ledger.Unknown:
-		o.money = append(o.money, MetricRefundedAfterPaid)
+		if !applied {
+			continue
+		}
+		if o.status != Reversed {
+			o.status, o.money = Reversed, append(o.money, MetricReversals)
+		}
+		switch e.Status {
+		case ledger.Held:
+			switch {
+			case e.Voided():
+				if f.void(ctx, e, []string{ledger.Held}) {
+					o.money = append(o.money, MetricVoided)
+				}
+			case e.Value != "":
+				o.money = append(o.money, MetricReduced)
+			}
+		case ledger.Paid, ledger.Releasing, ledger.Unknown:
+			o.money = append(o.money, MetricRefundedAfterPaid)
+		}
 	}
 	return o
 }

@@ -77,3 +77,36 @@ func TestReviewFullReversalWithoutValue(t *testing.T) {
 		t.Errorf("a free order, never refunded: %s %s, want paid", e.Status, e.Reason)
 	}
 }
+
+// TestReviewRefundDuringDryRun: a refund is money back whatever the relay's
+// mode. A purchase held live and cancelled after the merchant switched to
+// a dry run is not paid when its window closes; a purchase the dry run saw
+// and then refunded in part is paid on what is left when it is delivered
+// again after the switch to live.
+func TestReviewRefundDuringDryRun(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	mh.enqueue(t, purchase(t, "L1", "l1@example.com", "100"))
+	mh.drain(t, 30*time.Second)
+	mh.f.Mode = ledger.ShadowMode
+	mh.enqueue(t, cancel(t, "L1"), purchase(t, "S2", "s2@example.com", "100"))
+	mh.drain(t, 30*time.Second)
+	mh.enqueue(t, refund(t, "S2", "r-s2", "40"))
+	mh.drain(t, 30*time.Second)
+	mh.release(t)
+	if got := mh.stub.paid()["shop:order:L1"]; got != 0 {
+		t.Errorf("a live purchase cancelled during a dry run was paid %d times", got)
+	}
+	if e := mh.entry(t, "shop:order:L1"); e.Status != ledger.Voided {
+		t.Errorf("L1: %s, want voided", e.Status)
+	}
+	if e := mh.entry(t, "shadow|shop:order:S2"); e.Status != ledger.Shadow || ledger.Cmp(e.PaidValue, "60") != 0 {
+		t.Errorf("the dry run's S2: %s on %s, want shadow on 60", e.Status, e.PaidValue)
+	}
+	mh.f.Mode = ledger.Live
+	mh.enqueue(t, purchase(t, "S2", "s2@example.com", "100"))
+	mh.drain(t, 30*time.Second)
+	mh.release(t)
+	if got := mh.stub.paidValue(t, "shop:order:S2"); got != "60" {
+		t.Errorf("S2, refunded 40 during the dry run, paid live on %q, want 60", got)
+	}
+}
