@@ -46,8 +46,11 @@ const (
 
 // Reasons.
 const (
-	ReasonVoided          = "voided"          // reversed in full before it was paid
-	ReasonAlreadyDecided  = "already_decided" // the ledger decided this reward before
+	ReasonVoided         = "voided"          // reversed in full before it was paid
+	ReasonAlreadyDecided = "already_decided" // the ledger decided this reward before
+	// ReasonOtherCurrency parks a held purchase of which an amount went
+	// back in another currency: what is left to reward is not known.
+	ReasonOtherCurrency   = "reversal_other_currency"
 	reasonLedger          = "ledger_unavailable"
 	reasonLedgerKey       = "ledger_key_unavailable"
 	reasonNotDue          = "not_due"
@@ -111,15 +114,27 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 	var money []string
 	if prev != nil && prev.Reversed() {
 		before := *prev
-		before.Value, before.Counted = e.Value, e.Counted
-		if before.Voided() {
+		before.Value, before.Counted, before.Currency = e.Value, e.Counted, e.Currency
+		switch {
+		case before.Voided():
 			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Voided, Reason: ReasonVoided}, []string{""})
 			if o.status == Retry || o.status == Duplicate {
 				return o
 			}
 			return outcome{status: Skipped, reason: ReasonVoided, money: []string{MetricVoided}}
-		}
-		if e.Value != "" {
+		case before.OtherCurrency():
+			if f.Hold > 0 && e.EventType == resonance.Purchase {
+				break // held: its release decides, with whatever else comes back meanwhile
+			}
+			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Parked, Reason: ReasonOtherCurrency}, []string{""})
+			if o.status != Forwarded {
+				return o
+			}
+			if mode == ledger.ShadowMode {
+				return outcome{status: Skipped, reason: ReasonOtherCurrency}
+			}
+			return outcome{status: Parked, reason: ReasonOtherCurrency, detail: otherCurrency(&before)}
+		case e.Value != "":
 			r.Event.Metadata = withValue(r.Event.Metadata, before.Net())
 			money = append(money, MetricReduced)
 		}
@@ -404,6 +419,20 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		f.void(ctx, e, []string{ledger.Releasing})
 		return outcome{status: Skipped, reason: ReasonVoided, key: key, money: []string{MetricVoided}}
 	}
+	if e.OtherCurrency() {
+		// Not paid on a difference of two currencies: an operator decides.
+		if _, err := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Parked, Reason: ReasonOtherCurrency}, []string{ledger.Releasing}); err != nil {
+			if !errors.Is(err, ledger.ErrNotInState) {
+				return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
+			}
+			return outcome{status: Duplicate, key: key} // another release of it settled it
+		}
+		f.giveBack(ctx, e)
+		if e.Mode == ledger.ShadowMode {
+			return outcome{status: Skipped, reason: ReasonOtherCurrency, key: key}
+		}
+		return f.park(ctx, m, env, outcome{reason: ReasonOtherCurrency, key: key, detail: otherCurrency(e)})
+	}
 	keys, err := f.LedgerKeys.Get(ctx)
 	if err != nil {
 		return outcome{status: Retry, reason: reasonLedgerKey, delay: f.backoff(receiveCount(m)), err: err, key: key}
@@ -455,6 +484,14 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		return f.park(ctx, m, env, o)
 	}
 	return o
+}
+
+// otherCurrency says, for the dead-letter queue, what went back in which
+// currency on a purchase of another (amounts only: no customer).
+func otherCurrency(e *ledger.Entry) string {
+	return fmt.Sprintf("%s (%s) went back on a purchase of %s %s: what is left to reward is not known. Pay it by hand "+
+		"if anything is due (make rewards order %s), then delete this message", e.Returned(), strings.Join(e.RefundCurrencies, ", "),
+		e.Value, e.Currency, clip(e.OrderID, 64))
 }
 
 // lastReceive turns a retry on the message's last receive into what the

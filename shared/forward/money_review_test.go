@@ -110,3 +110,53 @@ func TestReviewRefundDuringDryRun(t *testing.T) {
 		t.Errorf("S2, refunded 40 during the dry run, paid live on %q, want 60", got)
 	}
 }
+
+// TestReviewRefundInAnotherCurrency: a shop that prices in yen refunds a
+// customer in dollars (Shopify refunds in the customer's currency). 100
+// dollars is not 100 yen: the purchase is neither paid on 9,900 yen nor
+// voided; it is parked for an operator, with both amounts in the ledger.
+func TestReviewRefundInAnotherCurrency(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	mh.enqueue(t, shopEnv(t, `{"kind":"purchase","order":"JP","email":"jp@example.com","value":"10000","currency":"JPY"}`),
+		shopEnv(t, `{"kind":"purchase","order":"EU","email":"eu@example.com","value":"50","currency":"eur"}`))
+	mh.drain(t, 30*time.Second)
+	mh.enqueue(t, shopEnv(t, `{"kind":"refund","order":"JP","id":"r-jp","amount":"100","currency":"USD"}`),
+		shopEnv(t, `{"kind":"refund","order":"EU","id":"r-eu","amount":"10","currency":"EUR"}`))
+	mh.drain(t, 30*time.Second)
+	mh.release(t)
+	if got := mh.stub.paid()["shop:order:JP"]; got != 0 {
+		t.Errorf("a yen purchase refunded in dollars was paid (on %s)", mh.stub.paidValue(t, "shop:order:JP"))
+	}
+	e := mh.entry(t, "shop:order:JP")
+	if e.Status != ledger.Parked || e.Reason != ReasonOtherCurrency {
+		t.Errorf("JP: %s %s, want parked %s", e.Status, e.Reason, ReasonOtherCurrency)
+	}
+	parked := mh.parked(t)
+	if len(parked) != 1 || attr(parked[0], "reason") != ReasonOtherCurrency || attr(parked[0], "reward_key") != "shop:order:JP" {
+		t.Errorf("parked %d messages, want the release of JP as %s", len(parked), ReasonOtherCurrency)
+	}
+	// The same currency written in another case is the same currency.
+	if got := mh.stub.paidValue(t, "shop:order:EU"); got != "40" {
+		t.Errorf("EU paid on %q, want 40", got)
+	}
+}
+
+// TestReviewRefundInAnotherCurrencyFirst: without a window, a refund in
+// another currency that comes before its purchase parks the purchase
+// rather than paying it on a difference of two currencies.
+func TestReviewRefundInAnotherCurrencyFirst(t *testing.T) {
+	mh := newMoneyHarness(t, "0")
+	mh.enqueue(t, shopEnv(t, `{"kind":"refund","order":"JP0","id":"r","amount":"100","currency":"USD"}`))
+	mh.drain(t, 30*time.Second)
+	mh.enqueue(t, shopEnv(t, `{"kind":"purchase","order":"JP0","email":"jp@example.com","value":"10000","currency":"JPY"}`))
+	mh.drain(t, 30*time.Second)
+	if n := mh.stub.count(); n != 0 {
+		t.Fatalf("%d calls to Resonance", n)
+	}
+	if e := mh.entry(t, "shop:order:JP0"); e.Status != ledger.Parked || e.Reason != ReasonOtherCurrency {
+		t.Errorf("JP0: %s %s, want parked %s", e.Status, e.Reason, ReasonOtherCurrency)
+	}
+	if parked := mh.parked(t); len(parked) != 1 || attr(parked[0], "reason") != ReasonOtherCurrency {
+		t.Errorf("parked %d messages, want the purchase as %s", len(parked), ReasonOtherCurrency)
+	}
+}

@@ -104,10 +104,12 @@ type Entry struct {
 	// Reversals.
 	Refunded      json.Number // sum of partial reversals, each counted once
 	RefundedTotal json.Number // largest running total reported (Stripe)
-	Void          bool        // reversed in full
-	VoidReason    string
-	Reversals     int
-	ReversedAt    time.Time
+	// RefundCurrencies are the currencies the partial reversals named.
+	RefundCurrencies []string
+	Void             bool // reversed in full
+	VoidReason       string
+	Reversals        int
+	ReversedAt       time.Time
 	// Outcome.
 	PaidValue    json.Number // the order_value it was paid on
 	HTTPStatus   int
@@ -152,8 +154,27 @@ func (e *Entry) Voided() bool {
 	if e.Void {
 		return true
 	}
+	if e.OtherCurrency() {
+		return false // what went back cannot be compared with the value
+	}
 	r := e.Returned()
 	return e.Value != "" && Positive(r) && Cmp(r, e.Value) >= 0
+}
+
+// OtherCurrency reports whether an amount went back in another currency
+// than the purchase's (Shopify refunds in the customer's currency an order
+// priced in the shop's): it cannot be taken off the purchase's value, and
+// Net is then not what is left.
+func (e *Entry) OtherCurrency() bool {
+	if e.Currency == "" {
+		return false
+	}
+	for _, c := range e.RefundCurrencies {
+		if !strings.EqualFold(c, e.Currency) { // a custom sender may write "eur"
+			return true
+		}
+	}
+	return false
 }
 
 // Reversed reports whether anything went back on the purchase.
@@ -482,6 +503,12 @@ func (d *DynamoDB) Reverse(ctx context.Context, pk string, r mapping.Reversal) (
 			add = append(add, "#refunded :amount")
 		}
 	}
+	if !r.Full && r.Currency != "" {
+		// The currencies of the amounts that went back: one in another
+		// currency than the purchase's cannot be taken off it.
+		names["#rc"], vals[":rc"] = "refund_currencies", &types.AttributeValueMemberSS{Value: []string{r.Currency}}
+		add = append(add, "#rc :rc")
+	}
 	if r.Full {
 		names["#void"], vals[":true"] = "void", &types.AttributeValueMemberBOOL{Value: true}
 		names["#vr"], vals[":vr"] = "void_reason", str(r.Reason)
@@ -601,6 +628,9 @@ func decode(pk string, item map[string]types.AttributeValue) *Entry {
 		e.Caps = ss.Value
 	}
 	e.Refunded, e.RefundedTotal = nOf(item, "refunded"), nOf(item, "refunded_total")
+	if ss, ok := item["refund_currencies"].(*types.AttributeValueMemberSS); ok {
+		e.RefundCurrencies = ss.Value
+	}
 	if b, ok := item["void"].(*types.AttributeValueMemberBOOL); ok {
 		e.Void = b.Value
 	}

@@ -128,3 +128,26 @@ func TestVoided(t *testing.T) {
 		}
 	}
 }
+
+// TestRefundCurrencies: the currencies of the amounts that went back are
+// kept, so that an amount in another currency than the purchase's is
+// never taken off it as if it were the same money.
+func TestRefundCurrencies(t *testing.T) {
+	d, c := newLedger(t)
+	ctx := context.Background()
+	// A refund in yen before its purchase in dollars comes.
+	if _, _, err := d.Reverse(ctx, "fx", mapping.Reversal{Key: "fx", ID: "r1", Reason: mapping.ReverseRefund, Amount: "1500", Currency: "JPY"}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := d.Decide(ctx, held("fx", "100", c.now().Add(time.Hour)))
+	if err != nil || e.Currency != "USD" || !e.OtherCurrency() || e.Voided() {
+		t.Fatalf("a yen refund of a dollar purchase: %+v %v", e, err)
+	}
+	if _, err := d.Decide(ctx, held("us", "100", c.now().Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	e, _, err = d.Reverse(ctx, "us", mapping.Reversal{Key: "us", ID: "r1", Reason: mapping.ReverseRefund, Amount: "10", Currency: "USD"})
+	if err != nil || e.OtherCurrency() || e.Net() != "90" {
+		t.Fatalf("a dollar refund of a dollar purchase: %+v %v", e, err)
+	}
+}
