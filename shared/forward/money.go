@@ -16,6 +16,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/rules"
 )
 
 // Ledger is the ledger as the forwarder uses it (ledger.DynamoDB).
@@ -134,6 +135,8 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 				return outcome{status: Skipped, reason: ReasonOtherCurrency}
 			}
 			return outcome{status: Parked, reason: ReasonOtherCurrency, detail: otherCurrency(&before)}
+		case e.Value != "" && f.Rules.BelowMinimum(before.Net()):
+			return f.skipByRule(ctx, e, rules.ReasonMinOrderValue)
 		case e.Value != "":
 			r.Event.Metadata = withValue(r.Event.Metadata, before.Net())
 			money = append(money, MetricReduced)
@@ -418,6 +421,18 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 	if e.Voided() {
 		f.void(ctx, e, []string{ledger.Releasing})
 		return outcome{status: Skipped, reason: ReasonVoided, key: key, money: []string{MetricVoided}}
+	}
+	if e.Value != "" && e.Reversed() && !e.OtherCurrency() && f.Rules.BelowMinimum(e.Net()) {
+		// What the customer kept earns nothing, as an order of that value
+		// would not.
+		if _, err := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Skipped, Reason: rules.ReasonMinOrderValue}, []string{ledger.Releasing}); err != nil {
+			if !errors.Is(err, ledger.ErrNotInState) {
+				return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
+			}
+			return outcome{status: Duplicate, key: key}
+		}
+		f.giveBack(ctx, e)
+		return outcome{status: Skipped, reason: rules.ReasonMinOrderValue, key: key, money: []string{MetricRuleSkipped}}
 	}
 	if e.OtherCurrency() {
 		// Not paid on a difference of two currencies: an operator decides.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/rules"
 )
 
 // The attacks of the outside review (issue 13) on rewards that follow the
@@ -158,5 +159,41 @@ func TestReviewRefundInAnotherCurrencyFirst(t *testing.T) {
 	}
 	if parked := mh.parked(t); len(parked) != 1 || attr(parked[0], "reason") != ReasonOtherCurrency {
 		t.Errorf("parked %d messages, want the purchase as %s", len(parked), ReasonOtherCurrency)
+	}
+}
+
+// TestReviewMinOrderValueAfterRefunds: minOrderValue 5. A bot buys at
+// 10.00 and has 8.00 refunded inside the window: what it paid for is 2.00,
+// which earns nothing, as a 2.00 order would not; its cap place is given
+// back. A purchase that keeps 5.00 is paid on 5.00.
+func TestReviewMinOrderValueAfterRefunds(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	r, err := rules.Parse(`{"minOrderValue":"5","caps":[{"name":"daily","periodDays":366,"maxRewards":3}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mh.f.Rules = r
+	mh.enqueue(t, purchase(t, "M1", "bot@example.com", "10.00"), purchase(t, "M2", "bot@example.com", "10.00"),
+		refund(t, "M3", "r-m3", "8.00")) // before its purchase
+	mh.drain(t, 30*time.Second)
+	mh.enqueue(t, purchase(t, "M3", "bot@example.com", "10.00"))
+	mh.drain(t, 30*time.Second)
+	if e := mh.entry(t, "shop:order:M3"); e.Status != ledger.Skipped || e.Reason != rules.ReasonMinOrderValue {
+		t.Errorf("M3, refunded 8.00 before its 10.00 purchase came: %s %s, want skipped %s", e.Status, e.Reason, rules.ReasonMinOrderValue)
+	}
+	mh.enqueue(t, refund(t, "M1", "r-m1", "8.00"), refund(t, "M2", "r-m2", "5"))
+	mh.drain(t, 30*time.Second)
+	mh.release(t)
+	if got := mh.stub.paidValue(t, "shop:order:M1"); got != "" {
+		t.Errorf("a 10.00 order refunded 8.00 paid on %s, below minOrderValue 5", got)
+	}
+	if e := mh.entry(t, "shop:order:M1"); e.Status != ledger.Skipped || e.Reason != rules.ReasonMinOrderValue {
+		t.Errorf("M1: %s %s, want skipped %s", e.Status, e.Reason, rules.ReasonMinOrderValue)
+	}
+	if got := mh.stub.paidValue(t, "shop:order:M2"); got != "5" {
+		t.Errorf("M2 paid on %q, want 5", got)
+	}
+	if places := mh.capPlaces(t, "bot@example.com", time.Now()); len(places) != 1 || places[0] != "shop:order:M2" {
+		t.Errorf("cap places %v, want M2's only", places)
 	}
 }

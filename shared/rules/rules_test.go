@@ -69,3 +69,19 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("signup caps: %+v", caps)
 	}
 }
+
+func TestBelowMinimum(t *testing.T) {
+	r, err := rules.Parse(`{"minOrderValue":"5.00"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, want := range map[json.Number]bool{"2": true, "4.999999": true, "5": false, "5.00": false, "69.5": false, "": false} {
+		if got := r.BelowMinimum(v); got != want {
+			t.Errorf("BelowMinimum(%q) = %v, want %v", v, got, want)
+		}
+	}
+	var none *rules.Rules
+	if none.BelowMinimum("1") || (&rules.Rules{}).BelowMinimum("0") {
+		t.Fatal("no minimum stopped a value")
+	}
+}
