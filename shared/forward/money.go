@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,6 +99,12 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 		f.lastReceive(m, &o)
 		f.settleLedger(ctx, &e, metaAmount(r.Event.Metadata), &o, prev)
 		return o
+	}
+	if prev != nil && prev.Status != "" && f.Hold > 0 && e.EventType == resonance.Purchase {
+		// Held before and released since (paid, parked, of unknown
+		// outcome): nothing is left to decide, and a place taken now in
+		// this delivery's cap period would never be given back.
+		return decided(prev)
 	}
 	// The rules that need no counter.
 	var counted json.Number
@@ -200,8 +207,10 @@ func (f *Forwarder) record(ctx context.Context, e ledger.Entry, s ledger.Settlem
 	got, err := f.Ledger.Settle(ctx, e.PK, s, from)
 	switch {
 	case errors.Is(err, ledger.ErrNotInState):
-		// Decided before, by a delivery of the same reward: the cap place
-		// taken is that decision's own (one per reward key), so it stays.
+		// Decided before, by a delivery of the same reward: a cap place
+		// taken in the same counter is that decision's own (one per reward
+		// key), so it stays; one in another period's is given back.
+		f.keepOnly(ctx, &e, got.Caps)
 		return decided(got)
 	case err != nil:
 		return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}
@@ -265,6 +274,21 @@ func (f *Forwarder) giveBack(ctx context.Context, e *ledger.Entry) {
 	}
 }
 
+// keepOnly gives back the cap places e took in counters that won, the
+// decision recorded first for the same reward, does not hold (a delivery
+// of it in another period, decided meanwhile by another instance).
+func (f *Forwarder) keepOnly(ctx context.Context, e *ledger.Entry, won []string) {
+	var extra []string
+	for _, c := range e.Caps {
+		if !slices.Contains(won, c) {
+			extra = append(extra, c)
+		}
+	}
+	if len(extra) > 0 {
+		f.giveBack(ctx, &ledger.Entry{PK: e.PK, Caps: extra, Value: e.Value, Counted: e.Counted})
+	}
+}
+
 // hold records a purchase as held until its window closes, with its event
 // sealed.
 func (f *Forwarder) hold(ctx context.Context, m *events.SQSMessage, keys *ledger.Keys, e ledger.Entry, r mapping.Reward, money []string) outcome {
@@ -276,6 +300,7 @@ func (f *Forwarder) hold(ctx context.Context, m *events.SQSMessage, keys *ledger
 	got, err := f.Ledger.Decide(ctx, e)
 	switch {
 	case errors.Is(err, ledger.ErrDecided):
+		f.keepOnly(ctx, &e, got.Caps)
 		return decided(got)
 	case err != nil:
 		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err}
@@ -316,6 +341,14 @@ func (f *Forwarder) settleLedger(ctx context.Context, e *ledger.Entry, value jso
 		f.giveBack(ctx, e)
 	default:
 		return // a retry: nothing is decided yet
+	}
+	if o.status == Duplicate && prev == nil {
+		// Paid by another delivery of it, decided meanwhile: its cap
+		// places stay the reward's; ours in another period go back.
+		if cur, err := f.Ledger.Get(context.WithoutCancel(ctx), e.PK); err == nil && cur != nil && cur.Status != "" {
+			f.keepOnly(ctx, e, cur.Caps)
+			e.Caps = cur.Caps
+		}
 	}
 	s.Decision = e
 	f.writeLedger(ctx, e.PK, s, o)

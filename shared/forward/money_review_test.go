@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -195,5 +196,81 @@ func TestReviewMinOrderValueAfterRefunds(t *testing.T) {
 	}
 	if places := mh.capPlaces(t, "bot@example.com", time.Now()); len(places) != 1 || places[0] != "shop:order:M2" {
 		t.Errorf("cap places %v, want M2's only", places)
+	}
+}
+
+// staleGet is the ledger as a forwarder sees it when another instance
+// decides the same reward between its first read and its write: that
+// read finds nothing, later ones the record.
+type staleGet struct {
+	Ledger
+	read sync.Map
+}
+
+func (s *staleGet) Get(ctx context.Context, pk string) (*ledger.Entry, error) {
+	if _, again := s.read.LoadOrStore(pk, true); !again {
+		return nil, nil
+	}
+	return s.Ledger.Get(ctx, pk)
+}
+
+// TestReviewRedeliveryTakesNoCapPlace: a purchase delivered again in
+// another cap period (a provider's redelivery the next day) after it was
+// held, paid, or decided by another instance at the same moment, takes no
+// place in that period's cap: the place would never be given back, and
+// the customer's next purchase would be skipped as over the cap.
+func TestReviewRedeliveryTakesNoCapPlace(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	later := time.Now().Add(400 * time.Second) // the next period of 366 compressed days
+	again := func(order string) *envelope.Envelope {
+		return shopEnvAt(t, fmt.Sprintf(`{"kind":"purchase","order":%q,"email":"r@example.com","value":"10"}`, order), later)
+	}
+	mh.enqueue(t, purchase(t, "P", "r@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	mh.release(t)
+	mh.enqueue(t, again("P")) // paid, then delivered again
+	mh.drain(t, 30*time.Second)
+	if places := mh.capPlaces(t, "r@example.com", later); len(places) != 0 {
+		t.Errorf("a paid purchase delivered again took a place in the next period: %v", places)
+	}
+	mh.enqueue(t, purchase(t, "Q", "r@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	live := mh.f.Ledger
+	mh.f.Ledger = &staleGet{Ledger: live} // Q decided by another instance meanwhile
+	mh.enqueue(t, again("Q"))
+	mh.drain(t, 30*time.Second)
+	mh.f.Ledger = live
+	if places := mh.capPlaces(t, "r@example.com", later); len(places) != 0 {
+		t.Errorf("a purchase decided by another instance meanwhile kept a place in the next period: %v", places)
+	}
+	if got := mh.stub.paid(); got["shop:order:P"] != 1 || got["shop:order:Q"] != 0 {
+		t.Errorf("paid %v", got)
+	}
+}
+
+// TestReviewRedeliveryTakesNoCapPlacePaidAtOnce: without a window, a
+// purchase paid and delivered again in the next period, read as new by
+// an instance that raced the first, gives back the place it took there.
+func TestReviewRedeliveryTakesNoCapPlacePaidAtOnce(t *testing.T) {
+	mh := newMoneyHarness(t, "0")
+	later := time.Now().Add(400 * time.Second)
+	mh.enqueue(t, purchase(t, "R", "r0@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	live := mh.f.Ledger
+	mh.f.Ledger = &staleGet{Ledger: live}
+	mh.enqueue(t, shopEnvAt(t, `{"kind":"purchase","order":"R","email":"r0@example.com","value":"10"}`, later))
+	mh.drain(t, 30*time.Second)
+	mh.f.Ledger = live
+	if places := mh.capPlaces(t, "r0@example.com", later); len(places) != 0 {
+		t.Errorf("a paid purchase delivered again kept a place in the next period: %v", places)
+	}
+	if places := mh.capPlaces(t, "r0@example.com", time.Now()); len(places) != 1 {
+		t.Errorf("the paid purchase's own place: %v", places)
+	}
+	if e := mh.entry(t, "shop:order:R"); e.Status != ledger.Paid || len(e.Caps) != 1 {
+		t.Errorf("R: %s, caps %v", e.Status, e.Caps)
+	}
+	if got := mh.stub.paid()["shop:order:R"]; got != 1 {
+		t.Errorf("R paid %d times", got)
 	}
 }
