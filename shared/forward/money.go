@@ -495,6 +495,13 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		}
 	}
 	if err != nil {
+		// Parked in the ledger too, out of the releaser's index: left
+		// releasing, it was queued again, and parked again, at every
+		// lease's end. Replayed once the key is right, it is paid.
+		if _, serr := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Parked, Reason: reasonSealedUnopened}, []string{ledger.Releasing}); serr != nil && !errors.Is(serr, ledger.ErrNotInState) {
+			return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: serr, key: key}
+		}
+		f.giveBack(ctx, e)
 		return f.park(ctx, m, env, outcome{reason: reasonSealedUnopened, key: key, err: err})
 	}
 	key, ev := held.Key, held.Event

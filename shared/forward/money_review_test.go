@@ -10,8 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/idempotency"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/rules"
 )
@@ -272,5 +274,93 @@ func TestReviewRedeliveryTakesNoCapPlacePaidAtOnce(t *testing.T) {
 	}
 	if got := mh.stub.paid()["shop:order:R"]; got != 1 {
 		t.Errorf("R paid %d times", got)
+	}
+}
+
+// TestReviewUnreadableHeldEventLeavesTheIndex: a held reward whose sealed
+// event does not open (the ledger key replaced, the record edited) is
+// parked once, for an operator, and leaves the index of held rewards: it
+// was left "releasing" and in the index, so the releaser queued it again
+// at every lease's end and the dead-letter queue got a copy every 15
+// minutes for as long as the record lived.
+func TestReviewUnreadableHeldEventLeavesTheIndex(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	ctx := context.Background()
+	e := ledger.Entry{PK: "shop:order:U", Mode: ledger.Live, Status: ledger.Held, Provider: "shop", EventType: "purchase",
+		Value: "10", Currency: "USD", Customer: "c", DueAt: time.Now().Add(-time.Second), Sealed: []byte("not sealed by this relay's key")}
+	if _, err := mh.ledger.Decide(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if res := mh.release(t); res.Queued != 1 {
+		t.Fatalf("release run: %+v", res)
+	}
+	parked := mh.parked(t)
+	if len(parked) != 1 || attr(parked[0], "reason") != reasonSealedUnopened {
+		t.Fatalf("parked %d messages, want U's release as %s", len(parked), reasonSealedUnopened)
+	}
+	if got := mh.entry(t, "shop:order:U"); got.Status != ledger.Parked || got.Reason != reasonSealedUnopened {
+		t.Errorf("U: %s %s, want parked %s", got.Status, got.Reason, reasonSealedUnopened)
+	}
+	if due, err := mh.ledger.Due(ctx, time.Now().Add(time.Hour), 10); err != nil || len(due) != 0 {
+		t.Errorf("still listed for release after its lease: %v %v", due, err)
+	}
+}
+
+// replayParked puts every parked message back on the events queue, as
+// make dlq replay does, and drains it.
+func (mh *moneyHarness) replayParked(t *testing.T) {
+	t.Helper()
+	for _, m := range mh.parked(t) {
+		if _, err := mh.sqs.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(mh.events), MessageBody: m.Body}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mh.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(mh.dlq), ReceiptHandle: m.ReceiptHandle}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mh.drain(t, 30*time.Second)
+}
+
+// TestReviewParkedReleaseCanBePaid: a held reward's release that Resonance
+// refused (fixed since on Resonance's side) or answered without saying
+// whether it paid is parked; replayed (make dlq replay), or resolved as
+// resend (make dlq resolve), it is paid, once. Its sealed event was
+// deleted when it was parked, so every replay was parked again as
+// held_event_unreadable: the reward could only be paid by hand.
+func TestReviewParkedReleaseCanBePaid(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	mh.f.UnknownOutcome = UnknownPark
+	mh.stub.script = func(key string, attempt int) (int, string) {
+		switch {
+		case key == "shop:order:X1" && attempt == 1:
+			return 400, ""
+		case key == "shop:order:X2" && attempt == 1:
+			return 500, ""
+		}
+		return 200, ""
+	}
+	mh.enqueue(t, purchase(t, "X1", "x1@example.com", "10"), purchase(t, "X2", "x2@example.com", "20"))
+	mh.drain(t, 30*time.Second)
+	mh.release(t)
+	if e := mh.entry(t, "shop:order:X2"); e.Status != ledger.Unknown {
+		t.Fatalf("X2 after a 500: %s", e.Status)
+	}
+	if _, err := mh.f.Store.(*idempotency.DynamoDB).Resolve(context.Background(), "shop:order:X2", idempotency.ResolvedResend, "test"); err != nil {
+		t.Fatal(err)
+	}
+	mh.replayParked(t)
+	if got := mh.stub.paidValue(t, "shop:order:X1"); got != "10" {
+		t.Errorf("X1, refused then replayed, paid on %q, want 10", got)
+	}
+	if got := mh.stub.paidValue(t, "shop:order:X2"); got != "20" {
+		t.Errorf("X2, unknown then resolved as resend, paid on %q, want 20", got)
+	}
+	for _, pk := range []string{"shop:order:X1", "shop:order:X2"} {
+		if e := mh.entry(t, pk); e.Status != ledger.Paid || e.Sealed != nil {
+			t.Errorf("%s: %s (sealed event kept: %v), want paid and the event deleted", pk, e.Status, e.Sealed != nil)
+		}
+	}
+	if parked := mh.parked(t); len(parked) != 0 {
+		t.Errorf("%d parked again, first as %s", len(parked), attr(parked[0], "reason"))
 	}
 }

@@ -389,8 +389,9 @@ type Settlement struct {
 }
 
 // Settle moves the record to s.Status if its status is one of from (nil:
-// whatever it is). Leaving held, it leaves the index of held rewards and
-// its sealed event is deleted.
+// whatever it is). Leaving held, it leaves the index of held rewards; its
+// sealed event is deleted unless it is parked or of unknown outcome (a
+// release an operator may replay).
 func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []string) (*Entry, error) {
 	u := newUpdate()
 	if s.Decision != nil {
@@ -413,7 +414,14 @@ func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []s
 	u.putStr("reward_amount", s.RewardAmount)
 	u.putStr("tx_hash", s.TxHash)
 	u.put("settled_at", num(d.now().UnixMilli()))
-	if s.Status != Held && s.Status != Releasing {
+	switch s.Status {
+	case Held, Releasing:
+	case Parked, Unknown:
+		// Out of the releaser's index, into an operator's hands: its
+		// release, replayed from the dead-letter queue (make dlq replay,
+		// resolve -as resend), still needs the sealed event to pay it.
+		u.drop("due_part", "due_at")
+	default:
 		u.drop("due_part", "due_at", "sealed") // hold_until stays: when its window closed
 	}
 	cond := ""
