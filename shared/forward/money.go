@@ -232,10 +232,6 @@ func (f *Forwarder) reserve(ctx context.Context, env *envelope.Envelope, e *ledg
 	if f.Rules == nil {
 		return nil, "", nil
 	}
-	day := f.Day
-	if day <= 0 {
-		day = 24 * time.Hour
-	}
 	// The period is the one the webhook was received in (signed in the
 	// envelope, the same on every retry of it).
 	at := env.ReceivedAt
@@ -244,10 +240,8 @@ func (f *Forwarder) reserve(ctx context.Context, env *envelope.Envelope, e *ledg
 		value = "0"
 	}
 	for _, c := range f.Rules.CapsFor(e.EventType) {
-		period := time.Duration(c.PeriodDays) * day
-		n := at.UnixNano() / int64(period)
-		counter := ledger.Counter{PK: ledger.CounterPK(e.Mode, c.Name, e.Customer, n), MaxRewards: c.MaxRewards, MaxValue: c.MaxValue,
-			Until: time.Unix(0, (n+1)*int64(period))}
+		n := at.UnixNano() / int64(f.period(c))
+		counter := f.counter(e.Mode, c, e.Customer, n)
 		ok, err := f.Ledger.Reserve(ctx, counter, e.PK, value)
 		if err != nil || !ok {
 			f.giveBack(ctx, &ledger.Entry{PK: e.PK, Caps: held, Counted: e.Counted})
@@ -259,6 +253,55 @@ func (f *Forwarder) reserve(ctx context.Context, env *envelope.Envelope, e *ledg
 		held = append(held, counter.PK)
 	}
 	return held, "", nil
+}
+
+// period is the length of c's periods.
+func (f *Forwarder) period(c rules.Cap) time.Duration {
+	day := f.Day
+	if day <= 0 {
+		day = 24 * time.Hour
+	}
+	return time.Duration(c.PeriodDays) * day
+}
+
+// counter is c's counter for a customer in mode and the n-th period.
+func (f *Forwarder) counter(mode string, c rules.Cap, customer string, n int64) ledger.Counter {
+	p := int64(f.period(c))
+	return ledger.Counter{PK: ledger.CounterPK(mode, c.Name, customer, n), MaxRewards: c.MaxRewards, MaxValue: c.MaxValue,
+		Until: time.Unix(0, (n+1)*p)}
+}
+
+// retake takes again the cap places of a held reward whose release was
+// parked (a parked reward gives its places back) and is now replayed:
+// stop is the reason of a cap that is full meanwhile. A place it still
+// holds is kept, and a cap since removed from the rules is not counted.
+func (f *Forwarder) retake(ctx context.Context, e *ledger.Entry) (stop string, err error) {
+	if f.Rules == nil {
+		return "", nil
+	}
+	value := e.Counted
+	if value == "" {
+		value = "0"
+	}
+	var taken []string
+	for _, pk := range e.Caps {
+		mode, name, customer, n, ok := ledger.ParseCounterPK(pk)
+		i := slices.IndexFunc(f.Rules.Caps, func(c rules.Cap) bool { return c.Name == name })
+		if !ok || i < 0 {
+			continue
+		}
+		c := f.Rules.Caps[i]
+		ok, err := f.Ledger.Reserve(ctx, f.counter(mode, c, customer, n), e.PK, value)
+		if err != nil || !ok {
+			f.giveBack(ctx, &ledger.Entry{PK: e.PK, Caps: taken, Counted: e.Counted})
+			if err != nil {
+				return "", err
+			}
+			return c.Reason(), nil
+		}
+		taken = append(taken, pk)
+	}
+	return "", nil
 }
 
 // giveBack frees the cap places of a reward that is not paid in the end.
@@ -466,6 +509,20 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		}
 		f.giveBack(ctx, e)
 		return outcome{status: Skipped, reason: rules.ReasonMinOrderValue, key: key, money: []string{MetricRuleSkipped}}
+	}
+	if e.Was != ledger.Held {
+		// Replayed (parked, it gave its cap places back) or released again
+		// (a place it holds is kept): it takes its places before it pays.
+		stop, err := f.retake(ctx, e)
+		if err != nil {
+			return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err, key: key}
+		}
+		if stop != "" {
+			if _, err := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Skipped, Reason: stop}, []string{ledger.Releasing}); err != nil && !errors.Is(err, ledger.ErrNotInState) {
+				return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
+			}
+			return outcome{status: Skipped, reason: stop, key: key, money: []string{MetricRuleSkipped}}
+		}
 	}
 	if e.OtherCurrency() {
 		// Not paid on a difference of two currencies: an operator decides.

@@ -364,3 +364,41 @@ func TestReviewParkedReleaseCanBePaid(t *testing.T) {
 		t.Errorf("%d parked again, first as %s", len(parked), attr(parked[0], "reason"))
 	}
 }
+
+// TestReviewReplayedReleaseTakesItsCapPlace: a cap of one purchase per
+// period. C1's release is refused and parked, and gives its place back;
+// C2 takes it and is paid. C1's release replayed from the dead-letter
+// queue must take its place again, not be paid over the cap.
+func TestReviewReplayedReleaseTakesItsCapPlace(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	r, err := rules.Parse(`{"caps":[{"name":"daily","periodDays":366,"maxRewards":1}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mh.f.Rules = r
+	mh.stub.script = func(key string, attempt int) (int, string) {
+		if key == "shop:order:C1" && attempt == 1 {
+			return 400, ""
+		}
+		return 200, ""
+	}
+	mh.enqueue(t, purchase(t, "C1", "c@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	mh.release(t)
+	if e := mh.entry(t, "shop:order:C1"); e.Status != ledger.Parked {
+		t.Fatalf("C1: %s, want parked", e.Status)
+	}
+	mh.enqueue(t, purchase(t, "C2", "c@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	mh.release(t)
+	mh.replayParked(t)
+	if paid := mh.stub.paid(); paid["shop:order:C1"]+paid["shop:order:C2"] != 1 {
+		t.Errorf("paid %v over a cap of one", paid)
+	}
+	if e := mh.entry(t, "shop:order:C1"); e.Status != ledger.Skipped || e.Reason != "rule_daily" {
+		t.Errorf("C1 replayed: %s %s, want skipped rule_daily", e.Status, e.Reason)
+	}
+	if places := mh.capPlaces(t, "c@example.com", time.Now()); len(places) != 1 || places[0] != "shop:order:C2" {
+		t.Errorf("cap places %v, want C2's", places)
+	}
+}

@@ -110,6 +110,8 @@ type Entry struct {
 	VoidReason       string
 	Reversals        int
 	ReversedAt       time.Time
+	// Was is, from BeginRelease, the status the record was released from.
+	Was string
 	// Outcome.
 	PaidValue    json.Number // the order_value it was paid on
 	HTTPStatus   int
@@ -402,8 +404,11 @@ func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []s
 		u.put("status", str(s.Status))
 		u.put("expiration", d.expiration())
 	}
-	if s.Reason != "" && (s.Decision == nil || s.Decision.Reason == "") {
+	switch {
+	case s.Reason != "" && (s.Decision == nil || s.Decision.Reason == ""):
 		u.put("reason", str(s.Reason))
+	case s.Reason == "" && (s.Decision == nil || s.Decision.Reason == ""):
+		u.drop("reason") // a parked reward paid on its replay is paid, for no reason
 	}
 	if s.PaidValue != "" {
 		u.put("paid_value", dec(s.PaidValue))
@@ -435,16 +440,31 @@ func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []s
 // and returns it with its reversals and sealed event. A reward already
 // releasing (an earlier release that did not finish), parked or of
 // unknown outcome (a release replayed from the dead-letter queue, after an
-// operator's make dlq resolve) is returned too: the idempotency table
-// decides whether it may be paid. Anything else, or
-// a reward not yet due, is returned with ErrNotInState.
+// operator's make dlq resolve) is returned too, with the status it was in
+// (Was): the idempotency table decides whether it may be paid. Anything
+// else, or a reward not yet due, is returned with ErrNotInState.
 func (d *DynamoDB) BeginRelease(ctx context.Context, pk string) (*Entry, error) {
 	u := newUpdate()
 	u.put("status", str(Releasing))
 	u.vals[":now"] = num(d.now().UnixMilli())
 	u.names["#hold_until"] = "hold_until"
 	cond := "(" + u.statusIn([]string{Held, Releasing, Parked, Unknown}) + ") AND #hold_until <= :now"
-	return d.conditional(ctx, pk, u, cond, ErrNotInState)
+	out, err := d.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(d.Table), Key: key(pk),
+		UpdateExpression: aws.String(u.expr()), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: u.names, ExpressionAttributeValues: u.vals,
+		ReturnValues: types.ReturnValueAllOld, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		e := decode(pk, out.Attributes)
+		e.Was, e.Status = e.Status, Releasing
+		return e, nil
+	case errors.As(err, &ccf):
+		return decode(pk, ccf.Item), ErrNotInState
+	}
+	return nil, fmt.Errorf("ledger: release %s: %w", clip(pk), err)
 }
 
 // Get reads a record (strongly consistent); nil when there is none.

@@ -151,3 +151,38 @@ func TestRefundCurrencies(t *testing.T) {
 		t.Fatalf("a dollar refund of a dollar purchase: %+v %v", e, err)
 	}
 }
+
+// TestBeginReleaseSaysWhence: a release says the status it started from
+// (a parked one gave its cap places back and must take them again), and a
+// parked release paid on its replay loses its parking reason.
+func TestBeginReleaseSaysWhence(t *testing.T) {
+	d, c := newLedger(t)
+	ctx := context.Background()
+	if _, err := d.Decide(ctx, held("w", "10", c.now())); err != nil {
+		t.Fatal(err)
+	}
+	e, err := d.BeginRelease(ctx, "w")
+	if err != nil || e.Was != ledger.Held || e.Status != ledger.Releasing || string(e.Sealed) != "sealed" {
+		t.Fatalf("first release: %+v %v", e, err)
+	}
+	if _, err := d.Settle(ctx, "w", ledger.Settlement{Status: ledger.Parked, Reason: "resonance_rejected"}, []string{ledger.Releasing}); err != nil {
+		t.Fatal(err)
+	}
+	e, err = d.BeginRelease(ctx, "w")
+	if err != nil || e.Was != ledger.Parked || string(e.Sealed) != "sealed" {
+		t.Fatalf("replayed release: %+v %v", e, err)
+	}
+	e, err = d.Settle(ctx, "w", ledger.Settlement{Status: ledger.Paid, PaidValue: "10"}, []string{ledger.Releasing})
+	if err != nil || e.Reason != "" || e.Sealed != nil {
+		t.Fatalf("paid on its replay: reason %q, sealed %v, %v", e.Reason, e.Sealed != nil, err)
+	}
+	pk := ledger.CounterPK(ledger.ShadowMode, "daily_2", "abc", 20417)
+	if mode, rule, customer, n, ok := ledger.ParseCounterPK(pk); !ok || mode != ledger.ShadowMode || rule != "daily_2" || customer != "abc" || n != 20417 {
+		t.Fatalf("ParseCounterPK(%q) = %s %s %s %d %v", pk, mode, rule, customer, n, ok)
+	}
+	for _, bad := range []string{"shop:order:1", "cap|live|daily|abc", "cap|live|daily|abc|x", "cap|live|daily|a|b|1"} {
+		if _, _, _, _, ok := ledger.ParseCounterPK(bad); ok {
+			t.Errorf("ParseCounterPK(%q) ok", bad)
+		}
+	}
+}
