@@ -467,6 +467,10 @@ func (f *Forwarder) reverse(ctx context.Context, env *envelope.Envelope, rv mapp
 	return o
 }
 
+// releaseMargin is what a release's lease lasts beyond its retry's
+// delay: the queue's visibility timeout (210 s) and room to spare.
+const releaseMargin = 5 * time.Minute
+
 // payHeld pays a held reward whose window has closed (a release envelope
 // from the releaser): voided if it was reversed in full, paid on what is
 // left if in part, through the same claim, call and settle as any reward.
@@ -576,6 +580,15 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 	}
 	o := f.reward(ctx, b, m, mapping.Reward{Key: key, Event: ev})
 	f.lastReceive(m, &o)
+	if ext, ok := f.Ledger.(interface {
+		Extend(ctx context.Context, pk string, until time.Time) error
+	}); ok && o.status == Retry {
+		// Its lease lasts until the retry comes back (and a margin for
+		// its processing), so the releaser queues no copy meanwhile.
+		if err := ext.Extend(context.WithoutCancel(ctx), rb.PK, f.now().Add(o.delay+releaseMargin)); err != nil {
+			f.log().Warn("release lease not extended; the releaser may queue it again meanwhile", "reward_key", key, "error", err.Error())
+		}
+	}
 	o.key = key
 	o.money = append(o.money, money...)
 	var s ledger.Settlement

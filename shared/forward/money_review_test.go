@@ -402,3 +402,30 @@ func TestReviewReplayedReleaseTakesItsCapPlace(t *testing.T) {
 		t.Errorf("cap places %v, want C2's", places)
 	}
 }
+
+// TestReviewRetriedReleaseIsNotQueuedAgain: Resonance unavailable, a
+// release comes back after its retry's delay (up to BackoffMax, 15 minutes
+// and more with jitter). Its lease must last until then, or the releaser
+// queues another copy of it every lease (15 minutes) for as long as the
+// outage lasts, each retried up to the receive limit and then parked.
+func TestReviewRetriedReleaseIsNotQueuedAgain(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	mh.f.BackoffBase, mh.f.BackoffMax = 20*time.Minute, 20*time.Minute
+	mh.stub.script = func(string, int) (int, string) { return 503, "" }
+	mh.enqueue(t, purchase(t, "O", "o@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	time.Sleep(1200 * time.Millisecond)
+	if res, err := mh.releaser.Run(context.Background()); err != nil || res.Queued != 1 {
+		t.Fatalf("release run: %+v %v", res, err)
+	}
+	if _, _, err := mh.poller.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := mh.stub.count(); n != 1 {
+		t.Fatalf("%d calls to Resonance, want 1 (a 503)", n)
+	}
+	// The releaser's lease is 15 minutes; the retry comes back after 20.
+	if due, err := mh.ledger.Due(context.Background(), time.Now().Add(16*time.Minute), 10); err != nil || len(due) != 0 {
+		t.Errorf("a release waiting 20 minutes for its retry is due again at 16: %v %v", due, err)
+	}
+}

@@ -613,6 +613,26 @@ func (d *DynamoDB) Lease(ctx context.Context, r Due, until time.Time) (bool, err
 	return false, fmt.Errorf("ledger: lease %s: %w", clip(r.PK), err)
 }
 
+// Extend pushes the lease of a reward being released to until, if that
+// is later than it is: its release is on the queue and will come back
+// then (a retry's delay), so the releaser need not queue another copy
+// meanwhile. A reward no longer releasing is left alone.
+func (d *DynamoDB) Extend(ctx context.Context, pk string, until time.Time) error {
+	_, err := d.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(d.Table), Key: key(pk),
+		UpdateExpression:         aws.String("SET due_at = :until"),
+		ConditionExpression:      aws.String("#status = :releasing AND due_part = :p AND due_at < :until"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":until": num(until.UnixMilli()), ":releasing": str(Releasing),
+			":p": str(duePart)},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err == nil || errors.As(err, &ccf) {
+		return nil
+	}
+	return fmt.Errorf("ledger: extend %s: %w", clip(pk), err)
+}
+
 func sOf(item map[string]types.AttributeValue, name string) string {
 	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
 		return v.Value

@@ -186,3 +186,33 @@ func TestBeginReleaseSaysWhence(t *testing.T) {
 		}
 	}
 }
+
+// TestExtend: a release's lease is pushed later, never earlier, and only
+// while the reward is being released.
+func TestExtend(t *testing.T) {
+	d, c := newLedger(t)
+	ctx := context.Background()
+	if _, err := d.Decide(ctx, held("x", "10", c.now())); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Extend(ctx, "x", c.now().Add(time.Hour)); err != nil { // held: left alone
+		t.Fatal(err)
+	}
+	if due, _ := d.Due(ctx, c.now(), 10); len(due) != 1 {
+		t.Fatalf("a held reward's due time moved: %v", due)
+	}
+	if _, err := d.BeginRelease(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	for _, until := range []time.Duration{time.Hour, time.Minute} {
+		if err := d.Extend(ctx, "x", c.now().Add(until)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due, _ := d.Due(ctx, c.now().Add(59*time.Minute), 10); len(due) != 0 {
+		t.Fatalf("the lease was shortened: %v", due)
+	}
+	if due, _ := d.Due(ctx, c.now().Add(time.Hour), 10); len(due) != 1 {
+		t.Fatalf("the lease was not extended to an hour: %v", due)
+	}
+}
