@@ -498,6 +498,15 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err, key: rb.PK}
 	}
 	key := strings.TrimPrefix(rb.PK, ledger.ShadowPrefix) // for the logs; the sealed reward has the key itself
+	if e.Voided() && e.Was == ledger.Unknown {
+		// Not sent again, but an earlier attempt may have paid it: the
+		// ledger keeps saying so, for the merchant to check.
+		if _, err := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Unknown, Reason: ReasonOutcomeUnknown + ": reversed in full, not sent again"},
+			[]string{ledger.Releasing}); err != nil && !errors.Is(err, ledger.ErrNotInState) {
+			return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
+		}
+		return outcome{status: Skipped, reason: ReasonVoided, key: key}
+	}
 	if e.Voided() {
 		f.void(ctx, e, []string{ledger.Releasing})
 		return outcome{status: Skipped, reason: ReasonVoided, key: key, money: []string{MetricVoided}}

@@ -429,3 +429,30 @@ func TestReviewRetriedReleaseIsNotQueuedAgain(t *testing.T) {
 		t.Errorf("a release waiting 20 minutes for its retry is due again at 16: %v %v", due, err)
 	}
 }
+
+// TestReviewUnknownThenCancelledStaysUnknown: a held reward's release got
+// no clear answer (it may have been paid), then its order was cancelled,
+// then an operator resolved it as resend. It is not sent again, and the
+// ledger keeps saying it may have been paid (so that the merchant can
+// check and claw it back), rather than "voided": never paid.
+func TestReviewUnknownThenCancelledStaysUnknown(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	mh.f.UnknownOutcome = UnknownPark
+	mh.stub.script = func(string, int) (int, string) { return 500, "" }
+	mh.enqueue(t, purchase(t, "K", "k@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	mh.release(t)
+	mh.enqueue(t, cancel(t, "K"))
+	mh.drain(t, 30*time.Second)
+	if _, err := mh.f.Store.(*idempotency.DynamoDB).Resolve(context.Background(), "shop:order:K", idempotency.ResolvedResend, "test"); err != nil {
+		t.Fatal(err)
+	}
+	mh.stub.script = nil
+	mh.replayParked(t)
+	if n := mh.stub.count(); n != 1 {
+		t.Errorf("%d calls to Resonance, want the first only: the order was cancelled", n)
+	}
+	if e := mh.entry(t, "shop:order:K"); e.Status != ledger.Unknown || !e.Void {
+		t.Errorf("K: %s (void %v), want unknown: the first attempt may have paid it", e.Status, e.Void)
+	}
+}
