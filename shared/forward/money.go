@@ -125,7 +125,7 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 		before.Value, before.Counted, before.Currency = e.Value, e.Counted, e.Currency
 		switch {
 		case before.Voided():
-			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Voided, Reason: ReasonVoided}, []string{""})
+			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Voided, Reason: ReasonVoided}, undecided)
 			if o.status == Retry || o.status == Duplicate {
 				return o
 			}
@@ -134,7 +134,7 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 			if f.Hold > 0 && e.EventType == resonance.Purchase {
 				break // held: its release decides, with whatever else comes back meanwhile
 			}
-			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Parked, Reason: ReasonOtherCurrency}, []string{""})
+			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Parked, Reason: ReasonOtherCurrency}, undecided)
 			if o.status != Forwarded {
 				return o
 			}
@@ -163,7 +163,7 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 		return f.hold(ctx, m, keys, e, r, money)
 	}
 	if mode == ledger.ShadowMode {
-		o := f.record(ctx, e, ledger.Settlement{Status: ledger.Shadow, PaidValue: metaAmount(r.Event.Metadata)}, []string{""})
+		o := f.record(ctx, e, ledger.Settlement{Status: ledger.Shadow, PaidValue: metaAmount(r.Event.Metadata)}, undecided)
 		if o.status == Forwarded {
 			o.status, o.money = Shadowed, append(money, MetricShadow)
 		}
@@ -200,6 +200,11 @@ func decided(e *ledger.Entry) outcome {
 	return outcome{status: Duplicate, reason: ReasonAlreadyDecided}
 }
 
+// undecided are the statuses decide may record a decision over: none yet
+// (or reversals only), or parked (refused, and replayed from the
+// dead-letter queue). decide returns before any other.
+var undecided = []string{"", ledger.Parked}
+
 // record writes a decision with its outcome, if the record has none yet
 // (from): Forwarded when written, else what was decided before.
 func (f *Forwarder) record(ctx context.Context, e ledger.Entry, s ledger.Settlement, from []string) outcome {
@@ -219,7 +224,7 @@ func (f *Forwarder) record(ctx context.Context, e ledger.Entry, s ledger.Settlem
 }
 
 func (f *Forwarder) skipByRule(ctx context.Context, e ledger.Entry, reason string) outcome {
-	o := f.record(ctx, e, ledger.Settlement{Status: ledger.Skipped, Reason: reason}, []string{""})
+	o := f.record(ctx, e, ledger.Settlement{Status: ledger.Skipped, Reason: reason}, undecided)
 	if o.status != Forwarded {
 		return o
 	}

@@ -456,3 +456,34 @@ func TestReviewUnknownThenCancelledStaysUnknown(t *testing.T) {
 		t.Errorf("K: %s (void %v), want unknown: the first attempt may have paid it", e.Status, e.Void)
 	}
 }
+
+// TestReviewReplayedRefusalOverTheCap: without a window, a purchase
+// Resonance refused is parked and gives its cap place back; another takes
+// it. Replayed, the first is stopped by the cap, and the ledger says so
+// (it kept saying "parked, resonance_rejected" while the message was
+// acknowledged as a duplicate).
+func TestReviewReplayedRefusalOverTheCap(t *testing.T) {
+	mh := newMoneyHarness(t, "0")
+	r, err := rules.Parse(`{"caps":[{"name":"daily","periodDays":366,"maxRewards":1}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mh.f.Rules = r
+	mh.stub.script = func(key string, attempt int) (int, string) {
+		if key == "shop:order:D1" && attempt == 1 {
+			return 400, ""
+		}
+		return 200, ""
+	}
+	mh.enqueue(t, purchase(t, "D1", "d@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	mh.enqueue(t, purchase(t, "D2", "d@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	mh.replayParked(t)
+	if paid := mh.stub.paid(); paid["shop:order:D1"] != 0 || paid["shop:order:D2"] != 1 {
+		t.Errorf("paid %v, want D2 only", paid)
+	}
+	if e := mh.entry(t, "shop:order:D1"); e.Status != ledger.Skipped || e.Reason != "rule_daily" {
+		t.Errorf("D1 replayed: %s %s, want skipped rule_daily", e.Status, e.Reason)
+	}
+}
