@@ -2,6 +2,7 @@ package forward
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -472,6 +473,25 @@ func (f *Forwarder) reverse(ctx context.Context, env *envelope.Envelope, rv mapp
 	return o
 }
 
+// stopRelease settles a release that is not to be paid (from releasing)
+// as status for reason, and frees its cap places. One that an earlier
+// attempt may have paid (it was of unknown outcome) stays unknown, with
+// its places, so that the ledger never says "never paid" of it; it is not
+// sent again.
+func (f *Forwarder) stopRelease(ctx context.Context, pk string, e *ledger.Entry, status, reason string) error {
+	s := ledger.Settlement{Status: status, Reason: reason}
+	if e.Was == ledger.Unknown {
+		s = ledger.Settlement{Status: ledger.Unknown, Reason: ReasonOutcomeUnknown + " (then " + reason + "): not sent again"}
+	}
+	if _, err := f.Ledger.Settle(ctx, pk, s, []string{ledger.Releasing}); err != nil {
+		return err
+	}
+	if s.Status != ledger.Unknown {
+		f.giveBack(ctx, e)
+	}
+	return nil
+}
+
 // releaseMargin is what a release's lease lasts beyond its retry's
 // delay: the queue's visibility timeout (210 s) and room to spare.
 const releaseMargin = 5 * time.Minute
@@ -503,30 +523,32 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err, key: rb.PK}
 	}
 	key := strings.TrimPrefix(rb.PK, ledger.ShadowPrefix) // for the logs; the sealed reward has the key itself
-	if e.Voided() && e.Was == ledger.Unknown {
-		// Not sent again, but an earlier attempt may have paid it: the
-		// ledger keeps saying so, for the merchant to check.
-		if _, err := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Unknown, Reason: ReasonOutcomeUnknown + ": reversed in full, not sent again"},
-			[]string{ledger.Releasing}); err != nil && !errors.Is(err, ledger.ErrNotInState) {
+	// halt ends a release that is not to be paid, recorded as status for
+	// reason; o is what the message comes to.
+	halt := func(status, reason string, o outcome) outcome {
+		o.key = key
+		switch err := f.stopRelease(ctx, rb.PK, e, status, reason); {
+		case errors.Is(err, ledger.ErrNotInState):
+			return outcome{status: Duplicate, key: key} // another release of it settled it
+		case err != nil:
 			return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
 		}
-		return outcome{status: Skipped, reason: ReasonVoided, key: key}
+		if e.Was == ledger.Unknown {
+			o.money = nil // it may have been paid: neither voided nor skipped
+		}
+		if o.status == Parked {
+			return f.park(ctx, m, env, o)
+		}
+		return o
 	}
 	if e.Voided() {
-		f.void(ctx, e, []string{ledger.Releasing})
-		return outcome{status: Skipped, reason: ReasonVoided, key: key, money: []string{MetricVoided}}
+		reason := ReasonVoided + ":" + cmp.Or(e.VoidReason, mapping.ReverseRefund)
+		return halt(ledger.Voided, reason, outcome{status: Skipped, reason: ReasonVoided, money: []string{MetricVoided}})
 	}
 	if e.Value != "" && e.Reversed() && !e.OtherCurrency() && f.Rules.BelowMinimum(e.Net()) {
 		// What the customer kept earns nothing, as an order of that value
 		// would not.
-		if _, err := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Skipped, Reason: rules.ReasonMinOrderValue}, []string{ledger.Releasing}); err != nil {
-			if !errors.Is(err, ledger.ErrNotInState) {
-				return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
-			}
-			return outcome{status: Duplicate, key: key}
-		}
-		f.giveBack(ctx, e)
-		return outcome{status: Skipped, reason: rules.ReasonMinOrderValue, key: key, money: []string{MetricRuleSkipped}}
+		return halt(ledger.Skipped, rules.ReasonMinOrderValue, outcome{status: Skipped, reason: rules.ReasonMinOrderValue, money: []string{MetricRuleSkipped}})
 	}
 	if e.Was != ledger.Held {
 		// Replayed (parked, it gave its cap places back) or released again
@@ -536,25 +558,15 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 			return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err, key: key}
 		}
 		if stop != "" {
-			if _, err := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Skipped, Reason: stop}, []string{ledger.Releasing}); err != nil && !errors.Is(err, ledger.ErrNotInState) {
-				return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
-			}
-			return outcome{status: Skipped, reason: stop, key: key, money: []string{MetricRuleSkipped}}
+			return halt(ledger.Skipped, stop, outcome{status: Skipped, reason: stop, money: []string{MetricRuleSkipped}})
 		}
 	}
 	if e.OtherCurrency() {
 		// Not paid on a difference of two currencies: an operator decides.
-		if _, err := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Parked, Reason: ReasonOtherCurrency}, []string{ledger.Releasing}); err != nil {
-			if !errors.Is(err, ledger.ErrNotInState) {
-				return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
-			}
-			return outcome{status: Duplicate, key: key} // another release of it settled it
-		}
-		f.giveBack(ctx, e)
 		if e.Mode == ledger.ShadowMode {
-			return outcome{status: Skipped, reason: ReasonOtherCurrency, key: key}
+			return halt(ledger.Parked, ReasonOtherCurrency, outcome{status: Skipped, reason: ReasonOtherCurrency})
 		}
-		return f.park(ctx, m, env, outcome{reason: ReasonOtherCurrency, key: key, detail: otherCurrency(e)})
+		return halt(ledger.Parked, ReasonOtherCurrency, outcome{status: Parked, reason: ReasonOtherCurrency, detail: otherCurrency(e)})
 	}
 	keys, err := f.LedgerKeys.Get(ctx)
 	if err != nil {
@@ -573,11 +585,7 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		// Parked in the ledger too, out of the releaser's index: left
 		// releasing, it was queued again, and parked again, at every
 		// lease's end. Replayed once the key is right, it is paid.
-		if _, serr := f.Ledger.Settle(ctx, rb.PK, ledger.Settlement{Status: ledger.Parked, Reason: reasonSealedUnopened}, []string{ledger.Releasing}); serr != nil && !errors.Is(serr, ledger.ErrNotInState) {
-			return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: serr, key: key}
-		}
-		f.giveBack(ctx, e)
-		return f.park(ctx, m, env, outcome{reason: reasonSealedUnopened, key: key, err: err})
+		return halt(ledger.Parked, reasonSealedUnopened, outcome{status: Parked, reason: reasonSealedUnopened, err: err})
 	}
 	key, ev := held.Key, held.Event
 	var money []string
