@@ -2,11 +2,13 @@ package forward
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/resonance"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/rules"
 )
 
 // Ledger is the ledger as the forwarder uses it (ledger.DynamoDB).
@@ -46,8 +49,11 @@ const (
 
 // Reasons.
 const (
-	ReasonVoided          = "voided"          // reversed in full before it was paid
-	ReasonAlreadyDecided  = "already_decided" // the ledger decided this reward before
+	ReasonVoided         = "voided"          // reversed in full before it was paid
+	ReasonAlreadyDecided = "already_decided" // the ledger decided this reward before
+	// ReasonOtherCurrency parks a held purchase of which an amount went
+	// back in another currency: what is left to reward is not known.
+	ReasonOtherCurrency   = "reversal_other_currency"
 	reasonLedger          = "ledger_unavailable"
 	reasonLedgerKey       = "ledger_key_unavailable"
 	reasonNotDue          = "not_due"
@@ -95,6 +101,12 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 		f.settleLedger(ctx, &e, metaAmount(r.Event.Metadata), &o, prev)
 		return o
 	}
+	if prev != nil && prev.Status != "" && f.Hold > 0 && e.EventType == resonance.Purchase {
+		// Held before and released since (paid, parked, of unknown
+		// outcome): nothing is left to decide, and a place taken now in
+		// this delivery's cap period would never be given back.
+		return decided(prev)
+	}
 	// The rules that need no counter.
 	var counted json.Number
 	if f.Rules != nil {
@@ -109,18 +121,34 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 	}
 	// Reversals that arrived before the purchase.
 	var money []string
-	if prev != nil && e.Value != "" && prev.Reversed() {
+	if prev != nil && prev.Reversed() {
 		before := *prev
-		before.Value, before.Counted = e.Value, e.Counted
-		if !ledger.Positive(before.Net()) {
-			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Voided, Reason: ReasonVoided}, []string{""})
+		before.Value, before.Counted, before.Currency = e.Value, e.Counted, e.Currency
+		switch {
+		case before.Voided():
+			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Voided, Reason: ReasonVoided}, undecided)
 			if o.status == Retry || o.status == Duplicate {
 				return o
 			}
 			return outcome{status: Skipped, reason: ReasonVoided, money: []string{MetricVoided}}
+		case before.OtherCurrency():
+			if f.Hold > 0 && e.EventType == resonance.Purchase {
+				break // held: its release decides, with whatever else comes back meanwhile
+			}
+			o := f.record(ctx, e, ledger.Settlement{Status: ledger.Parked, Reason: ReasonOtherCurrency}, undecided)
+			if o.status != Forwarded {
+				return o
+			}
+			if mode == ledger.ShadowMode {
+				return outcome{status: Skipped, reason: ReasonOtherCurrency}
+			}
+			return outcome{status: Parked, reason: ReasonOtherCurrency, detail: otherCurrency(&before)}
+		case e.Value != "" && f.Rules.BelowMinimum(before.Net()):
+			return f.skipByRule(ctx, e, rules.ReasonMinOrderValue)
+		case e.Value != "":
+			r.Event.Metadata = withValue(r.Event.Metadata, before.Net())
+			money = append(money, MetricReduced)
 		}
-		r.Event.Metadata = withValue(r.Event.Metadata, before.Net())
-		money = append(money, MetricReduced)
 	}
 	// The caps.
 	caps, stop, err := f.reserve(ctx, env, &e)
@@ -136,7 +164,7 @@ func (f *Forwarder) decide(ctx context.Context, b *batch, m *events.SQSMessage, 
 		return f.hold(ctx, m, keys, e, r, money)
 	}
 	if mode == ledger.ShadowMode {
-		o := f.record(ctx, e, ledger.Settlement{Status: ledger.Shadow, PaidValue: metaAmount(r.Event.Metadata)}, []string{""})
+		o := f.record(ctx, e, ledger.Settlement{Status: ledger.Shadow, PaidValue: metaAmount(r.Event.Metadata)}, undecided)
 		if o.status == Forwarded {
 			o.status, o.money = Shadowed, append(money, MetricShadow)
 		}
@@ -173,6 +201,11 @@ func decided(e *ledger.Entry) outcome {
 	return outcome{status: Duplicate, reason: ReasonAlreadyDecided}
 }
 
+// undecided are the statuses decide may record a decision over: none yet
+// (or reversals only), or parked (refused, and replayed from the
+// dead-letter queue). decide returns before any other.
+var undecided = []string{"", ledger.Parked}
+
 // record writes a decision with its outcome, if the record has none yet
 // (from): Forwarded when written, else what was decided before.
 func (f *Forwarder) record(ctx context.Context, e ledger.Entry, s ledger.Settlement, from []string) outcome {
@@ -180,8 +213,10 @@ func (f *Forwarder) record(ctx context.Context, e ledger.Entry, s ledger.Settlem
 	got, err := f.Ledger.Settle(ctx, e.PK, s, from)
 	switch {
 	case errors.Is(err, ledger.ErrNotInState):
-		// Decided before, by a delivery of the same reward: the cap place
-		// taken is that decision's own (one per reward key), so it stays.
+		// Decided before, by a delivery of the same reward: a cap place
+		// taken in the same counter is that decision's own (one per reward
+		// key), so it stays; one in another period's is given back.
+		f.keepOnly(ctx, &e, got.Caps)
 		return decided(got)
 	case err != nil:
 		return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}
@@ -190,7 +225,7 @@ func (f *Forwarder) record(ctx context.Context, e ledger.Entry, s ledger.Settlem
 }
 
 func (f *Forwarder) skipByRule(ctx context.Context, e ledger.Entry, reason string) outcome {
-	o := f.record(ctx, e, ledger.Settlement{Status: ledger.Skipped, Reason: reason}, []string{""})
+	o := f.record(ctx, e, ledger.Settlement{Status: ledger.Skipped, Reason: reason}, undecided)
 	if o.status != Forwarded {
 		return o
 	}
@@ -203,10 +238,6 @@ func (f *Forwarder) reserve(ctx context.Context, env *envelope.Envelope, e *ledg
 	if f.Rules == nil {
 		return nil, "", nil
 	}
-	day := f.Day
-	if day <= 0 {
-		day = 24 * time.Hour
-	}
 	// The period is the one the webhook was received in (signed in the
 	// envelope, the same on every retry of it).
 	at := env.ReceivedAt
@@ -215,10 +246,8 @@ func (f *Forwarder) reserve(ctx context.Context, env *envelope.Envelope, e *ledg
 		value = "0"
 	}
 	for _, c := range f.Rules.CapsFor(e.EventType) {
-		period := time.Duration(c.PeriodDays) * day
-		n := at.UnixNano() / int64(period)
-		counter := ledger.Counter{PK: ledger.CounterPK(e.Mode, c.Name, e.Customer, n), MaxRewards: c.MaxRewards, MaxValue: c.MaxValue,
-			Until: time.Unix(0, (n+1)*int64(period))}
+		n := at.UnixNano() / int64(f.period(c))
+		counter := f.counter(e.Mode, c, e.Customer, n)
 		ok, err := f.Ledger.Reserve(ctx, counter, e.PK, value)
 		if err != nil || !ok {
 			f.giveBack(ctx, &ledger.Entry{PK: e.PK, Caps: held, Counted: e.Counted})
@@ -230,6 +259,55 @@ func (f *Forwarder) reserve(ctx context.Context, env *envelope.Envelope, e *ledg
 		held = append(held, counter.PK)
 	}
 	return held, "", nil
+}
+
+// period is the length of c's periods.
+func (f *Forwarder) period(c rules.Cap) time.Duration {
+	day := f.Day
+	if day <= 0 {
+		day = 24 * time.Hour
+	}
+	return time.Duration(c.PeriodDays) * day
+}
+
+// counter is c's counter for a customer in mode and the n-th period.
+func (f *Forwarder) counter(mode string, c rules.Cap, customer string, n int64) ledger.Counter {
+	p := int64(f.period(c))
+	return ledger.Counter{PK: ledger.CounterPK(mode, c.Name, customer, n), MaxRewards: c.MaxRewards, MaxValue: c.MaxValue,
+		Until: time.Unix(0, (n+1)*p)}
+}
+
+// retake takes again the cap places of a held reward whose release was
+// parked (a parked reward gives its places back) and is now replayed:
+// stop is the reason of a cap that is full meanwhile. A place it still
+// holds is kept, and a cap since removed from the rules is not counted.
+func (f *Forwarder) retake(ctx context.Context, e *ledger.Entry) (stop string, err error) {
+	if f.Rules == nil {
+		return "", nil
+	}
+	value := e.Counted
+	if value == "" {
+		value = "0"
+	}
+	var taken []string
+	for _, pk := range e.Caps {
+		mode, name, customer, n, ok := ledger.ParseCounterPK(pk)
+		i := slices.IndexFunc(f.Rules.Caps, func(c rules.Cap) bool { return c.Name == name })
+		if !ok || i < 0 {
+			continue
+		}
+		c := f.Rules.Caps[i]
+		ok, err := f.Ledger.Reserve(ctx, f.counter(mode, c, customer, n), e.PK, value)
+		if err != nil || !ok {
+			f.giveBack(ctx, &ledger.Entry{PK: e.PK, Caps: taken, Counted: e.Counted})
+			if err != nil {
+				return "", err
+			}
+			return c.Reason(), nil
+		}
+		taken = append(taken, pk)
+	}
+	return "", nil
 }
 
 // giveBack frees the cap places of a reward that is not paid in the end.
@@ -245,6 +323,21 @@ func (f *Forwarder) giveBack(ctx context.Context, e *ledger.Entry) {
 	}
 }
 
+// keepOnly gives back the cap places e took in counters that won, the
+// decision recorded first for the same reward, does not hold (a delivery
+// of it in another period, decided meanwhile by another instance).
+func (f *Forwarder) keepOnly(ctx context.Context, e *ledger.Entry, won []string) {
+	var extra []string
+	for _, c := range e.Caps {
+		if !slices.Contains(won, c) {
+			extra = append(extra, c)
+		}
+	}
+	if len(extra) > 0 {
+		f.giveBack(ctx, &ledger.Entry{PK: e.PK, Caps: extra, Value: e.Value, Counted: e.Counted})
+	}
+}
+
 // hold records a purchase as held until its window closes, with its event
 // sealed.
 func (f *Forwarder) hold(ctx context.Context, m *events.SQSMessage, keys *ledger.Keys, e ledger.Entry, r mapping.Reward, money []string) outcome {
@@ -256,11 +349,12 @@ func (f *Forwarder) hold(ctx context.Context, m *events.SQSMessage, keys *ledger
 	got, err := f.Ledger.Decide(ctx, e)
 	switch {
 	case errors.Is(err, ledger.ErrDecided):
+		f.keepOnly(ctx, &e, got.Caps)
 		return decided(got)
 	case err != nil:
 		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err}
 	}
-	if e.Value != "" && !ledger.Positive(got.Net()) { // reversed in full between our read and this write
+	if got.Voided() { // reversed in full between our read and this write
 		f.void(ctx, got, []string{ledger.Held})
 		return outcome{status: Skipped, reason: ReasonVoided, money: []string{MetricVoided}}
 	}
@@ -291,6 +385,14 @@ func (f *Forwarder) settleLedger(ctx context.Context, e *ledger.Entry, value jso
 	s, ok := f.settlementOf(ctx, e, value, o)
 	if !ok {
 		return // a retry: nothing is decided yet
+	}
+	if o.status == Duplicate && prev == nil {
+		// Paid by another delivery of it, decided meanwhile: its cap
+		// places stay the reward's; ours in another period go back.
+		if cur, err := f.Ledger.Get(context.WithoutCancel(ctx), e.PK); err == nil && cur != nil && cur.Status != "" {
+			f.keepOnly(ctx, e, cur.Caps)
+			e.Caps = cur.Caps
+		}
 	}
 	s.Decision = e
 	f.writeLedger(ctx, e.PK, s, o)
@@ -344,29 +446,66 @@ func (f *Forwarder) reverse(ctx context.Context, env *envelope.Envelope, rv mapp
 	if err != nil {
 		return outcome{status: Retry, reason: reasonLedgerKey, delay: time.Second, err: err}
 	}
-	pk := ledger.PK(f.mode(), keys.Redact(rv.Key))
-	e, applied, err := f.Ledger.Reverse(ctx, pk, rv)
-	if err != nil {
-		return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}
+	// Money back is money back whatever the mode: a reversal is recorded
+	// on the live record (a purchase held live before a switch to a dry
+	// run, or delivered again after the switch back to live, is voided or
+	// reduced by it) and, in a dry run, on the dry run's record too.
+	key := keys.Redact(rv.Key)
+	pks := []string{ledger.PK(ledger.Live, key)}
+	if f.mode() == ledger.ShadowMode {
+		pks = append(pks, ledger.PK(ledger.ShadowMode, key))
 	}
-	if !applied {
-		return outcome{status: Duplicate}
-	}
-	o := outcome{status: Reversed, money: []string{MetricReversals}}
-	switch e.Status {
-	case ledger.Held:
-		if e.Value != "" && !ledger.Positive(e.Net()) {
-			if f.void(ctx, e, []string{ledger.Held}) {
-				o.money = append(o.money, MetricVoided)
-			}
-		} else {
-			o.money = append(o.money, MetricReduced)
+	o := outcome{status: Duplicate}
+	for _, pk := range pks {
+		e, applied, err := f.Ledger.Reverse(ctx, pk, rv)
+		if err != nil { // delivered again, what was applied counts once
+			return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err}
 		}
-	case ledger.Paid, ledger.Releasing, ledger.Unknown:
-		o.money = append(o.money, MetricRefundedAfterPaid)
+		if !applied {
+			continue
+		}
+		if o.status != Reversed {
+			o.status, o.money = Reversed, append(o.money, MetricReversals)
+		}
+		switch e.Status {
+		case ledger.Held:
+			switch {
+			case e.Voided():
+				if f.void(ctx, e, []string{ledger.Held}) {
+					o.money = append(o.money, MetricVoided)
+				}
+			case e.Value != "":
+				o.money = append(o.money, MetricReduced)
+			}
+		case ledger.Paid, ledger.Releasing, ledger.Unknown:
+			o.money = append(o.money, MetricRefundedAfterPaid)
+		}
 	}
 	return o
 }
+
+// stopRelease settles a release that is not to be paid (from releasing)
+// as status for reason, and frees its cap places. One that an earlier
+// attempt may have paid (it was of unknown outcome) stays unknown, with
+// its places, so that the ledger never says "never paid" of it; it is not
+// sent again.
+func (f *Forwarder) stopRelease(ctx context.Context, pk string, e *ledger.Entry, status, reason string) error {
+	s := ledger.Settlement{Status: status, Reason: reason}
+	if e.Was == ledger.Unknown {
+		s = ledger.Settlement{Status: ledger.Unknown, Reason: ReasonOutcomeUnknown + " (then " + reason + "): not sent again"}
+	}
+	if _, err := f.Ledger.Settle(ctx, pk, s, []string{ledger.Releasing}); err != nil {
+		return err
+	}
+	if s.Status != ledger.Unknown {
+		f.giveBack(ctx, e)
+	}
+	return nil
+}
+
+// releaseMargin is what a release's lease lasts beyond its retry's
+// delay: the queue's visibility timeout (210 s) and room to spare.
+const releaseMargin = 5 * time.Minute
 
 // payHeld pays a held reward whose window has closed (a release envelope
 // from the releaser): voided if it was reversed in full, paid on what is
@@ -395,9 +534,50 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err, key: rb.PK}
 	}
 	key := strings.TrimPrefix(rb.PK, ledger.ShadowPrefix) // for the logs; the sealed reward has the key itself
-	if e.Value != "" && !ledger.Positive(e.Net()) {
-		f.void(ctx, e, []string{ledger.Releasing})
-		return outcome{status: Skipped, reason: ReasonVoided, key: key, money: []string{MetricVoided}}
+	// halt ends a release that is not to be paid, recorded as status for
+	// reason; o is what the message comes to.
+	halt := func(status, reason string, o outcome) outcome {
+		o.key = key
+		switch err := f.stopRelease(ctx, rb.PK, e, status, reason); {
+		case errors.Is(err, ledger.ErrNotInState):
+			return outcome{status: Duplicate, key: key} // another release of it settled it
+		case err != nil:
+			return outcome{status: Retry, reason: reasonLedger, delay: time.Second, err: err, key: key}
+		}
+		if e.Was == ledger.Unknown {
+			o.money = nil // it may have been paid: neither voided nor skipped
+		}
+		if o.status == Parked {
+			return f.park(ctx, m, env, o)
+		}
+		return o
+	}
+	if e.Voided() {
+		reason := ReasonVoided + ":" + cmp.Or(e.VoidReason, mapping.ReverseRefund)
+		return halt(ledger.Voided, reason, outcome{status: Skipped, reason: ReasonVoided, money: []string{MetricVoided}})
+	}
+	if e.Value != "" && e.Reversed() && !e.OtherCurrency() && f.Rules.BelowMinimum(e.Net()) {
+		// What the customer kept earns nothing, as an order of that value
+		// would not.
+		return halt(ledger.Skipped, rules.ReasonMinOrderValue, outcome{status: Skipped, reason: rules.ReasonMinOrderValue, money: []string{MetricRuleSkipped}})
+	}
+	if e.Was != ledger.Held {
+		// Replayed (parked, it gave its cap places back) or released again
+		// (a place it holds is kept): it takes its places before it pays.
+		stop, err := f.retake(ctx, e)
+		if err != nil {
+			return outcome{status: Retry, reason: reasonLedger, delay: f.backoff(receiveCount(m)), err: err, key: key}
+		}
+		if stop != "" {
+			return halt(ledger.Skipped, stop, outcome{status: Skipped, reason: stop, money: []string{MetricRuleSkipped}})
+		}
+	}
+	if e.OtherCurrency() {
+		// Not paid on a difference of two currencies: an operator decides.
+		if e.Mode == ledger.ShadowMode {
+			return halt(ledger.Parked, ReasonOtherCurrency, outcome{status: Skipped, reason: ReasonOtherCurrency})
+		}
+		return halt(ledger.Parked, ReasonOtherCurrency, outcome{status: Parked, reason: ReasonOtherCurrency, detail: otherCurrency(e)})
 	}
 	keys, err := f.LedgerKeys.Get(ctx)
 	if err != nil {
@@ -413,7 +593,10 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		}
 	}
 	if err != nil {
-		return f.park(ctx, m, env, outcome{reason: reasonSealedUnopened, key: key, err: err})
+		// Parked in the ledger too, out of the releaser's index: left
+		// releasing, it was queued again, and parked again, at every
+		// lease's end. Replayed once the key is right, it is paid.
+		return halt(ledger.Parked, reasonSealedUnopened, outcome{status: Parked, reason: reasonSealedUnopened, err: err})
 	}
 	key, ev := held.Key, held.Event
 	var money []string
@@ -430,6 +613,15 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 	}
 	o := f.reward(ctx, b, m, mapping.Reward{Key: key, Event: ev})
 	f.lastReceive(m, &o)
+	if ext, ok := f.Ledger.(interface {
+		Extend(ctx context.Context, pk string, until time.Time) error
+	}); ok && o.status == Retry {
+		// Its lease lasts until the retry comes back (and a margin for
+		// its processing), so the releaser queues no copy meanwhile.
+		if err := ext.Extend(context.WithoutCancel(ctx), rb.PK, f.now().Add(o.delay+releaseMargin)); err != nil {
+			f.log().Warn("release lease not extended; the releaser may queue it again meanwhile", "reward_key", key, "error", err.Error())
+		}
+	}
 	o.key = key
 	o.money = append(o.money, money...)
 	s, ok := f.settlementOf(ctx, e, value, &o)
@@ -444,6 +636,14 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 		return f.park(ctx, m, env, o)
 	}
 	return o
+}
+
+// otherCurrency says, for the dead-letter queue, what went back in which
+// currency on a purchase of another (amounts only: no customer).
+func otherCurrency(e *ledger.Entry) string {
+	return fmt.Sprintf("%s (%s) went back on a purchase of %s %s: what is left to reward is not known. Pay it by hand "+
+		"if anything is due (make rewards order %s), then delete this message", e.Returned(), strings.Join(e.RefundCurrencies, ", "),
+		e.Value, e.Currency, clip(e.OrderID, 64))
 }
 
 // lastReceive turns a retry on the message's last receive into what the

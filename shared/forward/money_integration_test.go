@@ -25,16 +25,23 @@ import (
 type shop struct{}
 
 func (shop) Map(env *envelope.Envelope, _ *mapping.Config) (mapping.Result, error) {
-	var b struct{ Kind, Order, Email, Value, ID, Amount string }
+	var b struct{ Kind, Order, Email, Value, ID, Amount, Currency string }
 	if err := json.Unmarshal(env.Body, &b); err != nil {
 		return mapping.Result{}, err
+	}
+	if b.Currency == "" {
+		b.Currency = "USD"
 	}
 	key := "shop:order:" + b.Order
 	switch b.Kind {
 	case "purchase":
-		return mapping.One(key, nil, resonance.Purchase, b.Email, map[string]any{"order_id": b.Order, "order_value": json.Number(b.Value), "currency": "USD"}), nil
+		meta := map[string]any{"order_id": b.Order, "currency": b.Currency}
+		if b.Value != "" { // a purchase without a value: {"kind":"purchase","order":"1","email":"..."}
+			meta["order_value"] = json.Number(b.Value)
+		}
+		return mapping.One(key, nil, resonance.Purchase, b.Email, meta), nil
 	case "refund":
-		return mapping.Reverse(mapping.Reversal{Key: key, ID: b.ID, Reason: mapping.ReverseRefund, Amount: json.Number(b.Amount), Currency: "USD", OrderID: b.Order}), nil
+		return mapping.Reverse(mapping.Reversal{Key: key, ID: b.ID, Reason: mapping.ReverseRefund, Amount: json.Number(b.Amount), Currency: b.Currency, OrderID: b.Order}), nil
 	case "slip": // a mapper's slip: a reversal type returned as a reward
 		return mapping.One(key, nil, mapping.KindReversal, b.Email, nil), nil
 	case "cancel":

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,6 +35,19 @@ type Counter struct {
 // (the period's number since the epoch).
 func CounterPK(mode, rule, customer string, period int64) string {
 	return "cap|" + mode + "|" + rule + "|" + customer + "|" + strconv.FormatInt(period, 10)
+}
+
+// ParseCounterPK is CounterPK's inverse; ok is false for any other key.
+func ParseCounterPK(pk string) (mode, rule, customer string, period int64, ok bool) {
+	p := strings.Split(pk, "|")
+	if len(p) != 5 || p[0] != "cap" {
+		return "", "", "", 0, false
+	}
+	n, err := strconv.ParseInt(p[4], 10, 64)
+	if err != nil {
+		return "", "", "", 0, false
+	}
+	return p[1], p[2], p[3], n, true
 }
 
 // Reserve takes a place for the reward key with value in c. ok is false

@@ -83,10 +83,13 @@ func (k *Keys) Open(pk string, sealed []byte) ([]byte, error) {
 }
 
 // Redact is a reward key fit to be a ledger record's key: any part of it
-// (between colons) that holds an email address, as the generic source's
-// signup key does for a customer without an id, is replaced by the
-// customer's keyed hash, so that no plain email is kept at rest. Keys
-// without one are unchanged.
+// (between colons) that holds an "@", as the generic source's signup key
+// does for a customer without an id (an email address the mapper wrote in
+// lower case), is replaced by its keyed hash, so that no plain email is
+// kept at rest. The part is hashed exactly as it is: two reward keys the
+// idempotency table tells apart (order ids "A@1" and "a@1") must not share
+// a record, or the second would be taken for the first. Keys without an
+// "@" are unchanged.
 func (k *Keys) Redact(rewardKey string) string {
 	if !strings.Contains(rewardKey, "@") {
 		return rewardKey
@@ -94,7 +97,9 @@ func (k *Keys) Redact(rewardKey string) string {
 	parts := strings.Split(rewardKey, ":")
 	for i, p := range parts {
 		if strings.Contains(p, "@") {
-			parts[i] = "email-" + k.Customer(p)
+			m := hmac.New(sha256.New, k.customer)
+			m.Write([]byte("key part\x00" + p))
+			parts[i] = "email-" + hex.EncodeToString(m.Sum(nil)[:16])
 		}
 	}
 	return strings.Join(parts, ":")

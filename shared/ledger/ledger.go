@@ -104,10 +104,14 @@ type Entry struct {
 	// Reversals.
 	Refunded      json.Number // sum of partial reversals, each counted once
 	RefundedTotal json.Number // largest running total reported (Stripe)
-	Void          bool        // reversed in full
-	VoidReason    string
-	Reversals     int
-	ReversedAt    time.Time
+	// RefundCurrencies are the currencies the partial reversals named.
+	RefundCurrencies []string
+	Void             bool // reversed in full
+	VoidReason       string
+	Reversals        int
+	ReversedAt       time.Time
+	// Was is, from BeginRelease, the status the record was released from.
+	Was string
 	// Outcome.
 	PaidValue    json.Number // the order_value it was paid on
 	HTTPStatus   int
@@ -126,15 +130,53 @@ func (e *Entry) Net() json.Number {
 	if e.Void {
 		return "0"
 	}
-	base := e.Counted
-	if base == "" {
-		base = e.Value
+	var n json.Number
+	switch {
+	case e.Value == "":
+		n = Sub(orZero(e.Counted), e.Returned())
+	default:
+		// What went back comes off what was paid for; what is left counts
+		// up to the rules' maximum order value (Counted).
+		n = Sub(e.Value, e.Returned())
+		if e.Counted != "" && Cmp(e.Counted, n) < 0 {
+			n = e.Counted
+		}
 	}
-	n := Sub(orZero(base), e.Returned())
 	if !Positive(n) {
 		return "0"
 	}
 	return n
+}
+
+// Voided reports whether the purchase went back in full: cancelled,
+// disputed, refunded in full, or refunded at least what it was worth. A
+// purchase whose value is not known is voided only by a full reversal; a
+// free one (value 0) only by a reversal.
+func (e *Entry) Voided() bool {
+	if e.Void {
+		return true
+	}
+	if e.OtherCurrency() {
+		return false // what went back cannot be compared with the value
+	}
+	r := e.Returned()
+	return e.Value != "" && Positive(r) && Cmp(r, e.Value) >= 0
+}
+
+// OtherCurrency reports whether an amount went back in another currency
+// than the purchase's (Shopify refunds in the customer's currency an order
+// priced in the shop's): it cannot be taken off the purchase's value, and
+// Net is then not what is left.
+func (e *Entry) OtherCurrency() bool {
+	if e.Currency == "" {
+		return false
+	}
+	for _, c := range e.RefundCurrencies {
+		if !strings.EqualFold(c, e.Currency) { // a custom sender may write "eur"
+			return true
+		}
+	}
+	return false
 }
 
 // Reversed reports whether anything went back on the purchase.
@@ -176,12 +218,15 @@ func (d *DynamoDB) now() time.Time {
 	return time.Now()
 }
 
-func (d *DynamoDB) expiration() types.AttributeValue {
+func (d *DynamoDB) expiration() types.AttributeValue { return d.expirationAfter(d.now()) }
+
+// expirationAfter is when a record whose last change is at t expires.
+func (d *DynamoDB) expirationAfter(t time.Time) types.AttributeValue {
 	r := d.Retention
 	if r <= 0 {
 		r = DefaultRetention
 	}
-	return num(d.now().Add(r).Unix())
+	return num(t.Add(r).Unix())
 }
 
 func num(n int64) types.AttributeValue {
@@ -288,7 +333,14 @@ func (d *DynamoDB) decision(u *update, e *Entry) {
 	if len(e.Caps) > 0 {
 		u.put("caps", &types.AttributeValueMemberSS{Value: e.Caps})
 	}
-	u.put("expiration", d.expiration())
+	if e.Status == Held && e.DueAt.After(d.now()) {
+		// Kept the retention after its window closes, not after it was
+		// decided: a window longer than the retention must not let the
+		// table's TTL delete a reward still to be paid.
+		u.put("expiration", d.expirationAfter(e.DueAt))
+	} else {
+		u.put("expiration", d.expiration())
+	}
 }
 
 // Decide records a new decision: only if the record has none yet (it may
@@ -339,8 +391,9 @@ type Settlement struct {
 }
 
 // Settle moves the record to s.Status if its status is one of from (nil:
-// whatever it is). Leaving held, it leaves the index of held rewards and
-// its sealed event is deleted.
+// whatever it is). Leaving held, it leaves the index of held rewards; its
+// sealed event is deleted unless it is parked or of unknown outcome (a
+// release an operator may replay).
 func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []string) (*Entry, error) {
 	u := newUpdate()
 	if s.Decision != nil {
@@ -351,8 +404,11 @@ func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []s
 		u.put("status", str(s.Status))
 		u.put("expiration", d.expiration())
 	}
-	if s.Reason != "" && (s.Decision == nil || s.Decision.Reason == "") {
+	switch {
+	case s.Reason != "" && (s.Decision == nil || s.Decision.Reason == ""):
 		u.put("reason", str(s.Reason))
+	case s.Reason == "" && (s.Decision == nil || s.Decision.Reason == ""):
+		u.drop("reason") // a parked reward paid on its replay is paid, for no reason
 	}
 	if s.PaidValue != "" {
 		u.put("paid_value", dec(s.PaidValue))
@@ -363,7 +419,14 @@ func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []s
 	u.putStr("reward_amount", s.RewardAmount)
 	u.putStr("tx_hash", s.TxHash)
 	u.put("settled_at", num(d.now().UnixMilli()))
-	if s.Status != Held && s.Status != Releasing {
+	switch s.Status {
+	case Held, Releasing:
+	case Parked, Unknown:
+		// Out of the releaser's index, into an operator's hands: its
+		// release, replayed from the dead-letter queue (make dlq replay,
+		// resolve -as resend), still needs the sealed event to pay it.
+		u.drop("due_part", "due_at")
+	default:
 		u.drop("due_part", "due_at", "sealed") // hold_until stays: when its window closed
 	}
 	cond := ""
@@ -377,16 +440,31 @@ func (d *DynamoDB) Settle(ctx context.Context, pk string, s Settlement, from []s
 // and returns it with its reversals and sealed event. A reward already
 // releasing (an earlier release that did not finish), parked or of
 // unknown outcome (a release replayed from the dead-letter queue, after an
-// operator's make dlq resolve) is returned too: the idempotency table
-// decides whether it may be paid. Anything else, or
-// a reward not yet due, is returned with ErrNotInState.
+// operator's make dlq resolve) is returned too, with the status it was in
+// (Was): the idempotency table decides whether it may be paid. Anything
+// else, or a reward not yet due, is returned with ErrNotInState.
 func (d *DynamoDB) BeginRelease(ctx context.Context, pk string) (*Entry, error) {
 	u := newUpdate()
 	u.put("status", str(Releasing))
 	u.vals[":now"] = num(d.now().UnixMilli())
 	u.names["#hold_until"] = "hold_until"
 	cond := "(" + u.statusIn([]string{Held, Releasing, Parked, Unknown}) + ") AND #hold_until <= :now"
-	return d.conditional(ctx, pk, u, cond, ErrNotInState)
+	out, err := d.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(d.Table), Key: key(pk),
+		UpdateExpression: aws.String(u.expr()), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: u.names, ExpressionAttributeValues: u.vals,
+		ReturnValues: types.ReturnValueAllOld, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		e := decode(pk, out.Attributes)
+		e.Was, e.Status = e.Status, Releasing
+		return e, nil
+	case errors.As(err, &ccf):
+		return decode(pk, ccf.Item), ErrNotInState
+	}
+	return nil, fmt.Errorf("ledger: release %s: %w", clip(pk), err)
 }
 
 // Get reads a record (strongly consistent); nil when there is none.
@@ -433,12 +511,17 @@ func (d *DynamoDB) Reverse(ctx context.Context, pk string, r mapping.Reversal) (
 	names["#mode"], vals[":mode"] = "mode", str(mode)
 	set = append(set, "#mode = if_not_exists(#mode, :mode)")
 	var cond string
-	if r.Total {
+	switch {
+	case r.Total && r.Full:
+		// The rest of a running total went back (Stripe's "refunded": true,
+		// with no amount): whatever total came before, it voids, once.
+		cond = "attribute_not_exists(#void)"
+	case r.Total:
 		// A running total: the largest seen counts, never a sum of totals.
 		names["#total"], vals[":total"] = "refunded_total", dec(r.Amount)
 		set = append(set, "#total = :total")
 		cond = "attribute_not_exists(#total) OR #total < :total"
-	} else {
+	default:
 		// One reversal, counted once by its id.
 		names["#rv"], vals[":rv"] = reversalAttr(r.ID), str(strings.TrimSpace(r.Reason+" "+string(r.Amount)))
 		set = append(set, "#rv = :rv")
@@ -447,6 +530,12 @@ func (d *DynamoDB) Reverse(ctx context.Context, pk string, r mapping.Reversal) (
 			names["#refunded"], vals[":amount"] = "refunded", dec(r.Amount)
 			add = append(add, "#refunded :amount")
 		}
+	}
+	if !r.Full && r.Currency != "" {
+		// The currencies of the amounts that went back: one in another
+		// currency than the purchase's cannot be taken off it.
+		names["#rc"], vals[":rc"] = "refund_currencies", &types.AttributeValueMemberSS{Value: []string{r.Currency}}
+		add = append(add, "#rc :rc")
 	}
 	if r.Full {
 		names["#void"], vals[":true"] = "void", &types.AttributeValueMemberBOOL{Value: true}
@@ -524,6 +613,26 @@ func (d *DynamoDB) Lease(ctx context.Context, r Due, until time.Time) (bool, err
 	return false, fmt.Errorf("ledger: lease %s: %w", clip(r.PK), err)
 }
 
+// Extend pushes the lease of a reward being released to until, if that
+// is later than it is: its release is on the queue and will come back
+// then (a retry's delay), so the releaser need not queue another copy
+// meanwhile. A reward no longer releasing is left alone.
+func (d *DynamoDB) Extend(ctx context.Context, pk string, until time.Time) error {
+	_, err := d.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(d.Table), Key: key(pk),
+		UpdateExpression:         aws.String("SET due_at = :until"),
+		ConditionExpression:      aws.String("#status = :releasing AND due_part = :p AND due_at < :until"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":until": num(until.UnixMilli()), ":releasing": str(Releasing),
+			":p": str(duePart)},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err == nil || errors.As(err, &ccf) {
+		return nil
+	}
+	return fmt.Errorf("ledger: extend %s: %w", clip(pk), err)
+}
+
 func sOf(item map[string]types.AttributeValue, name string) string {
 	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
 		return v.Value
@@ -567,6 +676,9 @@ func decode(pk string, item map[string]types.AttributeValue) *Entry {
 		e.Caps = ss.Value
 	}
 	e.Refunded, e.RefundedTotal = nOf(item, "refunded"), nOf(item, "refunded_total")
+	if ss, ok := item["refund_currencies"].(*types.AttributeValueMemberSS); ok {
+		e.RefundCurrencies = ss.Value
+	}
 	if b, ok := item["void"].(*types.AttributeValueMemberBOOL); ok {
 		e.Void = b.Value
 	}

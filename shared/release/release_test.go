@@ -90,3 +90,19 @@ func TestRun(t *testing.T) {
 		t.Fatal("queued without an envelope key")
 	}
 }
+
+// TestRunStopsBeforeItsDeadline: a run whose invocation is about to end
+// leases and queues nothing more: what it leaves is the next run's, not
+// leased for 15 minutes and cut off by a time-out (an error for the
+// alarm).
+func TestRunStopsBeforeItsDeadline(t *testing.T) {
+	l := &fakeLedger{due: []ledger.Due{{PK: "a"}, {PK: "b"}}}
+	q := &fakeQueue{}
+	r := &Releaser{Ledger: l, Events: q, Envelopes: envelope.StaticKeys{key}}
+	ctx, cancel := context.WithTimeout(context.Background(), runMargin-time.Second)
+	defer cancel()
+	res, err := r.Run(ctx)
+	if err != nil || res.Left != 2 || res.Queued != 0 || len(l.leased) != 0 || len(q.sent) != 0 {
+		t.Fatalf("a run out of time: %+v, leased %v, %v", res, l.leased, err)
+	}
+}

@@ -159,6 +159,13 @@ func (r *Rules) Check(eventType, email string, value json.Number) (reason string
 	return "", value
 }
 
+// BelowMinimum reports whether a purchase that kept only value (what is
+// left after its refunds) is below the minimum order value: it earns
+// nothing, as an order of that value would not.
+func (r *Rules) BelowMinimum(value json.Number) bool {
+	return r != nil && r.MinOrderValue != "" && value != "" && cmp(value, r.MinOrderValue) < 0
+}
+
 // CapsFor returns the caps that count rewards of eventType.
 func (r *Rules) CapsFor(eventType string) []Cap {
 	var out []Cap

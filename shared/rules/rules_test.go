@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/mapping"
 	"github.com/rsnc-network/resonance-webhook-relay/shared/rules"
 )
 
@@ -68,4 +70,61 @@ func TestCheck(t *testing.T) {
 	if caps := r.CapsFor("signup"); len(caps) != 1 || !strings.HasSuffix(caps[0].Reason(), "signups") {
 		t.Fatalf("signup caps: %+v", caps)
 	}
+}
+
+func TestBelowMinimum(t *testing.T) {
+	r, err := rules.Parse(`{"minOrderValue":"5.00"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, want := range map[json.Number]bool{"2": true, "4.999999": true, "5": false, "5.00": false, "69.5": false, "": false} {
+		if got := r.BelowMinimum(v); got != want {
+			t.Errorf("BelowMinimum(%q) = %v, want %v", v, got, want)
+		}
+	}
+	var none *rules.Rules
+	if none.BelowMinimum("1") || (&rules.Rules{}).BelowMinimum("0") {
+		t.Fatal("no minimum stopped a value")
+	}
+}
+
+// FuzzParse: any RewardRules document is accepted or refused without a
+// panic, and rules it accepts never count a purchase as more than it is
+// worth nor above maxOrderValue, and never stop one at or above
+// minOrderValue for its value.
+func FuzzParse(f *testing.F) {
+	for _, doc := range []string{``, `{}`, `{"minOrderValue":"5.00","maxOrderValue":"500"}`,
+		`{"exclude":{"emails":["Staff@Shop.example"],"domains":["@shop.example"]}}`,
+		`{"caps":[{"name":"daily","periodDays":1,"maxRewards":3},{"name":"v","periodDays":30,"maxValue":"2000.5","eventTypes":["purchase","signup"]}]}`,
+		`{"maxOrderValue":"0"}`, `{"minOrderValue":"0.000001"}`} {
+		f.Add(doc, "ann@example.com", "10.00")
+	}
+	f.Fuzz(func(t *testing.T, doc, email, value string) {
+		r, err := rules.Parse(doc)
+		if err != nil {
+			return
+		}
+		v, ok := mapping.Decimal(value)
+		if !ok {
+			return
+		}
+		reason, counted := r.Check("purchase", email, v)
+		if reason != "" {
+			if reason == rules.ReasonMinOrderValue && !r.BelowMinimum(v) {
+				t.Fatalf("%s stopped %s, not below the minimum %s", reason, v, r.MinOrderValue)
+			}
+			return
+		}
+		if r.BelowMinimum(v) {
+			t.Fatalf("%s below the minimum %s passed", v, r.MinOrderValue)
+		}
+		if ledger.Cmp(counted, v) > 0 || (r.MaxOrderValue != "" && ledger.Cmp(counted, r.MaxOrderValue) > 0) {
+			t.Fatalf("%s counted as %s (max %q)", v, counted, r.MaxOrderValue)
+		}
+		for _, c := range r.Caps {
+			if c.Reason() == "" || c.PeriodDays < 1 || (c.MaxRewards < 1 && c.MaxValue == "") {
+				t.Fatalf("accepted cap %+v", c)
+			}
+		}
+	})
 }

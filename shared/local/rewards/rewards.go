@@ -80,32 +80,35 @@ func (r *Read) add(items int32, cc *types.ConsumedCapacity) {
 
 // Record is one ledger record as the tool shows it.
 type Record struct {
-	Key           string      `json:"key"`    // the reward key (emails in it masked)
-	Mode          string      `json:"mode"`   // live or shadow (a dry run's)
-	Status        string      `json:"status"` // "" for reversals whose purchase has not come
-	Reason        string      `json:"reason,omitempty"`
-	Provider      string      `json:"provider,omitempty"`
-	OrderID       string      `json:"order_id,omitempty"`
-	EventType     string      `json:"event_type,omitempty"`
-	Currency      string      `json:"currency,omitempty"`
-	Value         json.Number `json:"value,omitempty"`   // the order's value
-	Counted       json.Number `json:"counted,omitempty"` // the value the rules let count
-	Net           json.Number `json:"net,omitempty"`     // counted (or value) less what went back
-	PaidValue     json.Number `json:"paid_value,omitempty"`
-	Refunded      json.Number `json:"refunded,omitempty"` // what went back (the whole value when voided)
-	Void          bool        `json:"void,omitempty"`
-	VoidReason    string      `json:"void_reason,omitempty"`
-	Reversals     int         `json:"reversals,omitempty"`
-	Customer      string      `json:"customer,omitempty"` // the ledger's keyed hash
-	Email         string      `json:"email,omitempty"`    // masked
-	DecidedAt     *time.Time  `json:"decided_at,omitempty"`
-	HoldUntil     *time.Time  `json:"hold_until,omitempty"`
-	SettledAt     *time.Time  `json:"settled_at,omitempty"`
-	ReversedAt    *time.Time  `json:"reversed_at,omitempty"`
-	HTTPStatus    int         `json:"http_status,omitempty"`
-	RewardAmount  string      `json:"reward_amount,omitempty"` // Resonance's answer (a number when it is one)
-	TxHash        string      `json:"tx_hash,omitempty"`
-	rewardDecimal json.Number // RewardAmount as a number, "" if it is not one
+	Key       string      `json:"key"`    // the reward key (emails in it masked)
+	Mode      string      `json:"mode"`   // live or shadow (a dry run's)
+	Status    string      `json:"status"` // "" for reversals whose purchase has not come
+	Reason    string      `json:"reason,omitempty"`
+	Provider  string      `json:"provider,omitempty"`
+	OrderID   string      `json:"order_id,omitempty"`
+	EventType string      `json:"event_type,omitempty"`
+	Currency  string      `json:"currency,omitempty"`
+	Value     json.Number `json:"value,omitempty"`   // the order's value
+	Counted   json.Number `json:"counted,omitempty"` // the value the rules let count
+	Net       json.Number `json:"net,omitempty"`     // counted (or value) less what went back
+	PaidValue json.Number `json:"paid_value,omitempty"`
+	Refunded  json.Number `json:"refunded,omitempty"` // what went back (the whole value when voided)
+	// RefundCurrency is set when amounts went back in another currency
+	// than the purchase's: Refunded is in it, and Net is not known.
+	RefundCurrency string      `json:"refund_currency,omitempty"`
+	Void           bool        `json:"void,omitempty"`
+	VoidReason     string      `json:"void_reason,omitempty"`
+	Reversals      int         `json:"reversals,omitempty"`
+	Customer       string      `json:"customer,omitempty"` // the ledger's keyed hash
+	Email          string      `json:"email,omitempty"`    // masked
+	DecidedAt      *time.Time  `json:"decided_at,omitempty"`
+	HoldUntil      *time.Time  `json:"hold_until,omitempty"`
+	SettledAt      *time.Time  `json:"settled_at,omitempty"`
+	ReversedAt     *time.Time  `json:"reversed_at,omitempty"`
+	HTTPStatus     int         `json:"http_status,omitempty"`
+	RewardAmount   string      `json:"reward_amount,omitempty"` // Resonance's answer (a number when it is one)
+	TxHash         string      `json:"tx_hash,omitempty"`
+	rewardDecimal  json.Number // RewardAmount as a number, "" if it is not one
 }
 
 // AwaitingPurchase reports a record that holds only reversals: a refund
@@ -148,6 +151,9 @@ func record(e *ledger.Entry) Record {
 		r.Refunded = norm(ledger.Max(e.Value, e.Returned()))
 	case e.Reversed():
 		r.Refunded = norm(e.Returned())
+	}
+	if e.OtherCurrency() {
+		r.RefundCurrency, r.Net = Mask(strings.Join(e.RefundCurrencies, ",")), ""
 	}
 	if r.rewardDecimal = decimal(e.RewardAmount); r.rewardDecimal != "" {
 		r.RewardAmount = string(r.rewardDecimal)
@@ -231,7 +237,7 @@ func maskWord(w string) string {
 // projection names the attributes the tool reads: never a held reward's
 // sealed event, the caps it counts in or the reversals' ids.
 var projection = []string{"pk", "status", "mode", "reason", "provider", "order_id", "event_type", "currency", "value", "counted",
-	"customer", "email", "decided_at", "hold_until", "refunded", "refunded_total", "void", "void_reason", "reversals",
+	"customer", "email", "decided_at", "hold_until", "refunded", "refunded_total", "refund_currencies", "void", "void_reason", "reversals",
 	"reversed_at", "paid_value", "http_status", "reward_amount", "tx_hash", "settled_at"}
 
 func projectionExpr(names map[string]string) *string {
@@ -383,7 +389,7 @@ func (t *Totals) add(r *Record) {
 	}
 	if r.Reversed() {
 		t.Reversed++
-		t.Refunded.add(r.Currency, r.Refunded)
+		t.Refunded.add(or(r.RefundCurrency, r.Currency), r.Refunded)
 	}
 	if r.Status == ledger.Held || r.Status == ledger.Releasing {
 		t.Pending.add(r.Currency, r.Net)

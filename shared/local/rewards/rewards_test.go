@@ -262,3 +262,36 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderRefundedInAnotherCurrency: an amount that went back in another
+// currency than the purchase's is shown in its own currency, and what is
+// left is not made up.
+func TestOrderRefundedInAnotherCurrency(t *testing.T) {
+	m := awstest.StartMoto(t)
+	db := dynamodb.NewFromConfig(m.Config())
+	table := m.CreateLedgerTable(t, "ledger")
+	l := &ledger.DynamoDB{Client: &motoserver.AtomicDynamoDB{Client: db}, Table: table, Now: func() time.Time { return t0 }}
+	ctx := context.Background()
+	e := ledger.Entry{PK: "shopify:order:77", Mode: ledger.Live, Status: ledger.Parked, Reason: "reversal_other_currency", Provider: "shopify",
+		OrderID: "77", EventType: "purchase", Currency: "USD", Value: "100", DecidedAt: t0}
+	if _, err := l.Settle(ctx, e.PK, ledger.Settlement{Status: ledger.Parked, Reason: e.Reason, Decision: &e}, []string{""}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Reverse(ctx, e.PK, mapping.Reversal{Key: e.PK, ID: "r1", Reason: mapping.ReverseRefund, Amount: "2000", Currency: "JPY", OrderID: "77"}); err != nil {
+		t.Fatal(err)
+	}
+	r := &rewards.Reader{DB: db, Table: table, Now: func() time.Time { return t0 }}
+	rep, err := r.Order(ctx, "77")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rewards.Write(&out, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`(?m)^  value +100 USD$`, `(?m)^  refunded +2000 JPY, 1 reversal$`, `(?m)^  net +not known`} {
+		if !regexp.MustCompile(w).MatchString(out.String()) {
+			t.Errorf("output lacks %s:\n%s", w, out.String())
+		}
+	}
+}

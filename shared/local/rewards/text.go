@@ -112,12 +112,16 @@ func writeOrder(w io.Writer, r *OrderReport) error {
 			p("counted", amount(rec.Counted, rec.Currency)+" (the rules' maximum order value)")
 		}
 		if rec.Reversed() {
-			v := amount(rec.Refunded, rec.Currency)
+			v := amount(rec.Refunded, or(rec.RefundCurrency, rec.Currency))
 			if rec.Void {
 				v += " (in full: " + or(rec.VoidReason, "reversed") + ")"
 			}
 			p("refunded", fmt.Sprintf("%s, %s", v, plural(rec.Reversals, "reversal", "reversals")))
-			if !rec.AwaitingPurchase() {
+			switch {
+			case rec.AwaitingPurchase():
+			case rec.RefundCurrency != "":
+				p("net", "not known: refunded in another currency than the purchase's")
+			default:
 				p("net", amount(rec.Net, rec.Currency))
 			}
 		}
