@@ -770,7 +770,21 @@ func forgeEnvelopes(t *testing.T, n int) []string {
 // outcome_unknown, never paid again, and resolved as paid by the operator.
 type failingCompletion struct {
 	idempotency.Store
-	keys sync.Map // the keys whose COMPLETED was lost
+	keys sync.Map         // the keys whose COMPLETED was lost
+	res  *faultyResonance // told of the outcomes the relay itself finds unknown
+}
+
+// Claim is the store's; a claim the relay finds of unknown outcome (an
+// earlier claim whose lease ended with nothing recorded: on a loaded
+// machine, a batch that overran its invocation's deadline) is an unknown
+// outcome like those the stub makes, parked for the operator rounds to
+// resolve, not a reward the run waits for.
+func (f *failingCompletion) Claim(ctx context.Context, c idempotency.Claim) (idempotency.Outcome, *idempotency.Record, error) {
+	o, r, err := f.Store.Claim(ctx, c)
+	if err == nil && o == idempotency.OutcomeUnknown && f.res != nil {
+		f.res.markUnknown(c.Key)
+	}
+	return o, r, err
 }
 
 func (f *failingCompletion) lost() int {
@@ -961,7 +975,7 @@ func TestE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	atomicOnMoto(fw) // as the stack's own forwarder: moto's conditional writes are not atomic
-	lostCompletions := &failingCompletion{Store: fw.Store}
+	lostCompletions := &failingCompletion{Store: fw.Store, res: res}
 	fw.Store = lostCompletions
 	ps := stack.Pollers[0]
 	ps.Poller.Timeout = 5 * time.Second // the invocation's deadline, and so the claims' lease
