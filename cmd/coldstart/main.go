@@ -48,13 +48,16 @@ import (
 )
 
 // sampleOf is the event function id is started with: its provider's
-// benchmark sample (spec.Spec.Benchmark), or a Shopify order for the
-// forwarder.
+// benchmark sample (spec.Spec.Benchmark), a Shopify order for the
+// forwarder, the schedule's event for the releaser.
 func sampleOf(id string) string {
 	for _, s := range providers.All {
 		if s.FunctionID == id {
 			return filepath.Join(id, s.Benchmark)
 		}
+	}
+	if id == "ReleaserFunction" {
+		return "ReleaserFunction/scheduled.json"
 	}
 	return "ForwarderFunction/shopify-orders-paid.json"
 }
@@ -70,8 +73,9 @@ type perRound struct{ wall, cpu []float64 }
 
 // The floors: hello-world, the smallest aws-lambda-go function, and the
 // SDK hello-worlds, which build at init the AWS SDK clients the functions
-// build (ingest: SQS and Secrets Manager; the forwarder: those and
-// DynamoDB). A function's init above its SDK floor is the relay's own.
+// build (ingest: SQS and Secrets Manager; the forwarder and the releaser:
+// those and DynamoDB). A function's init above its SDK floor is the
+// relay's own.
 const (
 	hello      = "hello-world"
 	helloSDK   = "hello-world + SDK"
@@ -84,7 +88,7 @@ var floorPkg = map[string]string{hello: "./cmd/coldstart/hello", helloSDK: "./cm
 
 // sdkFloor is the SDK hello-world that links what function id links.
 func sdkFloor(id string) string {
-	if id == "ForwarderFunction" {
+	if id == "ForwarderFunction" || id == "ReleaserFunction" {
 		return helloSDKDB
 	}
 	return helloSDK
