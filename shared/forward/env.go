@@ -48,6 +48,7 @@ import (
 //	METRICS_NAMESPACE      CloudWatch namespace (default ResonanceRelay)
 //	LEDGER_TABLE           the ledger table: with it, rewards follow the money
 //	LEDGER_KEY_ID          Secrets Manager id of the ledger key (with LEDGER_TABLE)
+//	RELEASE_KEY_ID         Secrets Manager id of the releaser's key (with LEDGER_TABLE)
 //	LEDGER_RETENTION_DAYS  how long ledger records are kept (default 400)
 //	REWARD_HOLD_DAYS       pending window of purchase rewards (default 0: pay at once)
 //	REWARD_RULES           JSON reward rules (rules.Parse)
@@ -107,7 +108,7 @@ func FromEnv() (*Forwarder, error) {
 		return nil, err
 	}
 	return &Forwarder{
-		Ledger: money.Ledger, LedgerKeys: money.LedgerKeys, Hold: money.Hold, Rules: money.Rules, Day: money.Day, Mode: money.Mode,
+		Ledger: money.Ledger, LedgerKeys: money.LedgerKeys, Releases: money.Releases, Hold: money.Hold, Rules: money.Rules, Day: money.Day, Mode: money.Mode,
 		Mappers: mappers,
 		BrandID: brand,
 		Configs: cfgs,
@@ -174,10 +175,13 @@ func moneyFromEnv(cfg awssdk.Config, ttl time.Duration) (*Forwarder, error) {
 		}
 		return f, nil
 	}
-	keyID, err := runtime.Env("LEDGER_KEY_ID")
-	if err != nil {
+	keyID, e7 := runtime.Env("LEDGER_KEY_ID")
+	releaseID, e8 := runtime.Env("RELEASE_KEY_ID")
+	if err := errors.Join(e7, e8); err != nil {
 		return nil, err
 	}
+	f.Releases = &secrets.Cache[[][]byte]{Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(cfg)},
+		ID: releaseID, TTL: ttl, Parse: envelope.ParseKeys}
 	f.Ledger = &ledger.DynamoDB{Client: dynamodb.NewFromConfig(cfg), Table: table, Retention: time.Duration(days) * 24 * time.Hour}
 	f.LedgerKeys = &secrets.Cache[*ledger.Keys]{Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(cfg)},
 		ID: keyID, TTL: ttl, Parse: ledger.ParseKeys}

@@ -71,6 +71,11 @@ type Forwarder struct {
 	// Envelopes are the relay's envelope keys: a message whose signature
 	// does not verify with one of them is parked, never mapped.
 	Envelopes envelope.KeySource
+	// Releases are the releaser's own keys: a release envelope (provider
+	// ledger.ReleaseProvider) verifies with them and only them, and no other
+	// envelope does, so the releaser, which holds only these, can release
+	// a held reward that is due and never mint a purchase.
+	Releases envelope.KeySource
 
 	Concurrency      int           // messages of a batch forwarded at once
 	CallTimeout      time.Duration // bound on one Resonance call
@@ -283,8 +288,12 @@ func (f *Forwarder) process(ctx context.Context, b *batch, m *events.SQSMessage)
 		return f.park(ctx, m, nil, outcome{reason: "invalid_envelope", err: err})
 	}
 	var keys [][]byte
-	if f.Envelopes != nil {
-		keys, err = f.Envelopes.Get(ctx)
+	source := f.Envelopes
+	if env.Provider == ledger.ReleaseProvider {
+		source = f.Releases
+	}
+	if source != nil {
+		keys, err = source.Get(ctx)
 	}
 	if err != nil || len(keys) == 0 {
 		return outcome{status: Retry, reason: "envelope_key_unavailable", delay: f.backoff(receiveCount(m)), err: err, env: env}

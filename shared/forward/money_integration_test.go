@@ -75,6 +75,9 @@ func cancel(t *testing.T, order string) *envelope.Envelope {
 	return shopEnv(t, fmt.Sprintf(`{"kind":"cancel","order":%q}`, order))
 }
 
+// testReleaseKey is the releaser's own key in these tests.
+var testReleaseKey = []byte("release-key-for-tests-0123456789abcdef")
+
 type moneyHarness struct {
 	*harness
 	ledger   *ledger.DynamoDB
@@ -90,6 +93,7 @@ func newMoneyHarness(t *testing.T, hold string) *moneyHarness {
 		return map[string]string{
 			"LEDGER_TABLE":     h.moto.CreateLedgerTable(t, "ledger"),
 			"LEDGER_KEY_ID":    h.moto.CreateSecret(t, "ledger-key", "ledger-key-for-tests-0123456789abcdef"),
+			"RELEASE_KEY_ID":   h.moto.CreateSecret(t, "release-key", string(testReleaseKey)),
 			"REWARD_HOLD_DAYS": hold, "DAY_LENGTH": "1s",
 			"REWARD_RULES": `{"caps":[{"name":"daily","periodDays":366,"maxRewards":3}]}`,
 		}
@@ -98,7 +102,7 @@ func newMoneyHarness(t *testing.T, hold string) *moneyHarness {
 	mh.ledger = mh.f.Ledger.(*ledger.DynamoDB)
 	mh.releaser = &release.Releaser{
 		Ledger: &ledger.DynamoDB{Client: &motoserver.AtomicDynamoDB{Client: dynamodb.NewFromConfig(mh.moto.Config())}, Table: mh.ledger.Table},
-		Events: queue.SQS{Client: mh.sqs, URL: mh.events}, Envelopes: envelope.StaticKeys{localEnvelopeKey(t)},
+		Events: queue.SQS{Client: mh.sqs, URL: mh.events}, Envelopes: envelope.StaticKeys{testReleaseKey},
 	}
 	return mh
 }
@@ -199,7 +203,7 @@ func TestIntegrationRefundsAndHolds(t *testing.T) {
 		// And the release envelope copied and queued again by hand.
 		body, _ := json.Marshal(ledger.ReleaseBody{PK: "shop:order:F"})
 		rel := &envelope.Envelope{Version: envelope.Version, Provider: ledger.ReleaseProvider, EventType: ledger.ReleaseType, DeliveryID: "x", ReceivedAt: time.Now(), Body: body}
-		_ = envelope.Sign(rel, localEnvelopeKey(t))
+		_ = envelope.Sign(rel, testReleaseKey)
 		mh.enqueue(t, rel, rel)
 		mh.drain(t, 30*time.Second)
 		if got := mh.stub.paid()["shop:order:F"]; got != 1 {
@@ -302,5 +306,42 @@ func TestIntegrationReversalIsNeverARewardEvent(t *testing.T) {
 	parked := mh.parked(t)
 	if len(parked) != 1 || attr(parked[0], "reason") != mapping.ReasonInvalidPayload {
 		t.Fatalf("parked %d, reason %q", len(parked), attr(parked[0], "reason"))
+	}
+}
+
+// TestIntegrationKeysStayApart: the releaser's key signs releases and
+// nothing else, the envelope key everything but releases. A release signed
+// with the envelope key, and a purchase signed with the release key (a
+// releaser that tries to mint one), are parked envelope_unverified and pay
+// nothing.
+func TestIntegrationKeysStayApart(t *testing.T) {
+	mh := newMoneyHarness(t, "1")
+	mh.enqueue(t, purchase(t, "K", "k@example.com", "10"))
+	mh.drain(t, 30*time.Second)
+	time.Sleep(1200 * time.Millisecond) // K is due
+	body, _ := json.Marshal(ledger.ReleaseBody{PK: "shop:order:K"})
+	rel := &envelope.Envelope{Version: envelope.Version, Provider: ledger.ReleaseProvider, EventType: ledger.ReleaseType, DeliveryID: "r", ReceivedAt: time.Now(), Body: body}
+	if err := envelope.Sign(rel, localEnvelopeKey(t)); err != nil {
+		t.Fatal(err)
+	}
+	minted := &envelope.Envelope{Version: envelope.Version, Provider: "shop", EventType: "x", DeliveryID: "m", ReceivedAt: time.Now(),
+		Body: []byte(`{"kind":"purchase","order":"M","email":"m@example.com","value":"500"}`)}
+	if err := envelope.Sign(minted, testReleaseKey); err != nil {
+		t.Fatal(err)
+	}
+	mh.enqueue(t, rel, minted)
+	mh.drain(t, 30*time.Second)
+	if n := mh.stub.count(); n != 0 {
+		t.Fatalf("%d calls to Resonance", n)
+	}
+	parked := mh.parked(t)
+	if len(parked) != 2 || attr(parked[0], "reason") != ReasonEnvelopeUnverified || attr(parked[1], "reason") != ReasonEnvelopeUnverified {
+		t.Fatalf("parked %d: %v", len(parked), parked)
+	}
+	if e := mh.entry(t, "shop:order:K"); e.Status != ledger.Held {
+		t.Fatalf("K is %s", e.Status)
+	}
+	if res := mh.release(t); res.Queued != 1 || mh.stub.paid()["shop:order:K"] != 1 {
+		t.Fatalf("the releaser's own release: %+v, paid %d", res, mh.stub.paid()["shop:order:K"])
 	}
 }

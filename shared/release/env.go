@@ -18,12 +18,13 @@ import (
 //
 //	LEDGER_TABLE      the ledger table (required)
 //	EVENTS_QUEUE_URL  the events queue (required)
-//	ENVELOPE_KEY_ID   Secrets Manager id of the relay's envelope key (required)
+//	RELEASE_KEY_ID    Secrets Manager id of the releaser's own signing key (required):
+//	                  not the ingest functions' envelope key, which could sign a purchase
 //	RELEASE_LEASE     how long a queued release waits before it is queued again (default 15m)
 func FromEnv() (*Releaser, error) {
 	table, e1 := runtime.Env("LEDGER_TABLE")
 	events, e2 := runtime.Env("EVENTS_QUEUE_URL")
-	keyID, e3 := runtime.Env("ENVELOPE_KEY_ID")
+	keyID, e3 := runtime.Env("RELEASE_KEY_ID")
 	lease, e4 := runtime.Duration("RELEASE_LEASE", DefaultLease)
 	if err := errors.Join(e1, e2, e3, e4); err != nil {
 		return nil, err

@@ -190,8 +190,11 @@ func TestEachIngestFunctionReadsOnlyItsOwnSecret(t *testing.T) {
 				}
 			} else if fn != "ForwarderFunction" && fn != "ReleaserFunction" {
 				t.Fatalf("%s: neither an ingest function nor the forwarder nor the releaser", fn)
-			} else if fn == "ReleaserFunction" && (readable["ResonanceSecret"] || named["ResonanceSecret"] || readable["LedgerKey"]) {
-				t.Errorf("the releaser can reach the Resonance credentials or the ledger key: it only queues releases")
+			} else if fn == "ReleaserFunction" && (readable["ResonanceSecret"] || named["ResonanceSecret"] || readable["LedgerKey"] || readable["EnvelopeKey"] || named["EnvelopeKey"]) {
+				t.Errorf("the releaser can reach the Resonance credentials, the ledger key or the envelope key: it only queues releases, signed with its own key")
+			}
+			if (readable["ReleaseKey"] || named["ReleaseKey"]) != (fn == "ReleaserFunction" || fn == "ForwarderFunction") {
+				t.Errorf("%s reaches the release key: %v (only the releaser and the forwarder may)", fn, readable["ReleaseKey"] || named["ReleaseKey"])
 			}
 			for what, set := range map[string]map[string]bool{"policies": readable, "environment": named} {
 				var got []string
