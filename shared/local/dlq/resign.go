@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rsnc-network/resonance-webhook-relay/shared/envelope"
+	"github.com/rsnc-network/resonance-webhook-relay/shared/ledger"
 )
 
 // ReplayResigned re-signs each message's envelope with the relay's current
@@ -37,6 +38,11 @@ func (t *Tool) ReplayResigned(ctx context.Context, msgs []Message, by string) (i
 		if m.Envelope == nil {
 			return 0, fmt.Errorf("dlq: %s is not an envelope: nothing to re-sign", m.ID)
 		}
+		if m.Envelope.Provider == ledger.ReleaseProvider {
+			// The forwarder accepts a release signed with the releaser's
+			// key only: re-signed with the envelope key it would be parked.
+			return 0, fmt.Errorf("dlq: %s is a held reward's release: replay it as it is (the releaser's signature), never re-signed", m.ID)
+		}
 		env := *m.Envelope
 		// Stamped as received now: the forwarder's limit on an envelope's
 		// age is for copies nobody vouched for (stale_envelope).
@@ -59,6 +65,9 @@ func (t *Tool) CheckSignature(ctx context.Context, m *Message) {
 		return
 	case m.Envelope.Sig == "":
 		m.Signature = "none: not signed by the relay (someone else wrote it, or it predates envelope signing)"
+		return
+	case m.Envelope.Provider == ledger.ReleaseProvider:
+		m.Signature = "a held reward's release, signed with the releaser's own key (not checked here): replay it as it is, never re-signed"
 		return
 	case t.Keys == nil:
 		m.Signature = "not checked (no envelope key: the stack's EnvelopeKeyArn output)"

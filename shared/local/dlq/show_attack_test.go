@@ -48,6 +48,9 @@ func TestAttackShowHidesWhatAnOperatorDecidesOn(t *testing.T) {
 			[]string{"re-signed by", "ops@laptop", "signature", "verifies"}},
 		{"edited", dlq.Message{ID: "m3", Envelope: signed("", true), Attrs: map[string]string{"reason": "envelope_unverified"}},
 			[]string{"signature", "does not verify"}},
+		{"release", dlq.Message{ID: "m5", Envelope: &envelope.Envelope{Version: 1, Provider: "relay", EventType: "release", Sig: "v2=00", Body: []byte(`{"pk":"shopify:order:1"}`)},
+			Attrs: map[string]string{"reason": "resonance_rejected"}},
+			[]string{"signature", "releaser's own key", "never re-signed"}},
 		{"unsigned", dlq.Message{ID: "m4", Envelope: &envelope.Envelope{Version: 1, Provider: "custom", EventType: "purchase", Body: []byte(`{}`)},
 			Attrs: map[string]string{"reason": "envelope_unverified"}},
 			[]string{"signature", "none"}},
@@ -63,5 +66,16 @@ func TestAttackShowHidesWhatAnOperatorDecidesOn(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReleaseIsNeverResigned: a parked release re-signed with the envelope
+// key would be parked again by the forwarder (it verifies releases with the
+// releaser's key only): the tool refuses, and says to replay it as it is.
+func TestReleaseIsNeverResigned(t *testing.T) {
+	tool := &dlq.Tool{Keys: envelope.StaticKeys{bytes.Repeat([]byte("k"), 32)}}
+	msg := dlq.Message{ID: "m1", Envelope: &envelope.Envelope{Version: 1, Provider: "relay", EventType: "release", Body: []byte(`{"pk":"x"}`)}}
+	if _, err := tool.ReplayResigned(context.Background(), []dlq.Message{msg}, "ops"); err == nil || !strings.Contains(err.Error(), "replay it as it is") {
+		t.Fatalf("re-signing a release: %v", err)
 	}
 }
