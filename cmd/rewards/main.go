@@ -17,7 +17,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -176,7 +175,7 @@ func connect(ctx context.Context, stack, region, table, key string, local bool) 
 		if err != nil {
 			return nil, "", err
 		}
-		table, key = localLedger(devstack.OutputsFile, o.Prefix)
+		table, key = localLedger(o)
 		return reader(dynamodb.NewFromConfig(o.Endpoints.Config(motoserver.DynamoDB)),
 			secretsmanager.NewFromConfig(o.Endpoints.Config(motoserver.SecretsManager)), table, key), "local stack at " + o.Endpoints.DynamoDB, nil
 	}
@@ -202,19 +201,15 @@ func connect(ctx context.Context, stack, region, table, key string, local bool) 
 	return reader(dynamodb.NewFromConfig(cfg), secretsmanager.NewFromConfig(cfg), table, key), where, nil
 }
 
-// localLedger names make dev's ledger table and key: from its outputs
-// file when it lists them (LedgerTableName, LedgerKeyArn, as the
-// template's outputs are named), else as make dev names every resource,
-// <prefix>-<logical id>.
-func localLedger(path, prefix string) (table, key string) {
-	var o struct{ LedgerTableName, LedgerKeyArn string }
-	if b, err := os.ReadFile(path); err == nil {
-		_ = json.Unmarshal(b, &o)
-	}
+// localLedger names make dev's ledger table and key: as its outputs list
+// them, else (an outputs file written before they were listed) as make
+// dev names every resource, <prefix>-<logical id>.
+func localLedger(o devstack.Outputs) (table, key string) {
+	prefix := o.Prefix
 	if prefix == "" {
 		prefix = "local"
 	}
-	table, key = o.LedgerTableName, o.LedgerKeyArn
+	table, key = o.LedgerTable, o.LedgerKeyArn
 	if table == "" {
 		table = prefix + "-LedgerTable"
 	}

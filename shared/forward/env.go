@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -100,10 +99,13 @@ func FromEnv() (*Forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One client per service, whatever reads it: each costs init time.
 	sqsClient := sqs.NewFromConfig(aws)
+	db := dynamodb.NewFromConfig(aws)
+	sm := secrets.SecretsManager{Client: secretsmanager.NewFromConfig(aws)}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = conc
-	money, err := moneyFromEnv(aws, ttl)
+	money, err := moneyFromEnv(db, sm, ttl)
 	if err != nil {
 		return nil, err
 	}
@@ -112,19 +114,17 @@ func FromEnv() (*Forwarder, error) {
 		Mappers: mappers,
 		BrandID: brand,
 		Configs: cfgs,
-		Store:   &idempotency.DynamoDB{Client: dynamodb.NewFromConfig(aws), Table: table, Retention: time.Duration(days) * 24 * time.Hour},
+		Store:   &idempotency.DynamoDB{Client: db, Table: table, Retention: time.Duration(days) * 24 * time.Hour},
 		Resonance: &resonance.Client{
 			BaseURL: baseURL,
 			BrandID: brand,
 			Auth:    os.Getenv("RESONANCE_AUTH"),
 			Credentials: &secrets.Cache[resonance.Credentials]{
-				Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(aws)},
-				ID:      secretID, TTL: ttl, Parse: resonance.ParseCredentials,
+				Fetcher: sm, ID: secretID, TTL: ttl, Parse: resonance.ParseCredentials,
 			},
 			HTTP: &http.Client{Transport: transport},
 		},
-		Envelopes: &secrets.Cache[[][]byte]{Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(aws)},
-			ID: keyID, TTL: ttl, Parse: envelope.ParseKeys},
+		Envelopes:       &secrets.Cache[[][]byte]{Fetcher: sm, ID: keyID, TTL: ttl, Parse: envelope.ParseKeys},
 		DeadLetters:     queue.SQS{Client: sqsClient, URL: dlqURL},
 		Visibility:      queue.SQS{Client: sqsClient, URL: eventsURL},
 		Concurrency:     conc,
@@ -141,7 +141,7 @@ func FromEnv() (*Forwarder, error) {
 // moneyFromEnv reads the ledger's settings: without LEDGER_TABLE there is
 // no ledger, and a hold, rules or a dry run asked for without one is a
 // configuration error rather than a setting silently ignored.
-func moneyFromEnv(cfg awssdk.Config, ttl time.Duration) (*Forwarder, error) {
+func moneyFromEnv(db *dynamodb.Client, sm secrets.Fetcher, ttl time.Duration) (*Forwarder, error) {
 	f := &Forwarder{}
 	hold, e1 := 0, error(nil)
 	if v := os.Getenv("REWARD_HOLD_DAYS"); v != "" {
@@ -180,11 +180,9 @@ func moneyFromEnv(cfg awssdk.Config, ttl time.Duration) (*Forwarder, error) {
 	if err := errors.Join(e7, e8); err != nil {
 		return nil, err
 	}
-	f.Releases = &secrets.Cache[[][]byte]{Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(cfg)},
-		ID: releaseID, TTL: ttl, Parse: envelope.ParseKeys}
-	f.Ledger = &ledger.DynamoDB{Client: dynamodb.NewFromConfig(cfg), Table: table, Retention: time.Duration(days) * 24 * time.Hour}
-	f.LedgerKeys = &secrets.Cache[*ledger.Keys]{Fetcher: secrets.SecretsManager{Client: secretsmanager.NewFromConfig(cfg)},
-		ID: keyID, TTL: ttl, Parse: ledger.ParseKeys}
+	f.Releases = &secrets.Cache[[][]byte]{Fetcher: sm, ID: releaseID, TTL: ttl, Parse: envelope.ParseKeys}
+	f.Ledger = &ledger.DynamoDB{Client: db, Table: table, Retention: time.Duration(days) * 24 * time.Hour}
+	f.LedgerKeys = &secrets.Cache[*ledger.Keys]{Fetcher: sm, ID: keyID, TTL: ttl, Parse: ledger.ParseKeys}
 	f.Hold, f.Day, f.Rules = time.Duration(hold)*day, day, r
 	return f, nil
 }

@@ -53,12 +53,12 @@ const (
 	ReasonAlreadyDecided = "already_decided" // the ledger decided this reward before
 	// ReasonOtherCurrency parks a held purchase of which an amount went
 	// back in another currency: what is left to reward is not known.
-	ReasonOtherCurrency   = "reversal_other_currency"
-	reasonLedger          = "ledger_unavailable"
-	reasonLedgerKey       = "ledger_key_unavailable"
-	reasonNotDue          = "not_due"
-	reasonSealedUnopened  = "held_event_unreadable"
-	reasonNothingToRelase = "release_of_nothing"
+	ReasonOtherCurrency    = "reversal_other_currency"
+	reasonLedger           = "ledger_unavailable"
+	reasonLedgerKey        = "ledger_key_unavailable"
+	reasonNotDue           = "not_due"
+	reasonSealedUnopened   = "held_event_unreadable"
+	reasonNothingToRelease = "release_of_nothing"
 )
 
 func (f *Forwarder) mode() string {
@@ -523,7 +523,7 @@ func (f *Forwarder) payHeld(ctx context.Context, b *batch, m *events.SQSMessage,
 	case errors.Is(err, ledger.ErrNotInState):
 		switch {
 		case e.Status == "":
-			return outcome{status: Skipped, reason: reasonNothingToRelase, key: rb.PK}
+			return outcome{status: Skipped, reason: reasonNothingToRelease, key: rb.PK}
 		case e.Status == ledger.Held: // not yet due (a release replayed early)
 			return outcome{status: Retry, reason: reasonNotDue, key: rb.PK, delay: min(max(e.DueAt.Sub(f.now()), time.Second), 12*time.Hour)}
 		}

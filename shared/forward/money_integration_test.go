@@ -224,10 +224,10 @@ func TestIntegrationRefundsAndHolds(t *testing.T) {
 	})
 
 	t.Run("no plain email at rest", func(t *testing.T) {
-		for _, pk := range []string{"shop:order:A", "shop:order:B", "shop:order:E"} {
+		for pk, email := range map[string]string{"shop:order:A": "a@example.com", "shop:order:B": "b@example.com", "shop:order:E": "e@example.com"} {
 			e := mh.entry(t, pk)
-			if strings.Contains(fmt.Sprintf("%+v", *e), "@example.com") && !strings.Contains(e.Email, "***") {
-				t.Fatalf("%s holds an email: %+v", pk, e)
+			if strings.Contains(fmt.Sprintf("%+v", *e), email) || !strings.Contains(e.Email, "***") {
+				t.Fatalf("%s holds the email %s, or an unmasked address: %+v", pk, email, e)
 			}
 			if len(e.Customer) != 32 {
 				t.Fatalf("%s customer %q", pk, e.Customer)

@@ -40,8 +40,8 @@ const (
 // Releaser queues the releases of due rewards.
 type Releaser struct {
 	Ledger    Ledger
-	Events    queue.Sender // the events queue
-	Envelopes envelope.KeySource
+	Events    queue.Sender       // the events queue
+	Envelopes envelope.KeySource // the releaser's own keys (RELEASE_KEY_ID), not the envelope key
 	Lease     time.Duration
 	Limit     int
 	Now       func() time.Time
